@@ -1,0 +1,57 @@
+# Helpers shared by every component: one library per component, one test
+# binary per component (registered with ctest), one benchmark binary.
+
+function(tickflow_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
+    -Wconversion -Wno-sign-conversion -Wnon-virtual-dtor -Wold-style-cast)
+  if(TICKFLOW_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+if(TICKFLOW_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# tickflow_add_library(NAME SOURCES ... DEPS ...)
+function(tickflow_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(tickflow_${name} ${ARG_SOURCES})
+  add_library(tickflow::${name} ALIAS tickflow_${name})
+  target_include_directories(tickflow_${name}
+    PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
+    PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  target_link_libraries(tickflow_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  tickflow_warnings(tickflow_${name})
+endfunction()
+
+# tickflow_add_test(NAME SOURCES ... DEPS ... [LABELS ...])
+function(tickflow_add_test name)
+  if(NOT TICKFLOW_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    TICKFLOW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  tickflow_warnings(${name})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
+endfunction()
+
+# tickflow_add_bench(NAME SOURCES ... DEPS ...)
+function(tickflow_add_bench name)
+  if(NOT TICKFLOW_BUILD_BENCHMARKS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark benchmark::benchmark_main)
+  tickflow_warnings(${name})
+endfunction()

@@ -1,0 +1,76 @@
+// Decimal: the exact price/volume representation, used unchanged in memory,
+// in the store and on the wire.
+//
+// One int64 holds a decimal exactly as it was written: the low 4 bits are the
+// scale (digits after the point, 0..15) and the high 60 bits a signed mantissa.
+// value = mantissa * 10^-scale. Because the scale is kept per value, "0.0500"
+// and "0.05" are different representations of the same value, and formatting a
+// parsed Decimal reproduces its text byte for byte:
+//   Decimal::Parse("10749.40")->ToString() == "10749.40".
+// Accepted text is canonical decimal notation: an optional '-', an integer part
+// without redundant leading zeros, then optionally '.' and 1..15 digits. The
+// mantissa is limited to |m| < 2^59 (about 5.7e17, 17 significant digits).
+// Comparison (<, ==) is by value across scales; SameRepresentation() compares bits.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tickflow {
+
+enum class DecimalParseStatus : std::uint8_t {
+  kOk,
+  kEmpty,
+  kInvalidCharacter,   // anything but digits, one '.', a leading '-'
+  kNonCanonical,       // leading zeros, "5.", ".5", "-0", exponent form
+  kTooManyDecimals,    // more than 15 digits after the point
+  kOutOfRange,         // mantissa does not fit in 60 bits
+};
+
+std::string_view Describe(DecimalParseStatus status);
+
+class Decimal {
+ public:
+  static constexpr int kScaleBits = 4;
+  static constexpr int kMaxScale = 15;
+  static constexpr std::int64_t kMaxMantissa = (std::int64_t{1} << 59) - 1;
+  static constexpr std::size_t kMaxTextLength = 40;
+
+  constexpr Decimal() = default;
+
+  // Bits as stored and sent on the wire.
+  static constexpr Decimal FromRaw(std::int64_t raw) { return Decimal(raw); }
+  // Requires |mantissa| <= kMaxMantissa and 0 <= scale <= kMaxScale; returns
+  // false (leaving *out unchanged) otherwise.
+  static bool FromParts(std::int64_t mantissa, int scale, Decimal* out);
+  static DecimalParseStatus Parse(std::string_view text, Decimal* out);
+
+  constexpr std::int64_t raw() const { return raw_; }
+  constexpr std::int64_t mantissa() const { return raw_ >> kScaleBits; }
+  constexpr int scale() const { return static_cast<int>(raw_ & ((1 << kScaleBits) - 1)); }
+  constexpr bool SameRepresentation(Decimal other) const { return raw_ == other.raw_; }
+  bool IsPositive() const { return mantissa() > 0; }
+
+  double ToDouble() const;
+  // Writes the canonical text (at most kMaxTextLength chars); returns the end.
+  char* Format(char* out) const;
+  std::string ToString() const;
+
+  // Exact sum; the result scale is the larger of the two. Returns false on
+  // overflow of the 60-bit mantissa.
+  static bool Add(Decimal a, Decimal b, Decimal* out);
+
+  friend std::strong_ordering operator<=>(Decimal a, Decimal b);
+  friend bool operator==(Decimal a, Decimal b) { return (a <=> b) == std::strong_ordering::equal; }
+
+ private:
+  constexpr explicit Decimal(std::int64_t raw) : raw_(raw) {}
+  std::int64_t raw_ = 0;
+};
+
+// 10^n for n in [0, 18].
+std::int64_t Pow10(int n);
+
+}  // namespace tickflow
