@@ -1,0 +1,166 @@
+#include "tickflow/sbe/codec.hpp"
+
+namespace tickflow::sbe {
+namespace detail {
+
+std::uint16_t KnownBlockLength(std::uint16_t template_id) {
+  switch (static_cast<MessageType>(template_id)) {
+    case MessageType::kClientLogin: return ClientLogin::kBlockLength;
+    case MessageType::kClientLogout: return ClientLogout::kBlockLength;
+    case MessageType::kClientLoginAck: return ClientLoginAck::kBlockLength;
+    case MessageType::kClientLogoutAck: return ClientLogoutAck::kBlockLength;
+    case MessageType::kStartData: return StartData::kBlockLength;
+    case MessageType::kStopData: return StopData::kBlockLength;
+    case MessageType::kStopAllData: return StopAllData::kBlockLength;
+    case MessageType::kDataBar: return DataBar::kBlockLength;
+    case MessageType::kFirstDataBar: return FirstDataBar::kBlockLength;
+    case MessageType::kLastDataBar: return LastDataBar::kBlockLength;
+    case MessageType::kTradeBar: return TradeBar::kBlockLength;
+    case MessageType::kFirstTradeBar: return FirstTradeBar::kBlockLength;
+    case MessageType::kLastTradeBar: return LastTradeBar::kBlockLength;
+    case MessageType::kStartDataAck: return StartDataAck::kBlockLength;
+    case MessageType::kDataBatch: return DataBatch::kBlockLength;
+    case MessageType::kClientError: return ClientError::kBlockLength;
+    case MessageType::kDataError: return DataError::kBlockLength;
+  }
+  return 0;
+}
+
+}  // namespace detail
+
+namespace {
+
+// Reads StartData's symbols group dimension at `offset`.
+DecodeStatus SymbolsGroup(std::span<const std::byte> in, std::size_t offset, std::uint16_t* block,
+                          std::uint16_t* count) {
+  if (in.size() < offset + kGroupHeaderSize) return DecodeStatus::kTruncated;
+  *block = detail::Load<std::uint16_t>(in.data() + offset);
+  *count = detail::Load<std::uint16_t>(in.data() + offset + 2);
+  if (*block < StartData::kSymbolBlockLength) return DecodeStatus::kBadGroupBlockLength;
+  if (*count > kMaxSymbolsPerRequest) return DecodeStatus::kTooManyEntries;
+  if (in.size() < offset + kGroupHeaderSize + std::size_t{*block} * *count) return DecodeStatus::kTruncated;
+  return DecodeStatus::kOk;
+}
+
+}  // namespace
+
+DecodeStatus Decode(std::span<const std::byte> in, StartData* m) {
+  MessageHeader h;
+  if (const DecodeStatus s = CheckHeader(in, &h); s != DecodeStatus::kOk) return s;
+  if (h.template_id != static_cast<std::uint16_t>(MessageType::kStartData)) return DecodeStatus::kWrongTemplate;
+  detail::Reader r(in.data() + kHeaderSize + 2);
+  detail::DecodeFields(r, m);
+  const std::size_t group = kHeaderSize + h.block_length;
+  std::uint16_t block = 0, count = 0;
+  if (const DecodeStatus s = SymbolsGroup(in, group, &block, &count); s != DecodeStatus::kOk) return s;
+  m->symbols.resize(count);
+  for (std::uint16_t i = 0; i < count; ++i) {
+    m->symbols[i] = detail::Load<SymbolId>(in.data() + group + kGroupHeaderSize + std::size_t{block} * i);
+  }
+  return DecodeStatus::kOk;
+}
+
+DecodeStatus MessageLength(std::span<const std::byte> in, std::size_t* length) {
+  MessageHeader h;
+  if (const DecodeStatus s = CheckHeader(in, &h); s != DecodeStatus::kOk) return s;
+  std::size_t n = kHeaderSize + h.block_length;
+  if (h.template_id == static_cast<std::uint16_t>(MessageType::kStartData)) {
+    std::uint16_t block = 0, count = 0;
+    if (const DecodeStatus s = SymbolsGroup(in, n, &block, &count); s != DecodeStatus::kOk) return s;
+    n += kGroupHeaderSize + std::size_t{block} * count;
+  }
+  *length = n;
+  return DecodeStatus::kOk;
+}
+
+DecodeStatus FrameReader::Next(MessageView* view) {
+  const auto rest = frame_.subspan(offset_);
+  if (rest.empty()) return DecodeStatus::kTruncated;
+  std::size_t n = 0;
+  if (const DecodeStatus s = MessageLength(rest, &n); s != DecodeStatus::kOk) return s;
+  *view = MessageView(rest.first(n), static_cast<MessageType>(detail::Load<std::uint16_t>(rest.data() + 2)));
+  offset_ += n;
+  return DecodeStatus::kOk;
+}
+
+const char* ToString(DecodeStatus status) {
+  switch (status) {
+    case DecodeStatus::kOk: return "ok";
+    case DecodeStatus::kTruncated: return "truncated message";
+    case DecodeStatus::kWrongSchema: return "wrong schema id";
+    case DecodeStatus::kWrongTemplate: return "unexpected message type";
+    case DecodeStatus::kUnknownTemplate: return "unknown template id";
+    case DecodeStatus::kBadBlockLength: return "block length shorter than the schema's";
+    case DecodeStatus::kBadMessageType: return "messageType field differs from the template id";
+    case DecodeStatus::kBadEnumValue: return "enum field holds an undefined value";
+    case DecodeStatus::kTooManyEntries: return "repeating group larger than allowed";
+    case DecodeStatus::kBadGroupBlockLength: return "group block length shorter than the schema's";
+  }
+  return "unknown decode status";
+}
+
+const char* ToString(MessageType type) {
+  switch (type) {
+    case MessageType::kClientLogin: return "ClientLogin";
+    case MessageType::kClientLogout: return "ClientLogout";
+    case MessageType::kClientLoginAck: return "ClientLoginAck";
+    case MessageType::kClientLogoutAck: return "ClientLogoutAck";
+    case MessageType::kStartData: return "StartData";
+    case MessageType::kStopData: return "StopData";
+    case MessageType::kStopAllData: return "StopAllData";
+    case MessageType::kDataBar: return "DataBar";
+    case MessageType::kFirstDataBar: return "FirstDataBar";
+    case MessageType::kLastDataBar: return "LastDataBar";
+    case MessageType::kTradeBar: return "TradeBar";
+    case MessageType::kFirstTradeBar: return "FirstTradeBar";
+    case MessageType::kLastTradeBar: return "LastTradeBar";
+    case MessageType::kStartDataAck: return "StartDataAck";
+    case MessageType::kDataBatch: return "DataBatch";
+    case MessageType::kClientError: return "ClientError";
+    case MessageType::kDataError: return "DataError";
+  }
+  return "unknown message type";
+}
+
+const char* ToString(ClientErrorCode code) {
+  switch (code) {
+    case ClientErrorCode::kUnknown: return "unknown client error";
+    case ClientErrorCode::kAlreadyLoggedIn: return "client already logged in";
+    case ClientErrorCode::kLoginError: return "login failed";
+    case ClientErrorCode::kNotLoggedIn: return "client not logged in";
+    case ClientErrorCode::kLogoutError: return "logout failed";
+    case ClientErrorCode::kIdentityMismatch: return "client id does not match the authenticated identity";
+    case ClientErrorCode::kMalformedMessage: return "malformed message";
+  }
+  return "undefined client error code";
+}
+
+const char* ToString(DataErrorCode code) {
+  switch (code) {
+    case DataErrorCode::kUnknown: return "unknown data error";
+    case DataErrorCode::kDataTypeNotKnown: return "data type not known";
+    case DataErrorCode::kDataUnavailable: return "data unavailable";
+    case DataErrorCode::kDataEncoding: return "data encoding error";
+    case DataErrorCode::kSymbolNotFound: return "symbol not found";
+    case DataErrorCode::kDataSend: return "data send error";
+    case DataErrorCode::kDataChannel: return "data channel error";
+    case DataErrorCode::kResolutionNotKnown: return "time resolution not known";
+    case DataErrorCode::kInvalidTimeRange: return "empty or inverted time range";
+    case DataErrorCode::kUnknownRequest: return "unknown request id";
+    case DataErrorCode::kDuplicateRequest: return "request id already in use";
+    case DataErrorCode::kInvalidSpeed: return "invalid replay speed";
+    case DataErrorCode::kTooManySymbols: return "too many symbols in one request";
+  }
+  return "undefined data error code";
+}
+
+const char* ToString(StreamEndReason reason) {
+  switch (reason) {
+    case StreamEndReason::kCompleted: return "completed";
+    case StreamEndReason::kStopped: return "stopped";
+    case StreamEndReason::kFailed: return "failed";
+  }
+  return "undefined end reason";
+}
+
+}  // namespace tickflow::sbe
