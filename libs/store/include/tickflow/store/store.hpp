@@ -1,0 +1,137 @@
+// The tick store: symbols, per-file atomic imports, trade streams of one or
+// many symbols (merged in time order) over [from, to), and bars at every
+// resolution aggregated exactly from the stored 1-minute bars.
+//
+// Backends: SQLite (embedded default; columnar trade blocks, see DESIGN §3 and
+// docs/storage.md). A Store is not thread-safe: use one per thread (SQLite in
+// WAL mode lets many readers run beside one writer). Cursors read in bounded
+// memory (one block per symbol) and must not outlive their Store.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tickflow/core/market.hpp"
+#include "tickflow/core/resolution.hpp"
+#include "tickflow/core/result.hpp"
+
+namespace tickflow::store {
+
+struct SymbolInfo {
+  SymbolId id = 0;
+  ExchangeId exchange = kKrakenExchangeId;
+  std::string symbol;
+  std::string base;
+  std::string quote;
+  UnixNanos first_time;  // meaningful when trade_count > 0
+  UnixNanos last_time;
+  std::uint64_t trade_count = 0;
+  int price_scale = 0;   // most digits after the point seen in a price
+  int volume_scale = 0;
+};
+
+// What a store remembers of an imported file, to recognise it again.
+struct FileRecord {
+  std::string file_name;
+  std::uint64_t size = 0;   // bytes imported
+  std::uint64_t hash = 0;   // ContentHash of those bytes
+  std::uint64_t rows = 0;   // rows stored from it, over all its imports
+};
+
+// [from, to); the defaults are unbounded.
+struct TimeRange {
+  UnixNanos from = UnixNanos::Min();
+  UnixNanos to = UnixNanos::Max();
+  bool Contains(UnixNanos t) const { return t >= from && t < to; }
+};
+
+// Columns of trades of one symbol, in non-decreasing time order.
+struct TradeColumns {
+  std::vector<UnixNanos> time;
+  std::vector<Decimal> price;
+  std::vector<Decimal> volume;
+  std::size_t size() const { return time.size(); }
+  void clear() { time.clear(); price.clear(); volume.clear(); }
+  void push_back(UnixNanos t, Decimal p, Decimal v) {
+    time.push_back(t);
+    price.push_back(p);
+    volume.push_back(v);
+  }
+};
+
+class TradeCursor {
+ public:
+  virtual ~TradeCursor() = default;
+  // Fills `out` from the front; returns how many were written, 0 at the end.
+  virtual Result<std::size_t> Next(std::span<Trade> out) = 0;
+};
+
+class BarCursor {
+ public:
+  virtual ~BarCursor() = default;
+  virtual Result<std::size_t> Next(std::span<Bar> out) = 0;
+};
+
+// One file's contribution, written in one transaction: nothing is visible
+// until Commit; destroying it without Commit leaves the store as it was.
+class ImportTransaction {
+ public:
+  virtual ~ImportTransaction() = default;
+  // The symbol as stored before this transaction, with its id (a new symbol
+  // gets the next free id, kept for good once committed).
+  virtual const SymbolInfo& symbol() const = 0;
+  // Times must not precede symbol().last_time or the previous append.
+  virtual Status AppendTrades(const TradeColumns& trades) = 0;
+  // 1-minute bars of the appended trades, in time order; a bar for a minute
+  // that is already stored is merged with it (the stored part came first).
+  virtual Status PutMinuteBars(std::span<const Bar> bars) = 0;
+  virtual Status Commit(const FileRecord& file) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Result<std::vector<SymbolInfo>> ListSymbols() = 0;
+  // kNotFound with a message that names the symbol.
+  virtual Result<SymbolInfo> FindSymbol(std::string_view symbol) = 0;
+  virtual Result<SymbolInfo> FindSymbol(SymbolId id) = 0;
+  virtual Result<std::optional<FileRecord>> FindFile(std::string_view symbol, std::string_view file_name) = 0;
+
+  virtual Result<std::unique_ptr<ImportTransaction>> BeginImport(std::string_view symbol) = 0;
+
+  // Trades of one symbol, or of several merged in time order; equal
+  // timestamps keep the order of `symbols`, then the stored order.
+  virtual Result<std::unique_ptr<TradeCursor>> Trades(std::span<const SymbolId> symbols, TimeRange range) = 0;
+  virtual Result<std::unique_ptr<BarCursor>> MinuteBars(SymbolId symbol, TimeRange range) = 0;
+
+  virtual std::string location() const = 0;
+};
+
+struct OpenOptions {
+  bool create = true;       // create the file and schema when missing
+  bool read_only = false;
+};
+
+// `location` is a file path, optionally prefixed "sqlite:".
+Result<std::unique_ptr<Store>> OpenStore(std::string_view location, const OpenOptions& options = {});
+
+// Bars with a bucket start in [from, to), each complete, aggregated exactly
+// from the 1-minute bars.
+Result<std::unique_ptr<BarCursor>> ReadBars(Store& store, SymbolId symbol, TimeResolution res, TimeRange range);
+
+// Merges per-symbol cursors in time order (stable: ties go to the earlier cursor).
+std::unique_ptr<TradeCursor> MergeTrades(std::vector<std::unique_ptr<TradeCursor>> cursors);
+
+// A 64-bit hash of file contents, used to recognise re-imported and grown files.
+std::uint64_t ContentHash(std::span<const char> bytes);
+
+// Kraken pair names to base and quote ("XBTUSD" -> "XBT", "USD").
+void SplitPair(std::string_view symbol, std::string* base, std::string* quote);
+
+}  // namespace tickflow::store

@@ -1,0 +1,477 @@
+#include "sqlite_store.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <vector>
+
+#include "block_codec.hpp"
+#include "sqlite.hpp"
+
+namespace tickflow::store::detail {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+// Block rows are keyed (symbol_id << 40 | block_no) so each symbol's blocks
+// are one contiguous rowid range, stored in order.
+constexpr int kBlockNoBits = 40;
+std::int64_t BlockKey(SymbolId s, std::int64_t block_no) {
+  return (static_cast<std::int64_t>(s) << kBlockNoBits) | block_no;
+}
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS tickflow_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS symbols(
+  symbol_id    INTEGER PRIMARY KEY,
+  exchange_id  INTEGER NOT NULL,
+  symbol       TEXT NOT NULL UNIQUE,
+  base         TEXT NOT NULL,
+  quote        TEXT NOT NULL,
+  first_ts     INTEGER,
+  last_ts      INTEGER,
+  trade_count  INTEGER NOT NULL DEFAULT 0,
+  price_scale  INTEGER NOT NULL DEFAULT 0,
+  volume_scale INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS trade_blocks(
+  block_key   INTEGER PRIMARY KEY,
+  symbol_id   INTEGER NOT NULL,
+  block_no    INTEGER NOT NULL,
+  first_ts    INTEGER NOT NULL,
+  last_ts     INTEGER NOT NULL,
+  trade_count INTEGER NOT NULL,
+  ts          BLOB NOT NULL,
+  price       BLOB NOT NULL,
+  volume      BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS bars_1m(
+  symbol_id INTEGER NOT NULL,
+  ts        INTEGER NOT NULL,
+  open      TEXT NOT NULL,
+  high      TEXT NOT NULL,
+  low       TEXT NOT NULL,
+  close     TEXT NOT NULL,
+  volume    TEXT NOT NULL,
+  trades    INTEGER NOT NULL,
+  PRIMARY KEY(symbol_id, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS imported_files(
+  symbol_id   INTEGER NOT NULL,
+  file_name   TEXT NOT NULL,
+  size        INTEGER NOT NULL,
+  hash        INTEGER NOT NULL,
+  rows        INTEGER NOT NULL,
+  imported_at INTEGER NOT NULL,
+  PRIMARY KEY(symbol_id, file_name));
+CREATE VIEW IF NOT EXISTS v_bars_1m AS
+  SELECT s.symbol, strftime('%Y-%m-%dT%H:%M:%SZ', b.ts / 1000000000, 'unixepoch') AS time,
+         b.open, b.high, b.low, b.close, b.volume, b.trades
+  FROM bars_1m b JOIN symbols s USING(symbol_id);
+INSERT OR IGNORE INTO tickflow_meta VALUES('schema_version', '1');
+)sql";
+
+std::string FormatDecimal(Decimal d) { return d.ToString(); }
+
+Result<Decimal> ParseStored(std::string_view text, const char* column) {
+  Decimal d;
+  if (Decimal::Parse(text, &d) != DecimalParseStatus::kOk) {
+    return MakeError(ErrorCode::kCorrupt, std::string("bars_1m.") + column + " holds '" + std::string(text) +
+                                              "', not an exact decimal");
+  }
+  return d;
+}
+
+Result<Bar> ReadBarRow(const Stmt& st, int first_col) {
+  Bar b;
+  b.time = UnixNanos{st.Int(first_col)};
+  TICKFLOW_ASSIGN_OR_RETURN(b.open, ParseStored(st.Text(first_col + 1), "open"));
+  TICKFLOW_ASSIGN_OR_RETURN(b.high, ParseStored(st.Text(first_col + 2), "high"));
+  TICKFLOW_ASSIGN_OR_RETURN(b.low, ParseStored(st.Text(first_col + 3), "low"));
+  TICKFLOW_ASSIGN_OR_RETURN(b.close, ParseStored(st.Text(first_col + 4), "close"));
+  TICKFLOW_ASSIGN_OR_RETURN(b.volume, ParseStored(st.Text(first_col + 5), "volume"));
+  b.trades = static_cast<std::uint64_t>(st.Int(first_col + 6));
+  return b;
+}
+
+SymbolInfo ReadSymbolRow(const Stmt& st) {
+  SymbolInfo s;
+  s.id = static_cast<SymbolId>(st.Int(0));
+  s.exchange = static_cast<ExchangeId>(st.Int(1));
+  s.symbol = std::string(st.Text(2));
+  s.base = std::string(st.Text(3));
+  s.quote = std::string(st.Text(4));
+  s.first_time = UnixNanos{st.Int(5)};
+  s.last_time = UnixNanos{st.Int(6)};
+  s.trade_count = static_cast<std::uint64_t>(st.Int(7));
+  s.price_scale = static_cast<int>(st.Int(8));
+  s.volume_scale = static_cast<int>(st.Int(9));
+  return s;
+}
+
+constexpr const char* kSymbolColumns =
+    "symbol_id, exchange_id, symbol, base, quote, COALESCE(first_ts, 0), COALESCE(last_ts, 0), "
+    "trade_count, price_scale, volume_scale";
+
+// Streams one symbol's trades: one decoded block in memory at a time.
+class SqliteTradeCursor final : public TradeCursor {
+ public:
+  SqliteTradeCursor(const Db& db, Stmt stmt, SymbolId symbol, TimeRange range)
+      : db_(db), stmt_(std::move(stmt)), symbol_(symbol), range_(range) {}
+
+  Result<std::size_t> Next(std::span<Trade> out) override {
+    std::size_t n = 0;
+    while (n < out.size()) {
+      if (pos_ == block_.size()) {
+        if (done_) break;
+        TICKFLOW_RETURN_IF_ERROR(LoadBlock());
+        continue;
+      }
+      const Trade& t = block_[pos_];
+      if (t.time >= range_.to) {
+        done_ = true;
+        pos_ = block_.size();
+        break;
+      }
+      ++pos_;
+      if (t.time >= range_.from) out[n++] = t;
+    }
+    return n;
+  }
+
+ private:
+  Status LoadBlock() {
+    block_.clear();
+    pos_ = 0;
+    TICKFLOW_ASSIGN_OR_RETURN(const bool row, stmt_.Step(db_));
+    if (!row) {
+      done_ = true;
+      return {};
+    }
+    const auto count = static_cast<std::uint32_t>(stmt_.Int(1));
+    if (count == 0 || count > kBlockTrades) {
+      return MakeError(ErrorCode::kCorrupt, "trade block with " + std::to_string(count) + " trades");
+    }
+    block_.resize(count);
+    return DecodeBlock(UnixNanos{stmt_.Int(0)}, count, stmt_.Blob(2), stmt_.Blob(3), stmt_.Blob(4), symbol_,
+                       block_.data());
+  }
+
+  const Db& db_;
+  Stmt stmt_;
+  SymbolId symbol_;
+  TimeRange range_;
+  std::vector<Trade> block_;
+  std::size_t pos_ = 0;
+  bool done_ = false;
+};
+
+class SqliteMinuteBarCursor final : public BarCursor {
+ public:
+  SqliteMinuteBarCursor(const Db& db, Stmt stmt) : db_(db), stmt_(std::move(stmt)) {}
+  Result<std::size_t> Next(std::span<Bar> out) override {
+    std::size_t n = 0;
+    while (n < out.size() && !done_) {
+      TICKFLOW_ASSIGN_OR_RETURN(const bool row, stmt_.Step(db_));
+      if (!row) {
+        done_ = true;
+        break;
+      }
+      TICKFLOW_ASSIGN_OR_RETURN(out[n], ReadBarRow(stmt_, 0));
+      ++n;
+    }
+    return n;
+  }
+
+ private:
+  const Db& db_;
+  Stmt stmt_;
+  bool done_ = false;
+};
+
+class SqliteStore;
+
+class SqliteImport final : public ImportTransaction {
+ public:
+  SqliteImport(SqliteStore& store, SymbolInfo info, std::int64_t next_block)
+      : store_(store), info_(std::move(info)), after_(info_), next_block_(next_block) {}
+  ~SqliteImport() override;
+
+  const SymbolInfo& symbol() const override { return info_; }
+  Status AppendTrades(const TradeColumns& trades) override;
+  Status PutMinuteBars(std::span<const Bar> bars) override;
+  Status Commit(const FileRecord& file) override;
+
+ private:
+  SqliteStore& store_;
+  SymbolInfo info_;   // before
+  SymbolInfo after_;  // running totals
+  std::int64_t next_block_;
+  std::uint64_t rows_ = 0;
+  EncodedBlock block_;
+  bool open_ = true;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(Db db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
+
+  Status Init(bool read_only) {
+    TICKFLOW_RETURN_IF_ERROR(db_.Exec("PRAGMA busy_timeout=10000"));
+    if (!read_only) {
+      // page_size only takes effect before the first table is created.
+      TICKFLOW_RETURN_IF_ERROR(db_.Exec("PRAGMA page_size=65536"));
+      TICKFLOW_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=WAL"));
+      TICKFLOW_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=NORMAL"));
+      TICKFLOW_RETURN_IF_ERROR(db_.Exec(kSchema));
+    }
+    TICKFLOW_RETURN_IF_ERROR(db_.Exec("PRAGMA cache_size=-65536"));
+    TICKFLOW_ASSIGN_OR_RETURN(Stmt v, Stmt::Prepare(db_, "SELECT value FROM tickflow_meta WHERE key='schema_version'"));
+    TICKFLOW_ASSIGN_OR_RETURN(const bool row, v.Step(db_));
+    if (!row || v.Text(0) != std::to_string(kSchemaVersion)) {
+      return MakeError(ErrorCode::kCorrupt, path_ + " is not a tickflow store of schema version " +
+                                                std::to_string(kSchemaVersion));
+    }
+    return {};
+  }
+
+  const Db& db() const { return db_; }
+
+  Result<std::vector<SymbolInfo>> ListSymbols() override {
+    TICKFLOW_ASSIGN_OR_RETURN(
+        Stmt st, Stmt::Prepare(db_, (std::string("SELECT ") + kSymbolColumns + " FROM symbols ORDER BY symbol_id").c_str()));
+    std::vector<SymbolInfo> out;
+    while (true) {
+      TICKFLOW_ASSIGN_OR_RETURN(const bool row, st.Step(db_));
+      if (!row) break;
+      out.push_back(ReadSymbolRow(st));
+    }
+    return out;
+  }
+
+  Result<SymbolInfo> FindSymbol(std::string_view symbol) override {
+    TICKFLOW_ASSIGN_OR_RETURN(
+        Stmt st, Stmt::Prepare(db_, (std::string("SELECT ") + kSymbolColumns + " FROM symbols WHERE symbol=?").c_str()));
+    st.Bind(1, symbol);
+    TICKFLOW_ASSIGN_OR_RETURN(const bool row, st.Step(db_));
+    if (!row) {
+      return MakeError(ErrorCode::kNotFound, "unknown symbol '" + std::string(symbol) + "' in " + path_ +
+                                                 " (`tickflow symbols` lists the imported ones)");
+    }
+    return ReadSymbolRow(st);
+  }
+
+  Result<SymbolInfo> FindSymbol(SymbolId id) override {
+    TICKFLOW_ASSIGN_OR_RETURN(
+        Stmt st, Stmt::Prepare(db_, (std::string("SELECT ") + kSymbolColumns + " FROM symbols WHERE symbol_id=?").c_str()));
+    st.Bind(1, static_cast<std::int64_t>(id));
+    TICKFLOW_ASSIGN_OR_RETURN(const bool row, st.Step(db_));
+    if (!row) return MakeError(ErrorCode::kNotFound, "unknown symbol id " + std::to_string(id));
+    return ReadSymbolRow(st);
+  }
+
+  Result<std::optional<FileRecord>> FindFile(std::string_view symbol, std::string_view file_name) override {
+    TICKFLOW_ASSIGN_OR_RETURN(
+        Stmt st, Stmt::Prepare(db_, "SELECT f.size, f.hash, f.rows FROM imported_files f JOIN symbols s "
+                                    "USING(symbol_id) WHERE s.symbol=? AND f.file_name=?"));
+    st.Bind(1, symbol).Bind(2, file_name);
+    TICKFLOW_ASSIGN_OR_RETURN(const bool row, st.Step(db_));
+    if (!row) return std::optional<FileRecord>();
+    return std::optional<FileRecord>(FileRecord{std::string(file_name), static_cast<std::uint64_t>(st.Int(0)),
+                                                static_cast<std::uint64_t>(st.Int(1)),
+                                                static_cast<std::uint64_t>(st.Int(2))});
+  }
+
+  Result<std::unique_ptr<ImportTransaction>> BeginImport(std::string_view symbol) override {
+    TICKFLOW_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+    auto r = BeginImportLocked(symbol);
+    if (!r.ok()) (void)db_.Exec("ROLLBACK");
+    return r;
+  }
+
+  Result<std::unique_ptr<TradeCursor>> Trades(std::span<const SymbolId> symbols, TimeRange range) override {
+    if (symbols.empty()) return MakeError(ErrorCode::kInvalidArgument, "no symbols requested");
+    std::vector<std::unique_ptr<TradeCursor>> cursors;
+    for (SymbolId s : symbols) {
+      TICKFLOW_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+          "SELECT first_ts, trade_count, ts, price, volume FROM trade_blocks "
+          "WHERE block_key BETWEEN ? AND ? AND last_ts >= ? AND first_ts < ? ORDER BY block_key"));
+      st.Bind(1, BlockKey(s, 0)).Bind(2, BlockKey(s, (std::int64_t{1} << kBlockNoBits) - 1));
+      st.Bind(3, range.from.ns).Bind(4, range.to.ns);
+      cursors.push_back(std::make_unique<SqliteTradeCursor>(db_, std::move(st), s, range));
+    }
+    if (cursors.size() == 1) return std::move(cursors.front());
+    return MergeTrades(std::move(cursors));
+  }
+
+  Result<std::unique_ptr<BarCursor>> MinuteBars(SymbolId symbol, TimeRange range) override {
+    TICKFLOW_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+        "SELECT ts, open, high, low, close, volume, trades FROM bars_1m "
+        "WHERE symbol_id=? AND ts >= ? AND ts < ? ORDER BY ts"));
+    st.Bind(1, static_cast<std::int64_t>(symbol)).Bind(2, range.from.ns).Bind(3, range.to.ns);
+    return std::unique_ptr<BarCursor>(std::make_unique<SqliteMinuteBarCursor>(db_, std::move(st)));
+  }
+
+  std::string location() const override { return path_; }
+
+ private:
+  Result<std::unique_ptr<ImportTransaction>> BeginImportLocked(std::string_view symbol) {
+    auto found = FindSymbol(symbol);
+    if (!found.ok() && found.error().code != ErrorCode::kNotFound) return std::move(found).error();
+    SymbolInfo info;
+    if (found.ok()) {
+      info = std::move(found).value();
+    } else {
+      TICKFLOW_ASSIGN_OR_RETURN(Stmt next, Stmt::Prepare(db_, "SELECT COALESCE(MAX(symbol_id), 0) + 1 FROM symbols"));
+      TICKFLOW_ASSIGN_OR_RETURN(const bool has, next.Step(db_));
+      const std::int64_t id = has ? next.Int(0) : 1;
+      if (id > 0xFFFE) return MakeError(ErrorCode::kOutOfRange, "no symbol id left (limit 65534 symbols)");
+      info.id = static_cast<SymbolId>(id);
+      info.symbol = std::string(symbol);
+      SplitPair(symbol, &info.base, &info.quote);
+      TICKFLOW_ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(db_,
+          "INSERT INTO symbols(symbol_id, exchange_id, symbol, base, quote) VALUES(?, ?, ?, ?, ?)"));
+      ins.Bind(1, id).Bind(2, static_cast<std::int64_t>(info.exchange)).Bind(3, symbol).Bind(4, info.base).Bind(5, info.quote);
+      TICKFLOW_RETURN_IF_ERROR(ins.Run(db_));
+    }
+    TICKFLOW_ASSIGN_OR_RETURN(Stmt blocks, Stmt::Prepare(db_,
+        "SELECT COALESCE(MAX(block_no), -1) + 1 FROM trade_blocks WHERE block_key BETWEEN ? AND ?"));
+    blocks.Bind(1, BlockKey(info.id, 0)).Bind(2, BlockKey(info.id, (std::int64_t{1} << kBlockNoBits) - 1));
+    TICKFLOW_ASSIGN_OR_RETURN(const bool row, blocks.Step(db_));
+    const std::int64_t next_block = row ? blocks.Int(0) : 0;
+    return std::unique_ptr<ImportTransaction>(std::make_unique<SqliteImport>(*this, std::move(info), next_block));
+  }
+
+  Db db_;
+  std::string path_;
+};
+
+SqliteImport::~SqliteImport() {
+  if (open_) (void)store_.db().Exec("ROLLBACK");
+}
+
+Status SqliteImport::AppendTrades(const TradeColumns& trades) {
+  if (trades.size() == 0) return {};
+  const Db& db = store_.db();
+  TICKFLOW_ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(db,
+      "INSERT INTO trade_blocks(block_key, symbol_id, block_no, first_ts, last_ts, trade_count, ts, price, volume) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  const std::size_t n = trades.size();
+  if (after_.trade_count > 0 && trades.time.front() < after_.last_time) {
+    return MakeError(ErrorCode::kInvalidArgument, "trades appended out of time order");
+  }
+  for (std::size_t begin = 0; begin < n; begin += kBlockTrades) {
+    const std::size_t len = std::min(kBlockTrades, n - begin);
+    EncodeBlock(std::span(trades.time).subspan(begin, len), std::span(trades.price).subspan(begin, len),
+                std::span(trades.volume).subspan(begin, len), &block_);
+    ins.Reset()
+        .Bind(1, BlockKey(info_.id, next_block_))
+        .Bind(2, static_cast<std::int64_t>(info_.id))
+        .Bind(3, next_block_)
+        .Bind(4, block_.first_time.ns)
+        .Bind(5, block_.last_time.ns)
+        .Bind(6, static_cast<std::int64_t>(block_.count))
+        .BindBlob(7, block_.time)
+        .BindBlob(8, block_.price)
+        .BindBlob(9, block_.volume);
+    TICKFLOW_RETURN_IF_ERROR(ins.Run(db));
+    ++next_block_;
+  }
+  if (after_.trade_count == 0) after_.first_time = trades.time.front();
+  after_.last_time = trades.time.back();
+  after_.trade_count += n;
+  rows_ += n;
+  for (std::size_t i = 0; i < n; ++i) {
+    after_.price_scale = std::max(after_.price_scale, trades.price[i].scale());
+    after_.volume_scale = std::max(after_.volume_scale, trades.volume[i].scale());
+  }
+  return {};
+}
+
+Status SqliteImport::PutMinuteBars(std::span<const Bar> bars) {
+  const Db& db = store_.db();
+  TICKFLOW_ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(db,
+      "INSERT INTO bars_1m(symbol_id, ts, open, high, low, close, volume, trades) VALUES(?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT(symbol_id, ts) DO NOTHING"));
+  for (const Bar& bar : bars) {
+    Bar b = bar;
+    if (info_.trade_count > 0 && BucketStart(info_.last_time, TimeResolution::kOneMinute) == b.time) {
+      // The minute of the last stored trade: merge with what is stored.
+      TICKFLOW_ASSIGN_OR_RETURN(Stmt sel, Stmt::Prepare(db,
+          "SELECT ts, open, high, low, close, volume, trades FROM bars_1m WHERE symbol_id=? AND ts=?"));
+      sel.Bind(1, static_cast<std::int64_t>(info_.id)).Bind(2, b.time.ns);
+      TICKFLOW_ASSIGN_OR_RETURN(const bool row, sel.Step(db));
+      if (row) {
+        TICKFLOW_ASSIGN_OR_RETURN(const Bar old, ReadBarRow(sel, 0));
+        Decimal volume;
+        if (!Decimal::Add(old.volume, b.volume, &volume)) {
+          return MakeError(ErrorCode::kOutOfRange, "1-minute volume sum overflows at " + FormatIso8601(b.time));
+        }
+        b = Bar{old.time, old.open, b.high > old.high ? b.high : old.high, b.low < old.low ? b.low : old.low,
+                b.close, volume, old.trades + b.trades};
+        TICKFLOW_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(db, "DELETE FROM bars_1m WHERE symbol_id=? AND ts=?"));
+        del.Bind(1, static_cast<std::int64_t>(info_.id)).Bind(2, b.time.ns);
+        TICKFLOW_RETURN_IF_ERROR(del.Run(db));
+      }
+    }
+    ins.Reset()
+        .Bind(1, static_cast<std::int64_t>(info_.id))
+        .Bind(2, b.time.ns)
+        .Bind(3, FormatDecimal(b.open))
+        .Bind(4, FormatDecimal(b.high))
+        .Bind(5, FormatDecimal(b.low))
+        .Bind(6, FormatDecimal(b.close))
+        .Bind(7, FormatDecimal(b.volume))
+        .Bind(8, static_cast<std::int64_t>(b.trades));
+    TICKFLOW_RETURN_IF_ERROR(ins.Run(db));
+    if (sqlite3_changes(db.get()) == 0) {
+      return MakeError(ErrorCode::kInvalidArgument, "1-minute bar at " + FormatIso8601(b.time) + " stored twice");
+    }
+  }
+  return {};
+}
+
+Status SqliteImport::Commit(const FileRecord& file) {
+  const Db& db = store_.db();
+  TICKFLOW_ASSIGN_OR_RETURN(Stmt upd, Stmt::Prepare(db,
+      "UPDATE symbols SET first_ts=?, last_ts=?, trade_count=?, price_scale=?, volume_scale=? WHERE symbol_id=?"));
+  upd.Bind(1, after_.first_time.ns).Bind(2, after_.last_time.ns).Bind(3, static_cast<std::int64_t>(after_.trade_count));
+  upd.Bind(4, after_.price_scale).Bind(5, after_.volume_scale).Bind(6, static_cast<std::int64_t>(info_.id));
+  if (after_.trade_count == 0) {
+    sqlite3_bind_null(upd.get(), 1);
+    sqlite3_bind_null(upd.get(), 2);
+  }
+  TICKFLOW_RETURN_IF_ERROR(upd.Run(db));
+  TICKFLOW_ASSIGN_OR_RETURN(Stmt rec, Stmt::Prepare(db,
+      "INSERT INTO imported_files(symbol_id, file_name, size, hash, rows, imported_at) VALUES(?, ?, ?, ?, ?, "
+      "CAST(strftime('%s','now') AS INTEGER)) ON CONFLICT(symbol_id, file_name) DO UPDATE SET "
+      "size=excluded.size, hash=excluded.hash, rows=excluded.rows, imported_at=excluded.imported_at"));
+  rec.Bind(1, static_cast<std::int64_t>(info_.id)).Bind(2, file.file_name);
+  rec.Bind(3, static_cast<std::int64_t>(file.size)).Bind(4, static_cast<std::int64_t>(file.hash));
+  rec.Bind(5, static_cast<std::int64_t>(file.rows));
+  TICKFLOW_RETURN_IF_ERROR(rec.Run(db));
+  TICKFLOW_RETURN_IF_ERROR(db.Exec("COMMIT"));
+  open_ = false;
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const OpenOptions& options) {
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(path, ec);
+  if (!exists && !options.create) {
+    return MakeError(ErrorCode::kNotFound, "no store at " + path + " (run `tickflow import DIR` first)");
+  }
+  if (!exists) {
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  }
+  const int flags = options.read_only ? SQLITE_OPEN_READONLY
+                                      : (SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0));
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(raw);
+  if (rc != SQLITE_OK) return MakeError(ErrorCode::kIo, "cannot open store " + path + ": " + sqlite3_errstr(rc));
+  auto store = std::make_unique<SqliteStore>(std::move(db), path);
+  TICKFLOW_RETURN_IF_ERROR(store->Init(options.read_only));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace tickflow::store::detail

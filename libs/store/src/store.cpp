@@ -1,0 +1,186 @@
+#include "tickflow/store/store.hpp"
+
+#include <array>
+#include <cstring>
+#include <queue>
+
+#include "sqlite_store.hpp"
+#include "tickflow/bars/resampler.hpp"
+
+namespace tickflow::store {
+namespace {
+
+class MergedTradeCursor final : public TradeCursor {
+ public:
+  explicit MergedTradeCursor(std::vector<std::unique_ptr<TradeCursor>> cursors) : inputs_(cursors.size()) {
+    for (std::size_t i = 0; i < cursors.size(); ++i) inputs_[i].cursor = std::move(cursors[i]);
+  }
+
+  Result<std::size_t> Next(std::span<Trade> out) override {
+    if (!primed_) {
+      for (std::size_t i = 0; i < inputs_.size(); ++i) TICKFLOW_RETURN_IF_ERROR(Refill(i));
+      primed_ = true;
+    }
+    std::size_t n = 0;
+    while (n < out.size() && !heap_.empty()) {
+      const std::size_t i = heap_.top().input;
+      heap_.pop();
+      Input& in = inputs_[i];
+      out[n++] = in.buffer[in.pos++];
+      TICKFLOW_RETURN_IF_ERROR(Refill(i));
+    }
+    return n;
+  }
+
+ private:
+  static constexpr std::size_t kBatch = 1024;
+  struct Input {
+    std::unique_ptr<TradeCursor> cursor;
+    std::array<Trade, kBatch> buffer{};
+    std::size_t pos = 0;
+    std::size_t size = 0;
+  };
+  struct Head {
+    UnixNanos time;
+    std::size_t input;
+    // std::priority_queue is a max-heap: "greater" means later, then higher input index.
+    bool operator<(const Head& o) const { return time != o.time ? time > o.time : input > o.input; }
+  };
+
+  // Makes input i's next trade available in the heap, if it has one.
+  Status Refill(std::size_t i) {
+    Input& in = inputs_[i];
+    if (in.pos == in.size) {
+      TICKFLOW_ASSIGN_OR_RETURN(in.size, in.cursor->Next(in.buffer));
+      in.pos = 0;
+      if (in.size == 0) return {};
+    }
+    heap_.push(Head{in.buffer[in.pos].time, i});
+    return {};
+  }
+
+  std::vector<Input> inputs_;
+  std::priority_queue<Head> heap_;
+  bool primed_ = false;
+};
+
+class AggregatingBarCursor final : public BarCursor {
+ public:
+  AggregatingBarCursor(std::unique_ptr<BarCursor> minutes, TimeResolution res)
+      : minutes_(std::move(minutes)), resampler_(res) {}
+
+  Result<std::size_t> Next(std::span<Bar> out) override {
+    std::size_t n = 0;
+    while (n < out.size() && !done_) {
+      if (pos_ == size_) {
+        TICKFLOW_ASSIGN_OR_RETURN(size_, minutes_->Next(buffer_));
+        pos_ = 0;
+        if (size_ == 0) {
+          done_ = true;
+          if (resampler_.Flush(&out[n])) ++n;
+          break;
+        }
+      }
+      switch (resampler_.Add(buffer_[pos_++], &out[n])) {
+        case bars::AddStatus::kBarDone: ++n; break;
+        case bars::AddStatus::kPending: break;
+        case bars::AddStatus::kOutOfOrder:
+          return MakeError(ErrorCode::kCorrupt, "1-minute bars out of time order");
+        case bars::AddStatus::kVolumeOverflow:
+          return MakeError(ErrorCode::kOutOfRange, "bar volume exceeds the exact decimal range");
+      }
+    }
+    return n;
+  }
+
+ private:
+  std::unique_ptr<BarCursor> minutes_;
+  bars::Resampler resampler_;
+  std::array<Bar, 1024> buffer_{};
+  std::size_t pos_ = 0;
+  std::size_t size_ = 0;
+  bool done_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenStore(std::string_view location, const OpenOptions& options) {
+  std::string_view path = location;
+  if (path.rfind("sqlite:", 0) == 0) path.remove_prefix(7);
+  if (path.find("://") != std::string_view::npos) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "unsupported store '" + std::string(location) + "': give a SQLite file path");
+  }
+  if (path.empty()) return MakeError(ErrorCode::kInvalidArgument, "empty store path");
+  return detail::OpenSqliteStore(std::string(path), options);
+}
+
+Result<std::unique_ptr<BarCursor>> ReadBars(Store& store, SymbolId symbol, TimeResolution res, TimeRange range) {
+  if (!IsValid(res)) return MakeError(ErrorCode::kInvalidArgument, "invalid time resolution");
+  if (range.from >= range.to) {
+    return MakeError(ErrorCode::kInvalidArgument, "empty time range: from " + FormatIso8601(range.from) +
+                                                      " is not before to " + FormatIso8601(range.to));
+  }
+  if (res == TimeResolution::kOneMinute) {
+    // Bars starting in [from, to): the first whole minute at or after `from`.
+    TimeRange minutes = range;
+    if (range.from != UnixNanos::Min() && BucketStart(range.from, res) != range.from) {
+      minutes.from = NextBucketStart(range.from, res);
+    }
+    return store.MinuteBars(symbol, minutes);
+  }
+  // Bars whose bucket start lies in [from, to), each complete: read the minutes
+  // from the first such bucket to the end of the bucket holding to - 1ns.
+  TimeRange minutes;
+  if (range.from != UnixNanos::Min()) {
+    minutes.from = BucketStart(range.from, res) == range.from ? range.from : NextBucketStart(range.from, res);
+  }
+  if (range.to != UnixNanos::Max()) minutes.to = NextBucketStart(UnixNanos{range.to.ns - 1}, res);
+  if (minutes.from >= minutes.to) {
+    minutes.to = minutes.from;  // no bucket starts in the range
+  }
+  TICKFLOW_ASSIGN_OR_RETURN(auto cursor, store.MinuteBars(symbol, minutes));
+  return std::unique_ptr<BarCursor>(std::make_unique<AggregatingBarCursor>(std::move(cursor), res));
+}
+
+std::unique_ptr<TradeCursor> MergeTrades(std::vector<std::unique_ptr<TradeCursor>> cursors) {
+  return std::make_unique<MergedTradeCursor>(std::move(cursors));
+}
+
+std::uint64_t ContentHash(std::span<const char> bytes) {
+  constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+  std::uint64_t h = 0x243F6A8885A308D3ULL ^ (bytes.size() * kMul);
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, bytes.data() + i, 8);
+    h = (h ^ w) * kMul;
+    h ^= h >> 32;
+  }
+  std::uint64_t tail = 0;
+  for (std::size_t k = 0; i < bytes.size(); ++i, ++k) {
+    tail |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * k);
+  }
+  h = (h ^ tail) * kMul;
+  h ^= h >> 29;
+  h *= 0xBF58476D1CE4E5B9ULL;
+  return h ^ (h >> 31);
+}
+
+void SplitPair(std::string_view symbol, std::string* base, std::string* quote) {
+  // Longest known quote currency that leaves a non-empty base.
+  static constexpr std::array<std::string_view, 22> kQuotes = {
+      "ZUSD", "ZEUR", "ZGBP", "ZCAD", "ZJPY", "USDT", "USDC", "XXBT", "XETH", "USD", "EUR",
+      "GBP",  "CAD",  "JPY",  "CHF",  "AUD",  "XBT",  "ETH",  "DAI",  "DOT", "BTC", "AED"};
+  for (std::string_view q : kQuotes) {
+    if (symbol.size() > q.size() && symbol.substr(symbol.size() - q.size()) == q) {
+      *base = std::string(symbol.substr(0, symbol.size() - q.size()));
+      *quote = std::string(q);
+      return;
+    }
+  }
+  *base = std::string(symbol);
+  quote->clear();
+}
+
+}  // namespace tickflow::store

@@ -1,0 +1,288 @@
+#include "tickflow/store/store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <random>
+
+#include "tickflow/bars/resampler.hpp"
+
+namespace tickflow::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+Decimal D(std::string_view s) {
+  Decimal d;
+  EXPECT_EQ(Decimal::Parse(s, &d), DecimalParseStatus::kOk) << s;
+  return d;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("tickflow_store_test_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "store.db").string();
+    store_ = OpenStore(path_).value();
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // Imports trades of one symbol in one transaction, with their minute bars.
+  SymbolInfo Import(std::string_view symbol, const TradeColumns& cols, std::string_view file = "f.csv") {
+    auto txn = store_->BeginImport(symbol).value();
+    EXPECT_TRUE(txn->AppendTrades(cols).ok());
+    bars::Resampler r(TimeResolution::kOneMinute);
+    std::vector<Bar> bars;
+    Bar done;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (r.Add(Trade{cols.time[i], cols.price[i], cols.volume[i]}, &done) == bars::AddStatus::kBarDone) {
+        bars.push_back(done);
+      }
+    }
+    if (r.Flush(&done)) bars.push_back(done);
+    EXPECT_TRUE(txn->PutMinuteBars(bars).ok());
+    const SymbolInfo before = txn->symbol();
+    EXPECT_TRUE(txn->Commit(FileRecord{std::string(file), 10, 20, cols.size()}).ok());
+    return before;
+  }
+
+  static TradeColumns Random(std::uint64_t seed, std::size_t n, std::int64_t start_ns) {
+    std::mt19937_64 rng(seed);
+    TradeColumns c;
+    std::int64_t t = start_ns;
+    std::int64_t p = 1074940;
+    for (std::size_t i = 0; i < n; ++i) {
+      t += static_cast<std::int64_t>(rng() % 3) * static_cast<std::int64_t>(rng() % 5000) * 1000000;
+      p += static_cast<std::int64_t>(rng() % 201) - 100;
+      Decimal price, volume;
+      (void)Decimal::FromParts(p, static_cast<int>(rng() % 3), &price);
+      (void)Decimal::FromParts(static_cast<std::int64_t>(rng() % 10000000) + 1, 8, &volume);
+      c.push_back(UnixNanos{t}, price, volume);
+    }
+    return c;
+  }
+
+  static std::vector<Trade> All(TradeCursor& c) {
+    std::vector<Trade> out;
+    std::vector<Trade> buf(777);
+    while (true) {
+      const std::size_t n = c.Next(buf).value();
+      if (n == 0) break;
+      out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    return out;
+  }
+  static std::vector<Bar> All(BarCursor& c) {
+    std::vector<Bar> out;
+    std::vector<Bar> buf(100);
+    while (true) {
+      const std::size_t n = c.Next(buf).value();
+      if (n == 0) break;
+      out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  std::string path_;
+  std::unique_ptr<Store> store_;
+};
+
+constexpr std::int64_t kJuly2019 = 1561939200LL * kNanosPerSecond;
+
+TEST_F(StoreTest, StoresTradesExactlyAcrossManyBlocks) {
+  const TradeColumns cols = Random(1, 100000, kJuly2019);
+  Import("XBTUSD", cols);
+  const SymbolInfo s = store_->FindSymbol("XBTUSD").value();
+  EXPECT_EQ(s.id, 1);
+  EXPECT_EQ(s.trade_count, 100000u);
+  EXPECT_EQ(s.first_time, cols.time.front());
+  EXPECT_EQ(s.last_time, cols.time.back());
+  EXPECT_EQ(s.base, "XBT");
+  EXPECT_EQ(s.quote, "USD");
+  EXPECT_EQ(s.volume_scale, 8);
+  const SymbolId ids[] = {s.id};
+  auto cursor = store_->Trades(ids, {}).value();
+  const auto trades = All(*cursor);
+  ASSERT_EQ(trades.size(), cols.size());
+  for (std::size_t i = 0; i < trades.size(); ++i) {
+    ASSERT_EQ(trades[i].time, cols.time[i]);
+    ASSERT_TRUE(trades[i].price.SameRepresentation(cols.price[i]));
+    ASSERT_TRUE(trades[i].volume.SameRepresentation(cols.volume[i]));
+  }
+}
+
+TEST_F(StoreTest, FiltersByHalfOpenTimeRange) {
+  const TradeColumns cols = Random(2, 50000, kJuly2019);
+  Import("XBTUSD", cols);
+  const TimeRange range{cols.time[10000], cols.time[40000]};
+  const SymbolId ids[] = {1};
+  const auto trades = All(*store_->Trades(ids, range).value());
+  std::size_t expected = 0;
+  for (UnixNanos t : cols.time) expected += range.Contains(t);
+  EXPECT_EQ(trades.size(), expected);
+  for (const Trade& t : trades) EXPECT_TRUE(range.Contains(t.time));
+}
+
+TEST_F(StoreTest, MergesSymbolsInTimeOrderStably) {
+  TradeColumns a, b;
+  for (int i = 0; i < 5000; ++i) {
+    a.push_back(UnixNanos{kJuly2019 + i * 2 * kNanosPerSecond}, D("1"), D("1"));
+    b.push_back(UnixNanos{kJuly2019 + i * 3 * kNanosPerSecond}, D("2"), D("2"));
+  }
+  Import("AAAUSD", a);
+  Import("BBBUSD", b);
+  const SymbolId ids[] = {2, 1};  // ties go to symbol 2 first: the request's order
+  const auto trades = All(*store_->Trades(ids, {}).value());
+  ASSERT_EQ(trades.size(), 10000u);
+  for (std::size_t i = 1; i < trades.size(); ++i) {
+    ASSERT_LE(trades[i - 1].time, trades[i].time);
+    if (trades[i - 1].time == trades[i].time) {
+      EXPECT_EQ(trades[i - 1].symbol, 2);
+      EXPECT_EQ(trades[i].symbol, 1);
+    }
+  }
+}
+
+TEST_F(StoreTest, KeepsSymbolIdsStableAcrossReopenAndAppends) {
+  Import("XBTUSD", Random(3, 10, kJuly2019));
+  Import("ETHUSD", Random(4, 10, kJuly2019));
+  store_ = OpenStore(path_).value();
+  Import("ADAUSD", Random(5, 10, kJuly2019));
+  const auto before = Import("XBTUSD", Random(6, 10, kJuly2019 + 365 * kNanosPerDay));
+  EXPECT_EQ(before.id, 1);
+  EXPECT_EQ(store_->FindSymbol("ETHUSD")->id, 2);
+  EXPECT_EQ(store_->FindSymbol("ADAUSD")->id, 3);
+  EXPECT_EQ(store_->FindSymbol("XBTUSD")->trade_count, 20u);
+}
+
+TEST_F(StoreTest, UncommittedImportLeavesNoTrace) {
+  Import("XBTUSD", Random(7, 100, kJuly2019));
+  {
+    auto txn = store_->BeginImport("NEWUSD").value();
+    ASSERT_TRUE(txn->AppendTrades(Random(8, 1000, kJuly2019)).ok());
+  }  // destroyed without Commit
+  {
+    auto txn = store_->BeginImport("XBTUSD").value();
+    ASSERT_TRUE(txn->AppendTrades(Random(9, 1000, kJuly2019 + kNanosPerDay)).ok());
+  }
+  EXPECT_EQ(store_->FindSymbol("NEWUSD").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->FindSymbol("XBTUSD")->trade_count, 100u);
+  const SymbolId ids[] = {1};
+  EXPECT_EQ(All(*store_->Trades(ids, {}).value()).size(), 100u);
+}
+
+TEST_F(StoreTest, MergesMinuteBarOfAnAppendIntoTheStoredOne) {
+  TradeColumns first, second;
+  first.push_back(UnixNanos{kJuly2019 + 10 * kNanosPerSecond}, D("10"), D("1"));
+  first.push_back(UnixNanos{kJuly2019 + 20 * kNanosPerSecond}, D("12"), D("1"));
+  second.push_back(UnixNanos{kJuly2019 + 30 * kNanosPerSecond}, D("9"), D("0.5"));
+  second.push_back(UnixNanos{kJuly2019 + 90 * kNanosPerSecond}, D("11"), D("2"));
+  Import("XBTUSD", first);
+  Import("XBTUSD", second, "g.csv");
+  const auto bars = All(*ReadBars(*store_, 1, TimeResolution::kOneMinute, {}).value());
+  ASSERT_EQ(bars.size(), 2u);
+  EXPECT_EQ(bars[0].open.ToString(), "10");
+  EXPECT_EQ(bars[0].high.ToString(), "12");
+  EXPECT_EQ(bars[0].low.ToString(), "9");
+  EXPECT_EQ(bars[0].close.ToString(), "9");
+  EXPECT_EQ(bars[0].volume.ToString(), "2.5");
+  EXPECT_EQ(bars[0].trades, 3u);
+  EXPECT_EQ(bars[1].trades, 1u);
+}
+
+TEST_F(StoreTest, CoarseBarsEqualBarsResampledFromTrades) {
+  const TradeColumns cols = Random(10, 200000, kJuly2019);
+  Import("XBTUSD", cols);
+  for (TimeResolution res : AllResolutions()) {
+    bars::Resampler r(res);
+    std::vector<Bar> expected;
+    Bar done;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (r.Add(Trade{cols.time[i], cols.price[i], cols.volume[i]}, &done) == bars::AddStatus::kBarDone) {
+        expected.push_back(done);
+      }
+    }
+    if (r.Flush(&done)) expected.push_back(done);
+    const auto got = All(*ReadBars(*store_, 1, res, {}).value());
+    ASSERT_EQ(got.size(), expected.size()) << ToString(res);
+    for (std::size_t i = 0; i < got.size(); ++i) ASSERT_TRUE(got[i] == expected[i]) << ToString(res) << " " << i;
+  }
+}
+
+TEST_F(StoreTest, BarRangeSelectsWholeBucketsStartingInside) {
+  TradeColumns cols;
+  for (int m = 0; m < 180; ++m) cols.push_back(UnixNanos{kJuly2019 + m * kNanosPerMinute}, D("1"), D("1"));
+  Import("XBTUSD", cols);
+  const TimeRange range{UnixNanos{kJuly2019 + 30 * kNanosPerMinute}, UnixNanos{kJuly2019 + 150 * kNanosPerMinute}};
+  const auto hours = All(*ReadBars(*store_, 1, TimeResolution::kOneHour, range).value());
+  ASSERT_EQ(hours.size(), 2u);  // 01:00 and 02:00 start inside; 00:00 does not
+  EXPECT_EQ(hours[0].time.ns, kJuly2019 + 60 * kNanosPerMinute);
+  EXPECT_EQ(hours[0].trades, 60u);
+  EXPECT_EQ(hours[1].trades, 60u);  // complete, although `to` cuts it
+  EXPECT_FALSE(ReadBars(*store_, 1, TimeResolution::kOneHour, {range.to, range.from}).ok());
+}
+
+TEST_F(StoreTest, UnknownSymbolErrorNamesIt) {
+  auto r = store_->FindSymbol("NOPE");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(r.error().message.find("NOPE"), std::string::npos);
+}
+
+TEST_F(StoreTest, RemembersImportedFiles) {
+  Import("XBTUSD", Random(11, 10, kJuly2019), "XBTUSD.csv");
+  const auto rec = store_->FindFile("XBTUSD", "XBTUSD.csv").value();
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->size, 10u);
+  EXPECT_EQ(rec->hash, 20u);
+  EXPECT_FALSE(store_->FindFile("XBTUSD", "other.csv").value().has_value());
+}
+
+TEST_F(StoreTest, DetectsCorruptBlocks) {
+  Import("XBTUSD", Random(12, 1000, kJuly2019));
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE trade_blocks SET price = substr(price, 1, 10)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  store_ = OpenStore(path_).value();
+  const SymbolId ids[] = {1};
+  auto cursor = store_->Trades(ids, {}).value();
+  std::vector<Trade> buf(2000);
+  auto r = cursor->Next(buf);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kCorrupt);
+}
+
+TEST_F(StoreTest, RefusesForeignFilesAndMissingStores) {
+  const auto other = (dir_ / "other.db").string();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(other.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE x(y)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_FALSE(OpenStore(other, {.create = false, .read_only = true}).ok());
+  EXPECT_EQ(OpenStore((dir_ / "missing.db").string(), {.create = false}).error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(OpenStore("clickhouse://127.0.0.1:8123/x").ok());
+}
+
+TEST(ContentHashTest, DependsOnEveryByteAndLength) {
+  std::string a(1000, 'x');
+  const auto h = ContentHash(a);
+  for (std::size_t i : {0u, 7u, 8u, 500u, 999u}) {
+    std::string b = a;
+    b[i] = 'y';
+    EXPECT_NE(ContentHash(b), h) << i;
+  }
+  EXPECT_NE(ContentHash(std::string_view(a).substr(0, 999)), h);
+}
+
+}  // namespace
+}  // namespace tickflow::store
