@@ -1,0 +1,407 @@
+#include "tickflow/importer/importer.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "source.hpp"
+#include "tickflow/bars/resampler.hpp"
+#include "tickflow/importer/csv.hpp"
+
+namespace tickflow::importer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::size_t kChunkRows = 65536;
+constexpr std::size_t kQueueChunks = 8;
+
+// Parsed rows of one file on their way from a parser thread to the writer.
+struct Chunk {
+  store::TradeColumns trades;
+  std::vector<Bar> minute_bars;  // bars completed by these trades (the last chunk flushes)
+  std::uint64_t bytes = 0;       // input bytes this chunk consumed
+};
+
+// What a parser thread learns of a file, beside its chunks.
+struct ParseResult {
+  FileReport report;
+  std::optional<Error> error;  // the file must not be committed
+  bool unchanged = false;
+  std::uint64_t size = 0;
+  std::uint64_t hash = 0;
+  std::uint64_t previous_rows = 0;
+};
+
+// A bounded single-producer single-consumer queue per file.
+class FileChannel {
+ public:
+  // False when the import was cancelled while waiting for room.
+  bool Push(Chunk chunk, const std::atomic<bool>& cancelled) {
+    std::unique_lock lock(mu_);
+    room_.wait(lock, [&] { return chunks_.size() < kQueueChunks || cancelled.load(); });
+    if (cancelled.load()) return false;
+    chunks_.push_back(std::move(chunk));
+    ready_.notify_one();
+    return true;
+  }
+  void Finish(ParseResult result) {
+    std::lock_guard lock(mu_);
+    result_ = std::move(result);
+    finished_ = true;
+    ready_.notify_one();
+  }
+  // Next chunk, or nullopt once the file is finished and drained.
+  std::optional<Chunk> Pop() {
+    std::unique_lock lock(mu_);
+    ready_.wait(lock, [&] { return !chunks_.empty() || finished_; });
+    if (chunks_.empty()) return std::nullopt;
+    Chunk c = std::move(chunks_.front());
+    chunks_.pop_front();
+    room_.notify_one();
+    return c;
+  }
+  ParseResult TakeResult() {
+    std::lock_guard lock(mu_);
+    return std::move(result_);
+  }
+  void WakeAll() {
+    std::lock_guard lock(mu_);
+    room_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable ready_, room_;
+  std::deque<Chunk> chunks_;
+  ParseResult result_;
+  bool finished_ = false;
+};
+
+struct Known {
+  std::optional<store::SymbolInfo> symbol;  // as stored before the import
+  std::optional<store::FileRecord> file;
+};
+
+std::uint64_t CountNewlines(std::span<const char> bytes) {
+  std::uint64_t n = 0;
+  const char* p = bytes.data();
+  const char* end = p + bytes.size();
+  while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)))) != nullptr) {
+    ++n;
+    ++p;
+  }
+  return n;
+}
+
+std::string Count(std::uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+// Parses one file into its channel. Runs on a parser thread.
+void ParseFile(const detail::Source& source, const Known& known, const ImportOptions& options, FileChannel& channel,
+               const std::atomic<bool>& cancelled) {
+  ParseResult result;
+  FileReport& report = result.report;
+  report.path = source.display;
+  report.symbol = source.symbol;
+  const auto fail = [&](Error e) {
+    result.error = std::move(e);
+    channel.Finish(std::move(result));
+  };
+
+  auto loaded = detail::Load(source);
+  if (!loaded.ok()) return fail(std::move(loaded).error());
+  const auto bytes = loaded.value()->data();
+  result.size = bytes.size();
+  result.hash = store::ContentHash(bytes);
+  report.bytes = bytes.size();
+
+  std::size_t start = 0;
+  std::uint64_t first_line = 1;
+  UnixNanos previous = UnixNanos::Min();
+  UnixNanos already_stored_until = UnixNanos::Min();  // rows at or before it are skipped
+  const bool has_trades = known.symbol && known.symbol->trade_count > 0;
+  if (known.file && known.file->size == bytes.size() && known.file->hash == result.hash) {
+    result.unchanged = true;
+    channel.Finish(std::move(result));
+    return;
+  }
+  if (known.file && has_trades && known.file->size < bytes.size() && known.file->size > 0 &&
+      bytes[known.file->size - 1] == '\n' &&
+      store::ContentHash(bytes.first(known.file->size)) == known.file->hash) {
+    // The same file, grown: read only the new lines, which must not go back in time.
+    start = known.file->size;
+    first_line = CountNewlines(bytes.first(start)) + 1;
+    previous = known.symbol->last_time;
+    result.previous_rows = known.file->rows;
+    report.resumed_at_byte = start;
+  } else if (has_trades) {
+    already_stored_until = known.symbol->last_time;
+  }
+
+  CsvReader reader(bytes.subspan(start), first_line);
+  bars::Resampler minutes(TimeResolution::kOneMinute);
+  Chunk chunk;
+  std::size_t consumed = 0;
+  CsvRow row;
+  const auto bad_row = [&](const RowError& e) -> bool {  // true: go on
+    ++report.rows_bad;
+    if (report.errors.size() < options.errors_per_file) report.errors.push_back(e.Format(source.display));
+    if (options.skip_bad_rows) return true;
+    result.error = MakeError(ErrorCode::kParse, e.Format(source.display));
+    return false;
+  };
+  while (true) {
+    if (cancelled.load(std::memory_order_relaxed)) {
+      return fail(MakeError(ErrorCode::kCancelled, "import stopped before " + source.display + " was finished"));
+    }
+    const CsvReader::Status s = reader.Next(&row);
+    if (s == CsvReader::Status::kEnd) break;
+    if (s == CsvReader::Status::kError) {
+      if (!bad_row(reader.error())) break;
+      continue;
+    }
+    if (row.time < previous) {
+      RowError e;
+      e.line = reader.line();
+      e.column = 1;
+      e.message = "timestamp goes backwards: " + FormatIso8601(row.time) + " is before the previous row's " +
+                  FormatIso8601(previous) + " (rows must be in time order)";
+      const auto line_start = bytes.subspan(start).first(reader.offset());
+      const auto text_end = line_start.size();
+      std::size_t b = text_end == 0 ? 0 : text_end - 1;
+      while (b > 0 && line_start[b - 1] != '\n') --b;
+      e.text = std::string(line_start.data() + b, text_end - b);
+      while (!e.text.empty() && (e.text.back() == '\n' || e.text.back() == '\r')) e.text.pop_back();
+      if (!bad_row(e)) break;
+      continue;
+    }
+    previous = row.time;
+    if (row.time <= already_stored_until) {
+      ++report.rows_already_stored;
+      continue;
+    }
+    chunk.trades.push_back(row.time, row.price, row.volume);
+    Bar done;
+    switch (minutes.Add(Trade{row.time, row.price, row.volume}, &done)) {
+      case bars::AddStatus::kBarDone: chunk.minute_bars.push_back(done); break;
+      case bars::AddStatus::kPending: break;
+      case bars::AddStatus::kOutOfOrder:
+        return fail(MakeError(ErrorCode::kInternal, "rows out of order after the time-order check"));
+      case bars::AddStatus::kVolumeOverflow:
+        return fail(MakeError(ErrorCode::kOutOfRange, source.display + ":" + std::to_string(reader.line()) +
+                                                          ": 1-minute volume sum exceeds the exact decimal range"));
+    }
+    if (chunk.trades.size() == kChunkRows) {
+      chunk.bytes = reader.offset() - consumed;
+      consumed = reader.offset();
+      report.rows_imported += chunk.trades.size();
+      if (!channel.Push(std::move(chunk), cancelled)) {
+        return fail(MakeError(ErrorCode::kCancelled, "import stopped"));
+      }
+      chunk = Chunk();
+    }
+  }
+  report.blank_lines = reader.blank_lines();
+  if (!result.error) {
+    Bar last;
+    if (minutes.Flush(&last)) chunk.minute_bars.push_back(last);
+    chunk.bytes = reader.offset() - consumed;
+    report.rows_imported += chunk.trades.size();
+    if (!channel.Push(std::move(chunk), cancelled)) return fail(MakeError(ErrorCode::kCancelled, "import stopped"));
+  }
+  channel.Finish(std::move(result));
+}
+
+std::string Describe(const FileReport& r, const Known& known) {
+  std::string note;
+  switch (r.outcome) {
+    case FileOutcome::kUnchanged:
+      return "unchanged since its last import (" + Count(r.bytes) + " bytes), skipped";
+    case FileOutcome::kNewSymbol:
+      note = "new symbol " + r.symbol + " (id " + std::to_string(r.symbol_id) + "): " + Count(r.rows_imported) +
+             " trades";
+      break;
+    case FileOutcome::kAppended:
+      note = r.resumed_at_byte > 0
+                 ? "file grew by " + Count(r.bytes - r.resumed_at_byte) + " bytes: appended " +
+                       Count(r.rows_imported) + " trades"
+                 : "appended " + Count(r.rows_imported) + " newer trades to " + r.symbol;
+      break;
+    case FileOutcome::kNoNewTrades:
+      note = r.bytes == 0 ? "empty file, nothing to import" : "no new trades";
+      break;
+    case FileOutcome::kFailed: note = "failed, nothing stored from this file"; break;
+    case FileOutcome::kNotRun: note = "not imported: the import stopped earlier"; break;
+  }
+  if (r.rows_already_stored > 0 && known.symbol) {
+    note += "; " + Count(r.rows_already_stored) + " rows at or before the last stored trade (" +
+            FormatIso8601(known.symbol->last_time) + ") were already stored, skipped";
+  }
+  if (r.rows_bad > 0 && r.outcome != FileOutcome::kFailed) note += "; " + Count(r.rows_bad) + " bad rows skipped";
+  if (r.blank_lines > 0) note += "; " + Count(r.blank_lines) + " blank lines";
+  return note;
+}
+
+}  // namespace
+
+std::string_view ToString(FileOutcome outcome) {
+  switch (outcome) {
+    case FileOutcome::kNewSymbol: return "new";
+    case FileOutcome::kAppended: return "appended";
+    case FileOutcome::kUnchanged: return "unchanged";
+    case FileOutcome::kNoNewTrades: return "no new trades";
+    case FileOutcome::kFailed: return "FAILED";
+    case FileOutcome::kNotRun: return "not run";
+  }
+  return "?";
+}
+
+Result<std::string> SymbolFromFileName(std::string_view file_name) {
+  std::string_view stem = file_name;
+  if (stem.size() > 4 && (stem.substr(stem.size() - 4) == ".csv" || stem.substr(stem.size() - 4) == ".CSV")) {
+    stem.remove_suffix(4);
+  }
+  if (stem.empty() || stem.size() > 32) {
+    return MakeError(ErrorCode::kInvalidArgument, "file name '" + std::string(file_name) +
+                                                      "' must be SYMBOL.csv with a symbol of 1 to 32 characters");
+  }
+  for (char c : stem) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
+    if (!ok) {
+      return MakeError(ErrorCode::kInvalidArgument, "file name '" + std::string(file_name) +
+                                                        "' does not name a symbol: use letters, digits, '.', '_', '-'");
+    }
+  }
+  return std::string(stem);
+}
+
+Result<ImportSummary> Import(store::Store& store, const std::string& path, const ImportOptions& options) {
+  const auto t0 = Clock::now();
+  TICKFLOW_ASSIGN_OR_RETURN(const detail::SourceList list, detail::ListSources(path));
+  const auto& sources = list.sources;
+
+  // What the store knows of each file's symbol, read before parsing starts.
+  std::vector<Known> known(sources.size());
+  ImportProgress progress;
+  progress.files_total = sources.size();
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    auto s = store.FindSymbol(sources[i].symbol);
+    if (s.ok()) {
+      known[i].symbol = std::move(s).value();
+    } else if (s.error().code != ErrorCode::kNotFound) {
+      return std::move(s).error();
+    }
+    TICKFLOW_ASSIGN_OR_RETURN(known[i].file, store.FindFile(sources[i].symbol, sources[i].file_name));
+    progress.bytes_total += sources[i].size;
+  }
+
+  std::vector<FileChannel> channels(sources.size());
+  std::atomic<std::size_t> next_file{0};
+  std::atomic<bool> cancelled{false};
+  unsigned threads = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, sources.size())));
+  std::vector<std::thread> workers;
+  for (unsigned w = 0; w < threads && !sources.empty(); ++w) {
+    workers.emplace_back([&] {
+      // Files are taken in order, so the file the writer waits for is always being parsed.
+      for (std::size_t i = next_file++; i < sources.size() && !cancelled.load(); i = next_file++) {
+        ParseFile(sources[i], known[i], options, channels[i], cancelled);
+      }
+    });
+  }
+
+  ImportSummary summary;
+  summary.files_ignored = list.ignored;
+  const auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+  const auto report_progress = [&] {
+    progress.seconds = elapsed();
+    if (options.on_progress) options.on_progress(progress);
+  };
+
+  std::size_t i = 0;
+  for (; i < sources.size(); ++i) {
+    progress.current_file = sources[i].file_name;
+    std::unique_ptr<store::ImportTransaction> txn;
+    Status status;
+    while (auto chunk = channels[i].Pop()) {
+      if (!status.ok()) continue;  // drain after a store error
+      if (chunk->trades.size() > 0 && !txn) {
+        auto begun = store.BeginImport(sources[i].symbol);
+        if (!begun.ok()) {
+          status = std::move(begun).error();
+          continue;
+        }
+        txn = std::move(begun).value();
+      }
+      if (txn) {
+        status = txn->AppendTrades(chunk->trades);
+        if (status.ok()) status = txn->PutMinuteBars(chunk->minute_bars);
+      }
+      progress.bytes_done += chunk->bytes;
+      progress.rows_done += chunk->trades.size();
+      report_progress();
+    }
+    ParseResult result = channels[i].TakeResult();
+    FileReport& report = result.report;
+    if (!status.ok() && !result.error) result.error = std::move(status).error();
+    if (!result.error && txn) {
+      const store::FileRecord record{sources[i].file_name, result.size, result.hash,
+                                     result.previous_rows + report.rows_imported};
+      report.symbol_id = txn->symbol().id;
+      const bool was_new = txn->symbol().trade_count == 0;
+      if (Status c = txn->Commit(record); !c.ok()) {
+        result.error = std::move(c).error();
+      } else {
+        report.outcome = was_new ? FileOutcome::kNewSymbol : FileOutcome::kAppended;
+      }
+    } else if (!result.error) {
+      report.outcome = result.unchanged ? FileOutcome::kUnchanged : FileOutcome::kNoNewTrades;
+      if (known[i].symbol) report.symbol_id = known[i].symbol->id;
+    }
+    txn.reset();  // rolls back unless committed
+    if (result.error) {
+      report.outcome = FileOutcome::kFailed;
+      report.rows_imported = 0;
+      if (result.error->code != ErrorCode::kParse) report.errors.push_back(result.error->message);
+      ++summary.files_failed;
+    }
+    report.note = Describe(report, known[i]);
+    summary.rows_imported += report.rows_imported;
+    summary.bytes += report.bytes;
+    ++progress.files_done;
+    report_progress();
+    if (options.on_file) options.on_file(report);
+    summary.files.push_back(std::move(report));
+    if (result.error) {
+      // Bad rows stop the import unless skipped; I/O failures stop it too.
+      summary.stopped = true;
+      ++i;
+      break;
+    }
+  }
+  cancelled = true;
+  for (auto& c : channels) c.WakeAll();
+  for (auto& w : workers) w.join();
+  for (; i < sources.size(); ++i) {
+    FileReport r;
+    r.path = sources[i].display;
+    r.symbol = sources[i].symbol;
+    r.outcome = FileOutcome::kNotRun;
+    r.note = Describe(r, known[i]);
+    summary.files.push_back(std::move(r));
+  }
+  summary.seconds = elapsed();
+  return summary;
+}
+
+}  // namespace tickflow::importer

@@ -1,0 +1,167 @@
+#include "source.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zip.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "tickflow/importer/importer.hpp"
+
+namespace tickflow::importer::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+class MappedFile final : public Bytes {
+ public:
+  MappedFile(void* p, std::size_t n) : p_(p), n_(n) {}
+  ~MappedFile() override {
+    if (p_ != nullptr) munmap(p_, n_);
+  }
+  std::span<const char> data() const override { return {static_cast<const char*>(p_), n_}; }
+
+ private:
+  void* p_;
+  std::size_t n_;
+};
+
+class OwnedBytes final : public Bytes {
+ public:
+  explicit OwnedBytes(std::vector<char> v) : v_(std::move(v)) {}
+  std::span<const char> data() const override { return v_; }
+
+ private:
+  std::vector<char> v_;
+};
+
+bool IsCsv(std::string_view name) {
+  return name.size() > 4 && (name.substr(name.size() - 4) == ".csv" || name.substr(name.size() - 4) == ".CSV");
+}
+
+Status AddSource(SourceList& list, std::string display, std::string file_name, std::uint64_t size,
+                 std::string archive, std::string path) {
+  if (!IsCsv(file_name)) {
+    ++list.ignored;
+    return {};
+  }
+  auto symbol = SymbolFromFileName(file_name);
+  if (!symbol.ok()) return MakeError(ErrorCode::kInvalidArgument, display + ": " + symbol.error().message);
+  list.sources.push_back(Source{std::move(display), std::move(file_name), std::move(symbol).value(), size,
+                                std::move(archive), std::move(path)});
+  return {};
+}
+
+Result<SourceList> ListZip(const std::string& path) {
+  int err = 0;
+  zip_t* z = zip_open(path.c_str(), ZIP_RDONLY, &err);
+  if (z == nullptr) {
+    zip_error_t ze;
+    zip_error_init_with_code(&ze, err);
+    std::string msg = path + " is not a readable zip archive: " + zip_error_strerror(&ze);
+    zip_error_fini(&ze);
+    return MakeError(ErrorCode::kInvalidArgument, msg);
+  }
+  SourceList list;
+  const zip_int64_t n = zip_get_num_entries(z, 0);
+  Status status;
+  for (zip_int64_t i = 0; i < n && status.ok(); ++i) {
+    zip_stat_t st;
+    if (zip_stat_index(z, static_cast<zip_uint64_t>(i), 0, &st) != 0 || st.name == nullptr) continue;
+    const std::string entry = st.name;
+    if (entry.empty() || entry.back() == '/' || entry.rfind("__MACOSX/", 0) == 0) continue;
+    const std::string base = fs::path(entry).filename().string();
+    status = AddSource(list, path + ":" + entry, base, st.size, path, entry);
+  }
+  zip_close(z);
+  if (!status.ok()) return std::move(status).error();
+  return list;
+}
+
+}  // namespace
+
+Result<SourceList> ListSources(const std::string& path) {
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) return MakeError(ErrorCode::kNotFound, "no such file or folder: " + path);
+  SourceList list;
+  if (fs::is_directory(status)) {
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+      if (!entry.is_regular_file()) continue;
+      TICKFLOW_RETURN_IF_ERROR(AddSource(list, entry.path().string(), entry.path().filename().string(),
+                                         entry.file_size(), "", entry.path().string()));
+    }
+    if (ec) return MakeError(ErrorCode::kIo, "cannot list " + path + ": " + ec.message());
+  } else if (path.size() > 4 && path.substr(path.size() - 4) == ".zip") {
+    TICKFLOW_ASSIGN_OR_RETURN(list, ListZip(path));
+  } else if (IsCsv(path)) {
+    TICKFLOW_RETURN_IF_ERROR(AddSource(list, path, fs::path(path).filename().string(), fs::file_size(path, ec),
+                                       "", path));
+  } else {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     path + " is neither a folder of Kraken CSVs, a .csv file nor a .zip archive");
+  }
+  std::sort(list.sources.begin(), list.sources.end(),
+            [](const Source& a, const Source& b) { return a.file_name < b.file_name; });
+  for (std::size_t i = 1; i < list.sources.size(); ++i) {
+    if (list.sources[i].symbol == list.sources[i - 1].symbol) {
+      return MakeError(ErrorCode::kInvalidArgument, "two files for symbol " + list.sources[i].symbol + ": " +
+                                                        list.sources[i - 1].display + " and " +
+                                                        list.sources[i].display + "; import them one at a time");
+    }
+  }
+  return list;
+}
+
+Result<std::unique_ptr<Bytes>> Load(const Source& source) {
+  if (source.archive.empty()) {
+    const int fd = ::open(source.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return MakeError(ErrorCode::kIo, "cannot open " + source.display + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      return MakeError(ErrorCode::kIo, "cannot stat " + source.display + ": " + std::strerror(errno));
+    }
+    const auto size = static_cast<std::size_t>(st.st_size);
+    if (size == 0) {
+      ::close(fd);
+      return std::unique_ptr<Bytes>(std::make_unique<OwnedBytes>(std::vector<char>()));
+    }
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) return MakeError(ErrorCode::kIo, "cannot map " + source.display + ": " + std::strerror(errno));
+    ::madvise(p, size, MADV_SEQUENTIAL);
+    return std::unique_ptr<Bytes>(std::make_unique<MappedFile>(p, size));
+  }
+  int err = 0;
+  zip_t* z = zip_open(source.archive.c_str(), ZIP_RDONLY, &err);
+  if (z == nullptr) return MakeError(ErrorCode::kIo, "cannot open archive " + source.archive);
+  std::vector<char> buf(source.size);
+  zip_file_t* f = zip_fopen(z, source.path.c_str(), 0);
+  Status status;
+  if (f == nullptr) {
+    status = MakeError(ErrorCode::kIo, "cannot open " + source.display + ": " + zip_strerror(z));
+  } else {
+    std::size_t got = 0;
+    while (got < buf.size()) {
+      const zip_int64_t n = zip_fread(f, buf.data() + got, buf.size() - got);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    if (got != buf.size()) {
+      status = MakeError(ErrorCode::kIo, source.display + ": archive entry is damaged (read " + std::to_string(got) +
+                                             " of " + std::to_string(buf.size()) + " bytes): " + zip_file_strerror(f));
+    }
+    zip_fclose(f);
+  }
+  zip_close(z);
+  if (!status.ok()) return std::move(status).error();
+  return std::unique_ptr<Bytes>(std::make_unique<OwnedBytes>(std::move(buf)));
+}
+
+}  // namespace tickflow::importer::detail

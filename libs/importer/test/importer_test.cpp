@@ -1,0 +1,282 @@
+#include "tickflow/importer/importer.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zip.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace tickflow::importer {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadText(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+void WriteText(const fs::path& p, std::string_view text) {
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+}
+
+class ImporterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("tickflow_import_test_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "in");
+    db_ = (dir_ / "store.db").string();
+    store_ = store::OpenStore(db_).value();
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  ImportSummary Run(const fs::path& path, ImportOptions options = {}) {
+    auto r = Import(*store_, path.string(), options);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? std::move(r).value() : ImportSummary{};
+  }
+
+  // The symbol's trades written back as Kraken CSV text.
+  std::string Export(const std::string& symbol) {
+    const auto info = store_->FindSymbol(symbol).value();
+    const SymbolId ids[] = {info.id};
+    auto cursor = store_->Trades(ids, {}).value();
+    std::vector<Trade> buf(1000);
+    std::string out;
+    while (const std::size_t n = cursor->Next(buf).value()) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto& t = buf[i];
+        const std::int64_t s = t.time.ns / kNanosPerSecond;
+        const std::int64_t ms = t.time.ns % kNanosPerSecond / 1000000;
+        char frac[8];
+        std::snprintf(frac, sizeof frac, ".%03lld", static_cast<long long>(ms));
+        out += std::to_string(s) + frac + "," + t.price.ToString() + "," + t.volume.ToString() + "\n";
+      }
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  std::string db_;
+  std::unique_ptr<store::Store> store_;
+};
+
+const fs::path kSample = fs::path(TICKFLOW_SOURCE_DIR) / "tests/data/kraken/XBTUSD.csv";
+
+TEST_F(ImporterTest, ImportsTheRealKrakenSampleExactly) {
+  fs::copy_file(kSample, dir_ / "in/XBTUSD.csv");
+  const auto summary = Run(dir_ / "in");
+  ASSERT_EQ(summary.files.size(), 1u);
+  EXPECT_EQ(summary.files[0].outcome, FileOutcome::kNewSymbol);
+  EXPECT_EQ(summary.rows_imported, 2672u);
+  const auto info = store_->FindSymbol("XBTUSD").value();
+  EXPECT_EQ(info.trade_count, 2672u);
+  EXPECT_EQ(FormatIso8601(info.first_time), "2019-07-01T00:00:03.172Z");
+  EXPECT_EQ(FormatIso8601(info.last_time), "2019-07-01T00:59:51.213Z");
+  EXPECT_EQ(info.volume_scale, 8);
+  // Every decimal comes back out identical to its text, row for row.
+  EXPECT_EQ(Export("XBTUSD"), ReadText(kSample));
+  // 60 one-minute bars, their trades summing to the file's rows.
+  auto bars = store::ReadBars(*store_, info.id, TimeResolution::kOneMinute, {}).value();
+  std::vector<Bar> buf(100);
+  const std::size_t n = bars->Next(buf).value();
+  std::uint64_t trades = 0;
+  for (std::size_t i = 0; i < n; ++i) trades += buf[i].trades;
+  EXPECT_EQ(n, 60u);
+  EXPECT_EQ(trades, 2672u);
+  EXPECT_EQ(buf[0].open.ToString(), "10749.4");
+}
+
+TEST_F(ImporterTest, ReimportingTheSameFileChangesNothing) {
+  fs::copy_file(kSample, dir_ / "in/XBTUSD.csv");
+  Run(dir_ / "in");
+  const auto again = Run(dir_ / "in");
+  ASSERT_EQ(again.files.size(), 1u);
+  EXPECT_EQ(again.files[0].outcome, FileOutcome::kUnchanged);
+  EXPECT_NE(again.files[0].note.find("unchanged"), std::string::npos);
+  EXPECT_EQ(store_->FindSymbol("XBTUSD")->trade_count, 2672u);
+}
+
+TEST_F(ImporterTest, AGrownFileImportsOnlyItsNewLines) {
+  WriteText(dir_ / "in/XBTUSD.csv", "1561939203,1,1\n1561939204,2,1\n");
+  Run(dir_ / "in");
+  WriteText(dir_ / "in/XBTUSD.csv", "1561939203,1,1\n1561939204,2,1\n1561939204,3,1\n1561939300,4,1\n");
+  const auto grown = Run(dir_ / "in");
+  EXPECT_EQ(grown.files[0].outcome, FileOutcome::kAppended);
+  EXPECT_EQ(grown.files[0].rows_imported, 2u);
+  EXPECT_NE(grown.files[0].note.find("file grew by"), std::string::npos) << grown.files[0].note;
+  EXPECT_EQ(store_->FindSymbol("XBTUSD")->trade_count, 4u);
+  EXPECT_EQ(Export("XBTUSD"), "1561939203.000,1,1\n1561939204.000,2,1\n1561939204.000,3,1\n1561939300.000,4,1\n");
+  // A bad row in the grown part is reported with its real line number.
+  WriteText(dir_ / "in/XBTUSD.csv",
+            "1561939203,1,1\n1561939204,2,1\n1561939204,3,1\n1561939300,4,1\n1561939301,x,1\n");
+  const auto bad = Run(dir_ / "in");
+  ASSERT_EQ(bad.files[0].outcome, FileOutcome::kFailed);
+  EXPECT_NE(bad.files[0].errors[0].find("XBTUSD.csv:5:12: invalid price 'x'"), std::string::npos)
+      << bad.files[0].errors[0];
+}
+
+TEST_F(ImporterTest, AQuarterlyUpdateAppendsOnlyNewerTrades) {
+  WriteText(dir_ / "in/XBTUSD.csv", "1561939203,1,1\n1561939204,2,1\n");
+  Run(dir_ / "in");
+  fs::create_directories(dir_ / "q2");
+  WriteText(dir_ / "q2/XBTUSD.csv", "1561939204,2,1\n1561939205,5,1\n1561939206,6,1\n");
+  const auto update = Run(dir_ / "q2");
+  EXPECT_EQ(update.files[0].outcome, FileOutcome::kAppended);
+  EXPECT_EQ(update.files[0].rows_imported, 2u);
+  EXPECT_EQ(update.files[0].rows_already_stored, 1u);
+  EXPECT_NE(update.files[0].note.find("already stored"), std::string::npos);
+  EXPECT_EQ(store_->FindSymbol("XBTUSD")->trade_count, 4u);
+  EXPECT_EQ(store_->FindSymbol("XBTUSD")->id, 1);
+}
+
+TEST_F(ImporterTest, StopsAtTheFirstBadRowKeepingEarlierFiles) {
+  WriteText(dir_ / "in/AAAUSD.csv", "1561939203,1,1\n");
+  WriteText(dir_ / "in/BBBUSD.csv", "1561939203,1,1\n1561939204,2,1\n1561939205,-2,1\n1561939206,2,1\n");
+  WriteText(dir_ / "in/CCCUSD.csv", "1561939203,1,1\n");
+  const auto s = Run(dir_ / "in");
+  ASSERT_EQ(s.files.size(), 3u);
+  EXPECT_TRUE(s.stopped);
+  EXPECT_EQ(s.files[0].outcome, FileOutcome::kNewSymbol);
+  EXPECT_EQ(s.files[1].outcome, FileOutcome::kFailed);
+  EXPECT_EQ(s.files[2].outcome, FileOutcome::kNotRun);
+  ASSERT_FALSE(s.files[1].errors.empty());
+  EXPECT_NE(s.files[1].errors[0].find("BBBUSD.csv:3:12: price must be positive, found '-2'"), std::string::npos);
+  EXPECT_NE(s.files[1].errors[0].find("3 | 1561939205,-2,1"), std::string::npos);
+  EXPECT_TRUE(store_->FindSymbol("AAAUSD").ok());
+  EXPECT_FALSE(store_->FindSymbol("BBBUSD").ok());
+  EXPECT_FALSE(store_->FindSymbol("CCCUSD").ok());
+}
+
+TEST_F(ImporterTest, SkipsAndCountsBadRowsWhenAsked) {
+  WriteText(dir_ / "in/XBTUSD.csv",
+            "1561939203,1,1\nbad\n1561939204,2,1,9\n1561939202,3,1\n1561939205,4,1\r\n\n1561939206,5,1");
+  ImportOptions o;
+  o.skip_bad_rows = true;
+  const auto s = Run(dir_ / "in", o);
+  ASSERT_EQ(s.files.size(), 1u);
+  EXPECT_EQ(s.files[0].outcome, FileOutcome::kNewSymbol);
+  EXPECT_EQ(s.files[0].rows_imported, 3u);
+  EXPECT_EQ(s.files[0].rows_bad, 3u);
+  EXPECT_EQ(s.files[0].blank_lines, 1u);
+  ASSERT_EQ(s.files[0].errors.size(), 3u);
+  EXPECT_NE(s.files[0].errors[2].find(":4:1: timestamp goes backwards"), std::string::npos) << s.files[0].errors[2];
+  EXPECT_NE(s.files[0].note.find("3 bad rows skipped"), std::string::npos);
+}
+
+TEST_F(ImporterTest, EmptyFilesCreateNoSymbol) {
+  WriteText(dir_ / "in/XBTUSD.csv", "");
+  WriteText(dir_ / "in/notes.txt", "ignored");
+  const auto s = Run(dir_ / "in");
+  EXPECT_EQ(s.files[0].outcome, FileOutcome::kNoNewTrades);
+  EXPECT_EQ(s.files_ignored, 1u);
+  EXPECT_FALSE(store_->FindSymbol("XBTUSD").ok());
+}
+
+TEST_F(ImporterTest, ImportsAZipArchive) {
+  const auto zip_path = (dir_ / "Kraken_Trading_History.zip").string();
+  int err = 0;
+  zip_t* z = zip_open(zip_path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+  ASSERT_NE(z, nullptr);
+  const std::string sample = ReadText(kSample);
+  const std::string eth = "1561939203,290.1,3\n1561939204,290.2,1.5\n";
+  zip_source_t* s1 = zip_source_buffer(z, sample.data(), sample.size(), 0);
+  zip_source_t* s2 = zip_source_buffer(z, eth.data(), eth.size(), 0);
+  ASSERT_GE(zip_file_add(z, "TradingHistory/XBTUSD.csv", s1, 0), 0);
+  ASSERT_GE(zip_file_add(z, "TradingHistory/ETHUSD.csv", s2, 0), 0);
+  ASSERT_EQ(zip_close(z), 0);
+  const auto s = Run(zip_path);
+  ASSERT_EQ(s.files.size(), 2u);
+  EXPECT_EQ(s.rows_imported, 2674u);
+  EXPECT_NE(s.files[0].path.find(".zip:TradingHistory/ETHUSD.csv"), std::string::npos);
+  EXPECT_EQ(Export("XBTUSD"), sample);
+  // Symbol ids follow file name order: ETHUSD before XBTUSD.
+  EXPECT_EQ(store_->FindSymbol("ETHUSD")->id, 1);
+  EXPECT_EQ(store_->FindSymbol("XBTUSD")->id, 2);
+}
+
+TEST_F(ImporterTest, RejectsWholeImportProblemsClearly) {
+  auto missing = Import(*store_, (dir_ / "nope").string(), {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("no such file or folder"), std::string::npos);
+  WriteText(dir_ / "in/bad name.csv", "1561939203,1,1\n");
+  auto bad_name = Import(*store_, (dir_ / "in").string(), {});
+  ASSERT_FALSE(bad_name.ok());
+  EXPECT_NE(bad_name.error().message.find("does not name a symbol"), std::string::npos);
+  WriteText(dir_ / "junk.zip", "not a zip");
+  EXPECT_NE(Import(*store_, (dir_ / "junk.zip").string(), {}).error().message.find("not a readable zip"),
+            std::string::npos);
+}
+
+TEST_F(ImporterTest, ImportsManyFilesOnSeveralThreadsInNameOrder) {
+  for (int i = 0; i < 20; ++i) {
+    std::string text;
+    for (int r = 0; r < 1000 + i; ++r) text += std::to_string(1561939203 + r) + ",1." + std::to_string(i) + ",2\n";
+    char name[32];
+    std::snprintf(name, sizeof name, "S%02dUSD.csv", i);
+    WriteText(dir_ / "in" / name, text);
+  }
+  ImportOptions o;
+  o.threads = 3;
+  std::size_t progress_calls = 0;
+  o.on_progress = [&](const ImportProgress& p) {
+    ++progress_calls;
+    EXPECT_LE(p.bytes_done, p.bytes_total);
+  };
+  const auto s = Run(dir_ / "in", o);
+  EXPECT_EQ(s.files.size(), 20u);
+  EXPECT_GT(progress_calls, 20u);
+  for (int i = 0; i < 20; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "S%02dUSD", i);
+    const auto info = store_->FindSymbol(name).value();
+    EXPECT_EQ(info.id, i + 1);
+    EXPECT_EQ(info.trade_count, static_cast<std::uint64_t>(1000 + i));
+  }
+}
+
+// A process killed in the middle of a file leaves the store as it was before.
+TEST_F(ImporterTest, CrashInTheMiddleOfAFileLeavesTheStoreAsBefore) {
+  WriteText(dir_ / "in/AAAUSD.csv", "1561939203,1,1\n");
+  std::string big;
+  for (int r = 0; r < 400000; ++r) big += std::to_string(1561939203 + r / 10) + ",10749.4,0.5\n";
+  WriteText(dir_ / "in/BIGUSD.csv", big);
+  store_.reset();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto store = store::OpenStore(db_).value();
+    ImportOptions o;
+    o.on_progress = [](const ImportProgress& p) {
+      // Die once part of the big file has been written into its transaction.
+      if (p.current_file == "BIGUSD.csv" && p.rows_done > 200000) ::kill(::getpid(), SIGKILL);
+    };
+    (void)Import(*store, (dir_ / "in").string(), o);
+    _exit(3);  // not reached if the kill happened
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child was not killed mid-file";
+  store_ = store::OpenStore(db_).value();
+  EXPECT_EQ(store_->FindSymbol("AAAUSD")->trade_count, 1u);
+  EXPECT_FALSE(store_->FindSymbol("BIGUSD").ok());
+  // And the next import completes it.
+  const auto s = Run(dir_ / "in");
+  EXPECT_EQ(s.files[0].outcome, FileOutcome::kUnchanged);
+  EXPECT_EQ(s.files[1].outcome, FileOutcome::kNewSymbol);
+  EXPECT_EQ(store_->FindSymbol("BIGUSD")->trade_count, 400000u);
+}
+
+}  // namespace
+}  // namespace tickflow::importer
