@@ -280,3 +280,51 @@ TEST_F(ImporterTest, CrashInTheMiddleOfAFileLeavesTheStoreAsBefore) {
 
 }  // namespace
 }  // namespace tickflow::importer
+
+#include "tickflow/importer/generator.hpp"
+
+namespace tickflow::importer {
+namespace {
+
+TEST_F(ImporterTest, GeneratedDataIsDeterministicAndImportsCleanly) {
+  GenerateOptions g;
+  g.out_dir = (dir_ / "gen1").string();
+  g.symbols = 3;
+  g.trades = 20000;
+  g.years = 3;
+  g.seed = 42;
+  ASSERT_TRUE(GenerateKrakenCsv(g).ok());
+  g.out_dir = (dir_ / "gen2").string();
+  ASSERT_TRUE(GenerateKrakenCsv(g).ok());
+  EXPECT_EQ(ReadText(dir_ / "gen1/XBTUSD.csv"), ReadText(dir_ / "gen2/XBTUSD.csv"));
+  g.seed = 43;
+  g.out_dir = (dir_ / "gen3").string();
+  ASSERT_TRUE(GenerateKrakenCsv(g).ok());
+  EXPECT_NE(ReadText(dir_ / "gen1/XBTUSD.csv"), ReadText(dir_ / "gen3/XBTUSD.csv"));
+
+  const auto s = Run(dir_ / "gen1");
+  EXPECT_EQ(s.rows_imported, 60000u);
+  EXPECT_EQ(s.files_failed, 0u);
+  const auto info = store_->FindSymbol("XBTUSD").value();
+  EXPECT_GT(info.last_time.ns - info.first_time.ns, 2 * 365 * kNanosPerDay) << "spans several years";
+  // Exported text equals the generated text once times carry their ".000".
+  const std::string generated = ReadText(dir_ / "gen1/XBTUSD.csv");
+  std::string expected;
+  for (std::size_t pos = 0; pos < generated.size();) {
+    const std::size_t comma = generated.find(',', pos);
+    const std::size_t nl = generated.find('\n', pos);
+    expected += generated.substr(pos, comma - pos) + ".000" + generated.substr(comma, nl + 1 - comma);
+    pos = nl + 1;
+  }
+  EXPECT_EQ(Export("XBTUSD"), expected);
+  // Bursts: some trades share a second.
+  const std::string text = ReadText(dir_ / "gen1/ETHUSD.csv");
+  EXPECT_NE(text.find(text.substr(0, 10) + ","), std::string::npos);
+  GenerateOptions bad;
+  bad.out_dir = (dir_ / "x").string();
+  bad.symbols = 0;
+  EXPECT_FALSE(GenerateKrakenCsv(bad).ok());
+}
+
+}  // namespace
+}  // namespace tickflow::importer
