@@ -1,0 +1,371 @@
+// tickflow bench import | scan | bars: end-to-end benchmarks, each against a
+// baseline measured in the same run (medians of --runs; ratios). Figures and
+// the commands that produced them are recorded in docs/benchmarks.md.
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "common.hpp"
+#include "tickflow/bars/resampler.hpp"
+#include "tickflow/importer/csv.hpp"
+#include "tickflow/importer/generator.hpp"
+#include "tickflow/importer/importer.hpp"
+
+namespace tickflow::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Current resident set size in MiB.
+double RssMiB() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+struct Args {
+  std::string what;
+  std::string dir = "/tmp/tickflow-bench";
+  std::uint64_t rows = 20'000'000;
+  int files = 20;
+  int runs = 3;
+};
+
+Status EnsureData(const std::string& dir, int files, std::uint64_t rows_per_file) {
+  if (fs::exists(dir) && !fs::is_empty(dir)) return {};
+  fmt::print("generating {} files x {} rows into {}\n", files, Thousands(rows_per_file), dir);
+  importer::GenerateOptions g;
+  g.out_dir = dir;
+  g.symbols = files;
+  g.trades = rows_per_file;
+  g.years = 5;
+  auto r = importer::GenerateKrakenCsv(g);
+  if (!r.ok()) return std::move(r).error();
+  return {};
+}
+
+std::vector<fs::path> CsvFiles(const std::string& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".csv") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::uint64_t> ImportInto(const std::string& db, const std::string& data) {
+  fs::remove(db);
+  fs::remove(db + "-wal");
+  fs::remove(db + "-shm");
+  TICKFLOW_ASSIGN_OR_RETURN(auto store, store::OpenStore(db));
+  TICKFLOW_ASSIGN_OR_RETURN(const auto summary, importer::Import(*store, data, {}));
+  if (summary.files_failed > 0) return MakeError(ErrorCode::kInternal, "benchmark import failed");
+  return summary.rows_imported;
+}
+
+int BenchImport(const Args& a) {
+  const std::string data = a.dir + "/import-csv";
+  if (auto s = EnsureData(data, a.files, a.rows / static_cast<std::uint64_t>(a.files)); !s.ok()) return Fail(s.error());
+  const auto files = CsvFiles(data);
+  std::uint64_t bytes = 0;
+  for (const auto& f : files) bytes += fs::file_size(f);
+  std::vector<double> parse, ours, sqlite_cli;
+  std::uint64_t rows = 0;
+  for (int run = 0; run < a.runs; ++run) {
+    // Baseline 1: bare CSV parsing (validation included, nothing stored), on every core.
+    {
+      std::atomic<std::size_t> next{0};
+      std::atomic<std::uint64_t> parsed{0};
+      const auto t0 = Clock::now();
+      std::vector<std::thread> threads;
+      for (unsigned t = 0; t < std::max(1u, std::thread::hardware_concurrency()); ++t) {
+        threads.emplace_back([&] {
+          for (std::size_t i = next++; i < files.size(); i = next++) {
+            const int fd = ::open(files[i].c_str(), O_RDONLY);
+            const auto size = fs::file_size(files[i]);
+            void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+            ::close(fd);
+            importer::CsvReader r(std::span<const char>(static_cast<const char*>(p), size));
+            importer::CsvRow row;
+            std::uint64_t n = 0;
+            while (r.Next(&row) == importer::CsvReader::Status::kRow) ++n;
+            ::munmap(p, size);
+            parsed += n;
+          }
+        });
+      }
+      for (auto& t : threads) t.join();
+      parse.push_back(static_cast<double>(parsed.load()) / Seconds(t0));
+      rows = parsed.load();
+    }
+    // tickflow import into a fresh store.
+    {
+      const auto t0 = Clock::now();
+      auto n = ImportInto(a.dir + "/import.db", data);
+      if (!n.ok()) return Fail(n.error());
+      ours.push_back(static_cast<double>(*n) / Seconds(t0));
+    }
+    // Baseline 2: sqlite3's own .import of the same CSVs into a plain table.
+    {
+      const std::string db = a.dir + "/sqlite-cli.db";
+      fs::remove(db);
+      const std::string script = a.dir + "/import.sql";
+      std::ofstream sql(script);
+      sql << "PRAGMA journal_mode=WAL;\nPRAGMA synchronous=NORMAL;\n"
+          << "CREATE TABLE trades(ts REAL, price TEXT, volume TEXT);\n.mode csv\n";
+      for (const auto& f : files) sql << ".import " << f.string() << " trades\n";
+      sql.close();
+      const auto t0 = Clock::now();
+      const std::string cmd = "sqlite3 " + db + " < " + script + " > /dev/null";
+      if (std::system(cmd.c_str()) != 0) return Fail("`" + cmd + "` failed: is the sqlite3 command installed?");
+      sqlite_cli.push_back(static_cast<double>(rows) / Seconds(t0));
+    }
+    fmt::print("run {}: parse {}rows/s, tickflow import {}rows/s, sqlite3 .import {}rows/s\n", run + 1,
+               Rate(parse.back()), Rate(ours.back()), Rate(sqlite_cli.back()));
+  }
+  const double m_ours = Median(ours), m_parse = Median(parse), m_cli = Median(sqlite_cli);
+  fmt::print("\nimport of {} rows in {} files ({:.0f} MB), median of {} runs, {} threads:\n", Thousands(rows),
+             files.size(), static_cast<double>(bytes) / 1e6, a.runs, std::thread::hardware_concurrency());
+  fmt::print("| what | rows/s | tickflow import vs it |\n|---|---:|---:|\n");
+  fmt::print("| tickflow import (validate, blocks, 1-min bars, commit) | {} | 1.00 |\n", Rate(m_ours));
+  fmt::print("| bare CSV parse + validation, nothing stored | {} | {:.2f}x |\n", Rate(m_parse), m_ours / m_parse);
+  fmt::print("| sqlite3 `.import` into a plain table | {} | {:.1f}x |\n", Rate(m_cli), m_ours / m_cli);
+  return 0;
+}
+
+// A store with one symbol of a.rows trades, shared by scan and bars.
+Result<std::string> ScanStore(const Args& a) {
+  const std::string data = a.dir + "/scan-csv-" + std::to_string(a.rows);
+  TICKFLOW_RETURN_IF_ERROR(EnsureData(data, 1, a.rows));
+  const std::string db = a.dir + "/scan-" + std::to_string(a.rows) + ".db";
+  if (!fs::exists(db)) {
+    fmt::print("importing {} into {}\n", data, db);
+    TICKFLOW_RETURN_IF_ERROR(ImportInto(db, data));
+  }
+  return db;
+}
+
+struct ScanResult {
+  std::uint64_t rows = 0;
+  std::int64_t checksum = 0;
+  double seconds = 0;
+  double rss_growth_mib = 0;
+};
+
+Result<ScanResult> ScanStoreOnce(store::Store& s, store::TimeRange range) {
+  const SymbolId ids[] = {1};
+  const double rss0 = RssMiB();
+  double rss_max = rss0;
+  const auto t0 = Clock::now();
+  TICKFLOW_ASSIGN_OR_RETURN(auto cursor, s.Trades(ids, range));
+  std::vector<Trade> buf(4096);
+  ScanResult r;
+  for (std::uint64_t batch = 0;; ++batch) {
+    TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, cursor->Next(buf));
+    if (n == 0) break;
+    for (std::size_t i = 0; i < n; ++i) r.checksum += buf[i].time.ns ^ buf[i].price.raw() ^ buf[i].volume.raw();
+    r.rows += n;
+    if (batch % 512 == 0) rss_max = std::max(rss_max, RssMiB());
+  }
+  r.seconds = Seconds(t0);
+  r.rss_growth_mib = std::max(rss_max, RssMiB()) - rss0;
+  return r;
+}
+
+int BenchScan(const Args& a) {
+  auto db = ScanStore(a);
+  if (!db.ok()) return Fail(db.error());
+  auto store = OpenExistingStore(*db);
+  if (!store.ok()) return Fail(store.error());
+  // Baseline: the same three columns as flat int64 arrays in one file, mmap'd.
+  const std::string flat = a.dir + "/scan-" + std::to_string(a.rows) + ".bin";
+  auto first = ScanStoreOnce(**store, {});
+  if (!first.ok()) return Fail(first.error());
+  const std::uint64_t n = first->rows;
+  if (!fs::exists(flat) || fs::file_size(flat) != n * 24) {
+    std::vector<std::int64_t> cols(n * 3);
+    const SymbolId ids[] = {1};
+    auto cursor = (*store)->Trades(ids, {});
+    std::vector<Trade> buf(4096);
+    std::uint64_t k = 0;
+    while (std::size_t got = cursor.value()->Next(buf).value()) {
+      for (std::size_t i = 0; i < got; ++i, ++k) {
+        cols[k] = buf[i].time.ns;
+        cols[n + k] = buf[i].price.raw();
+        cols[2 * n + k] = buf[i].volume.raw();
+      }
+    }
+    std::ofstream out(flat, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(cols.data()), static_cast<std::streamsize>(cols.size() * 8));
+  }
+  std::vector<double> ours, mmap_rate, rss_full, rss_quarter, rss_mmap;
+  for (int run = 0; run < a.runs; ++run) {
+    const int fd = ::open(flat.c_str(), O_RDONLY);
+    const double rss0 = RssMiB();
+    const auto t0 = Clock::now();
+    void* p = ::mmap(nullptr, n * 24, PROT_READ, MAP_SHARED, fd, 0);
+    ::close(fd);
+    const auto* c = static_cast<const std::int64_t*>(p);
+    std::int64_t sum = 0;
+    for (std::uint64_t i = 0; i < n; ++i) sum += c[i] ^ c[n + i] ^ c[2 * n + i];
+    mmap_rate.push_back(static_cast<double>(n) / Seconds(t0));
+    rss_mmap.push_back(RssMiB() - rss0);
+    ::munmap(p, n * 24);
+    auto r = ScanStoreOnce(**store, {});
+    if (!r.ok()) return Fail(r.error());
+    if (r->checksum != sum) return Fail("store scan and flat file disagree: the benchmark data is inconsistent");
+    ours.push_back(static_cast<double>(r->rows) / r->seconds);
+    rss_full.push_back(r->rss_growth_mib);
+    const auto info = (*store)->FindSymbol(SymbolId{1}).value();
+    const UnixNanos quarter{info.first_time.ns + (info.last_time.ns - info.first_time.ns) / 4};
+    auto q = ScanStoreOnce(**store, {info.first_time, quarter});
+    if (!q.ok()) return Fail(q.error());
+    rss_quarter.push_back(q->rss_growth_mib);
+    fmt::print("run {}: flat mmap {}rows/s, store scan {}rows/s\n", run + 1, Rate(mmap_rate.back()), Rate(ours.back()));
+  }
+  fmt::print("\nscan of one symbol, {} trades, warm, median of {} runs:\n", Thousands(n), a.runs);
+  fmt::print("| what | rows/s | RSS growth during the scan |\n|---|---:|---:|\n");
+  fmt::print("| flat int64 columns, mmap | {} | {:.0f} MiB |\n", Rate(Median(mmap_rate)), Median(rss_mmap));
+  fmt::print("| tickflow store scan, whole symbol | {} ({:.0f} % of mmap) | {:.1f} MiB |\n", Rate(Median(ours)),
+             100 * Median(ours) / Median(mmap_rate), Median(rss_full));
+  fmt::print("| tickflow store scan, first quarter of the symbol | | {:.1f} MiB |\n", Median(rss_quarter));
+  return 0;
+}
+
+int BenchBars(const Args& a) {
+  auto db = ScanStore(a);
+  if (!db.ok()) return Fail(db.error());
+  auto store = OpenExistingStore(*db);
+  if (!store.ok()) return Fail(store.error());
+  // Baseline table: the same trades as plain rows, for SQL.
+  const std::string rows_db = a.dir + "/bars-rows-" + std::to_string(a.rows) + ".db";
+  if (!fs::exists(rows_db)) {
+    fmt::print("loading the trades into a plain SQLite row table {} (not timed)\n", rows_db);
+    sqlite3* sdb = nullptr;
+    sqlite3_open(rows_db.c_str(), &sdb);
+    sqlite3_exec(sdb, "PRAGMA journal_mode=OFF; CREATE TABLE t(seq INTEGER PRIMARY KEY, ts INTEGER, price REAL, volume REAL); BEGIN",
+                 nullptr, nullptr, nullptr);
+    sqlite3_stmt* ins = nullptr;
+    sqlite3_prepare_v2(sdb, "INSERT INTO t VALUES(?, ?, ?, ?)", -1, &ins, nullptr);
+    const SymbolId ids[] = {1};
+    auto cursor = (*store)->Trades(ids, {});
+    std::vector<Trade> buf(4096);
+    std::int64_t seq = 0;
+    while (std::size_t got = cursor.value()->Next(buf).value()) {
+      for (std::size_t i = 0; i < got; ++i) {
+        sqlite3_bind_int64(ins, 1, ++seq);
+        sqlite3_bind_int64(ins, 2, buf[i].time.ns);
+        sqlite3_bind_double(ins, 3, buf[i].price.ToDouble());
+        sqlite3_bind_double(ins, 4, buf[i].volume.ToDouble());
+        sqlite3_step(ins);
+        sqlite3_reset(ins);
+      }
+    }
+    sqlite3_finalize(ins);
+    sqlite3_exec(sdb, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close(sdb);
+  }
+  std::vector<double> cpp, stored, sql;
+  std::uint64_t bars_cpp = 0, bars_sql = 0, trades = 0;
+  for (int run = 0; run < a.runs; ++run) {
+    {  // One C++ pass: store scan -> resampler.
+      const SymbolId ids[] = {1};
+      const auto t0 = Clock::now();
+      auto cursor = (*store)->Trades(ids, {});
+      bars::Resampler r(TimeResolution::kOneMinute);
+      std::vector<Trade> buf(4096);
+      Bar done;
+      bars_cpp = 0;
+      trades = 0;
+      while (std::size_t got = cursor.value()->Next(buf).value()) {
+        trades += got;
+        for (std::size_t i = 0; i < got; ++i) bars_cpp += r.Add(buf[i], &done) == bars::AddStatus::kBarDone;
+      }
+      bars_cpp += r.Flush(&done);
+      cpp.push_back(Seconds(t0));
+    }
+    {  // Reading the 1-minute bars materialised at import.
+      const auto t0 = Clock::now();
+      auto cursor = store::ReadBars(**store, 1, TimeResolution::kOneMinute, {});
+      std::vector<Bar> buf(4096);
+      while (cursor.value()->Next(buf).value() != 0) {
+      }
+      stored.push_back(Seconds(t0));
+    }
+    {  // SQL: GROUP BY minute, open/close from the first/last row of each group.
+      sqlite3* sdb = nullptr;
+      sqlite3_open(rows_db.c_str(), &sdb);
+      const char* q =
+          "WITH g AS (SELECT ts / 60000000000 AS m, MIN(price) AS lo, MAX(price) AS hi, SUM(volume) AS v, "
+          "COUNT(*) AS n, MIN(seq) AS fs, MAX(seq) AS ls FROM t GROUP BY m) "
+          "SELECT g.m, o.price, g.hi, g.lo, c.price, g.v, g.n FROM g JOIN t o ON o.seq = g.fs JOIN t c ON c.seq = g.ls";
+      sqlite3_stmt* st = nullptr;
+      const auto t0 = Clock::now();
+      sqlite3_prepare_v2(sdb, q, -1, &st, nullptr);
+      bars_sql = 0;
+      while (sqlite3_step(st) == SQLITE_ROW) ++bars_sql;
+      sql.push_back(Seconds(t0));
+      sqlite3_finalize(st);
+      sqlite3_close(sdb);
+    }
+    fmt::print("run {}: C++ pass {:.2f} s, stored 1-min bars {:.2f} s, SQL GROUP BY {:.2f} s\n", run + 1, cpp.back(),
+               stored.back(), sql.back());
+  }
+  if (bars_cpp != bars_sql) {
+    return Fail(fmt::format("C++ pass made {} bars but SQL {}: the comparison is not like for like", bars_cpp, bars_sql));
+  }
+  fmt::print("\n1-minute bars of {} trades ({} bars), median of {} runs:\n", Thousands(trades), Thousands(bars_cpp),
+             a.runs);
+  fmt::print("| what | seconds | speed-up vs SQL |\n|---|---:|---:|\n");
+  fmt::print("| SQLite SQL GROUP BY over a row table | {:.2f} | 1.0x |\n", Median(sql));
+  fmt::print("| tickflow: one C++ pass over the store scan | {:.2f} | {:.1f}x |\n", Median(cpp), Median(sql) / Median(cpp));
+  fmt::print("| tickflow: read the 1-minute bars stored at import | {:.2f} | {:.1f}x |\n", Median(stored),
+             Median(sql) / Median(stored));
+  return 0;
+}
+
+}  // namespace
+
+Command AddBench(CLI::App& app) {
+  auto* cmd = app.add_subcommand("bench", "Measure import, scan and bar speed against baselines in the same run");
+  cmd->footer(
+      "  import  tickflow import vs bare CSV parsing and vs sqlite3's .import (--files files, --rows in total)\n"
+      "  scan    one symbol's store scan vs the same columns in a flat mmap'd file, with RSS\n"
+      "  bars    1-minute bars of --rows trades: C++ pass vs SQLite GROUP BY\n"
+      "Data is generated once under --dir and reused. Reports medians of --runs and ratios.");
+  auto a = std::make_shared<Args>();
+  cmd->add_option("WHAT", a->what, "import, scan or bars")->required()->check(CLI::IsMember({"import", "scan", "bars"}));
+  cmd->add_option("--dir", a->dir, "Working folder for data and stores")->capture_default_str();
+  cmd->add_option("--rows", a->rows, "Trades in total")->capture_default_str();
+  cmd->add_option("--files", a->files, "Files for the import benchmark")->capture_default_str();
+  cmd->add_option("--runs", a->runs, "Repetitions; the median is reported")->capture_default_str();
+  return {cmd, [a] {
+            std::error_code ec;
+            fs::create_directories(a->dir, ec);
+            if (a->what == "import") return BenchImport(*a);
+            if (a->what == "scan") return BenchScan(*a);
+            return BenchBars(*a);
+          }};
+}
+
+}  // namespace tickflow::cli

@@ -1,0 +1,131 @@
+// tickflow demo: generate sample data when there is none, import it, and show
+// what is in the store.
+#include <algorithm>
+#include <filesystem>
+#include <vector>
+
+#include "common.hpp"
+#include "import_view.hpp"
+#include "printers.hpp"
+#include "tickflow/importer/generator.hpp"
+#include "tickflow/importer/importer.hpp"
+
+namespace tickflow::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+Result<std::vector<Bar>> LoadBars(store::Store& store, SymbolId id, TimeResolution res, store::TimeRange range) {
+  TICKFLOW_ASSIGN_OR_RETURN(auto cursor, store::ReadBars(store, id, res, range));
+  std::vector<Bar> all, buf(1024);
+  while (true) {
+    TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, cursor->Next(buf));
+    if (n == 0) break;
+    all.insert(all.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  return all;
+}
+
+}  // namespace
+
+Command AddDemo(CLI::App& app) {
+  auto* cmd = app.add_subcommand("demo", "Generate sample Kraken data, import it, and show symbols and bars");
+  cmd->footer("Everything lives under --dir: data/ (the CSVs) and tickflow.db (the store). Running it again\n"
+              "reuses the data and shows that the re-import changes nothing.");
+  struct Args {
+    std::string dir = "tickflow-demo";
+    int symbols = 4;
+    std::uint64_t trades = 250000;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--dir", a->dir, "Working folder")->capture_default_str();
+  cmd->add_option("--symbols", a->symbols, "Markets to generate when there is no data")->capture_default_str();
+  cmd->add_option("--trades", a->trades, "Trades per market to generate")->capture_default_str();
+  return {cmd, [a] {
+            const bool color = IsTerminal(1);
+            const auto title = [&](const std::string& t) {
+              fmt::print(fmt::runtime(color ? "\n\033[1m== {}\033[0m\n" : "\n== {}\n"), t);
+              std::fflush(stdout);
+            };
+            const std::string data = (fs::path(a->dir) / "data").string();
+            const std::string db = (fs::path(a->dir) / "tickflow.db").string();
+
+            std::error_code ec;
+            if (!fs::exists(data, ec) || fs::is_empty(data, ec)) {
+              title(fmt::format("1. Generating {} markets x {} trades over 3 years into {}", a->symbols,
+                                Thousands(a->trades), data));
+              importer::GenerateOptions g;
+              g.out_dir = data;
+              g.symbols = a->symbols;
+              g.trades = a->trades;
+              g.years = 3;
+              g.on_file = [](const std::string& f, std::uint64_t rows, std::uint64_t bytes) {
+                fmt::print("  {} ({} trades, {:.1f} MB)\n", f, Thousands(rows), static_cast<double>(bytes) / 1e6);
+              };
+              auto r = importer::GenerateKrakenCsv(g);
+              if (!r.ok()) return Fail(r.error());
+            } else {
+              title("1. Using the sample data already in " + data);
+            }
+
+            title("2. Importing into " + db);
+            auto store = store::OpenStore(db);
+            if (!store.ok()) return Fail(store.error());
+            ImportView view(IsTerminal(2));
+            importer::ImportOptions o;
+            o.on_progress = [&](const importer::ImportProgress& p) { view.Progress(p); };
+            o.on_file = [&](const importer::FileReport& r) { view.File(r); };
+            auto summary = importer::Import(**store, data, o);
+            if (!summary.ok()) return Fail(summary.error());
+            if (const int rc = view.Finish(*summary, db); rc != 0) return rc;
+
+            title("3. Symbols in the store");
+            auto symbols = (*store)->ListSymbols();
+            if (!symbols.ok()) return Fail(symbols.error());
+            PrintSymbols(*symbols, Format::kTable);
+            if (symbols->empty()) return Fail("the store holds no symbols after the import");
+
+            // Feature XBTUSD when it is there, else the first symbol.
+            const auto featured = std::find_if(symbols->begin(), symbols->end(),
+                                               [](const store::SymbolInfo& s) { return s.symbol == "XBTUSD"; });
+            const store::SymbolInfo& first = featured != symbols->end() ? *featured : symbols->front();
+            title("4. " + first.symbol + ": the last 8 weekly bars (aggregated exactly from 1-minute bars)");
+            auto weeks = LoadBars(**store, first.id, TimeResolution::kOneWeek, {});
+            if (!weeks.ok()) return Fail(weeks.error());
+            const BarPrinter printer(Format::kTable);
+            printer.Header();
+            for (std::size_t i = weeks->size() > 8 ? weeks->size() - 8 : 0; i < weeks->size(); ++i) {
+              printer.Row((*weeks)[i]);
+            }
+
+            title("5. " + first.symbol + ": daily candles of the last 90 days");
+            const store::TimeRange last90{UnixNanos{first.last_time.ns - 90 * kNanosPerDay}, UnixNanos::Max()};
+            auto days = LoadBars(**store, first.id, TimeResolution::kOneDay, last90);
+            if (!days.ok()) return Fail(days.error());
+            fmt::print("{}", CandleChart(*days, 14, color));
+
+            title("6. Monthly closes of every symbol");
+            for (const auto& s : *symbols) {
+              auto months = LoadBars(**store, s.id, TimeResolution::kOneMonth, {});
+              if (!months.ok()) return Fail(months.error());
+              static const char* kLevels[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+              double lo = 1e300, hi = -1e300;
+              for (const Bar& b : *months) {
+                lo = std::min(lo, b.close.ToDouble());
+                hi = std::max(hi, b.close.ToDouble());
+              }
+              std::string line;
+              for (const Bar& b : *months) {
+                const double f = hi > lo ? (b.close.ToDouble() - lo) / (hi - lo) : 0.5;
+                line += kLevels[static_cast<int>(f * 7 + 0.5)];
+              }
+              fmt::print("  {:<8} {}  {} .. {} ({} months)\n", s.symbol, line, months->front().close.ToString(),
+                         months->back().close.ToString(), months->size());
+            }
+            fmt::print("\nTry: tickflow bars {} --res 1M --db {}\n     tickflow trades {} --limit 5 --db {}\n",
+                       first.symbol, db, first.symbol, db);
+            return 0;
+          }};
+}
+
+}  // namespace tickflow::cli

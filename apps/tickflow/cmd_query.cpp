@@ -1,0 +1,131 @@
+// tickflow symbols | bars | trades
+#include <vector>
+
+#include "common.hpp"
+#include "printers.hpp"
+
+namespace tickflow::cli {
+namespace {
+
+void AddFormatOption(CLI::App* cmd, std::string* format) {
+  *format = "table";
+  cmd->add_option("--format", *format, "Output format")
+      ->check(CLI::IsMember({"table", "csv"}))
+      ->capture_default_str();
+}
+
+Format ToFormat(const std::string& f) { return f == "csv" ? Format::kCsv : Format::kTable; }
+
+}  // namespace
+
+Command AddSymbols(CLI::App& app) {
+  auto* cmd = app.add_subcommand("symbols", "List imported symbols: id, trades, first and last trade, precision");
+  auto db = std::make_shared<std::string>();
+  auto format = std::make_shared<std::string>();
+  AddDbOption(cmd, db.get());
+  AddFormatOption(cmd, format.get());
+  return {cmd, [db, format] {
+            auto store = OpenExistingStore(*db);
+            if (!store.ok()) return Fail(store.error());
+            auto symbols = (*store)->ListSymbols();
+            if (!symbols.ok()) return Fail(symbols.error());
+            if (symbols->empty()) {
+              fmt::print(stderr, "the store {} holds no symbols yet: run `tickflow import PATH`\n", *db);
+            }
+            PrintSymbols(*symbols, ToFormat(*format));
+            return 0;
+          }};
+}
+
+Command AddBars(CLI::App& app) {
+  auto* cmd = app.add_subcommand("bars", "Print OHLCV bars of a symbol at a resolution");
+  cmd->footer(
+      "Bars are aggregated exactly from the stored 1-minute bars, aligned to the UTC calendar (weeks start\n"
+      "Monday 00:00, months and years by the calendar); a bar's time is its bucket start. With --from/--to,\n"
+      "the bars whose start lies in [from, to) are printed, each complete.\n"
+      "Times: ISO 8601 UTC (2023-01-01, 2023-01-01T12:00:00Z) or unix seconds.\n\n"
+      "Example: tickflow bars XBTUSD --res 1w --from 2023-01-01 --format csv");
+  struct Args {
+    std::string symbol, res, from, to, db, format;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("SYMBOL", a->symbol, "Symbol, as listed by `tickflow symbols`")->required();
+  cmd->add_option("--res", a->res, "Resolution: 1m 5m 15m 30m 1h 1d 1w 1M (month) 1y")->required();
+  cmd->add_option("--from", a->from, "Start time, inclusive");
+  cmd->add_option("--to", a->to, "End time, exclusive");
+  AddDbOption(cmd, &a->db);
+  AddFormatOption(cmd, &a->format);
+  return {cmd, [a] {
+            auto res = ParseResolution(a->res);
+            if (!res.ok()) return Fail(res.error());
+            auto range = ParseRange(a->from, a->to);
+            if (!range.ok()) return Fail(range.error());
+            auto store = OpenExistingStore(a->db);
+            if (!store.ok()) return Fail(store.error());
+            auto symbol = (*store)->FindSymbol(a->symbol);
+            if (!symbol.ok()) return Fail(symbol.error());
+            auto cursor = store::ReadBars(**store, symbol->id, *res, *range);
+            if (!cursor.ok()) return Fail(cursor.error());
+            const BarPrinter printer(ToFormat(a->format));
+            printer.Header();
+            std::vector<Bar> buf(4096);
+            while (true) {
+              auto n = (*cursor)->Next(buf);
+              if (!n.ok()) return Fail(n.error());
+              if (*n == 0) break;
+              for (std::size_t i = 0; i < *n; ++i) printer.Row(buf[i]);
+            }
+            return 0;
+          }};
+}
+
+Command AddTrades(CLI::App& app) {
+  auto* cmd = app.add_subcommand("trades", "Print trades of one symbol, or of several merged in time order");
+  cmd->footer(
+      "Prices and volumes are printed exactly as they were imported. With several symbols, a symbol column\n"
+      "is added and equal timestamps keep the order the symbols were given in.\n\n"
+      "Example: tickflow trades XBTUSD --from 2023-06-01T12:00:00Z --limit 20 --format csv");
+  struct Args {
+    std::vector<std::string> symbols;
+    std::string from, to, db, format;
+    std::uint64_t limit = 0;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("SYMBOL", a->symbols, "One or more symbols")->required();
+  cmd->add_option("--from", a->from, "Start time, inclusive");
+  cmd->add_option("--to", a->to, "End time, exclusive");
+  cmd->add_option("--limit", a->limit, "Print at most N trades (0 = all)");
+  AddDbOption(cmd, &a->db);
+  AddFormatOption(cmd, &a->format);
+  return {cmd, [a] {
+            auto range = ParseRange(a->from, a->to);
+            if (!range.ok()) return Fail(range.error());
+            auto store = OpenExistingStore(a->db);
+            if (!store.ok()) return Fail(store.error());
+            std::vector<SymbolId> ids;
+            std::vector<std::string> names(65536);
+            for (const std::string& s : a->symbols) {
+              auto info = (*store)->FindSymbol(s);
+              if (!info.ok()) return Fail(info.error());
+              ids.push_back(info->id);
+              names[info->id] = info->symbol;
+            }
+            auto cursor = (*store)->Trades(ids, *range);
+            if (!cursor.ok()) return Fail(cursor.error());
+            const TradePrinter printer(ToFormat(a->format), ids.size() > 1);
+            printer.Header();
+            std::vector<Trade> buf(4096);
+            std::uint64_t printed = 0;
+            while (a->limit == 0 || printed < a->limit) {
+              auto n = (*cursor)->Next(buf);
+              if (!n.ok()) return Fail(n.error());
+              if (*n == 0) break;
+              for (std::size_t i = 0; i < *n && (a->limit == 0 || printed < a->limit); ++i, ++printed) {
+                printer.Row(buf[i], names[buf[i].symbol]);
+              }
+            }
+            return 0;
+          }};
+}
+
+}  // namespace tickflow::cli

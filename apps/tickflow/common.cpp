@@ -1,0 +1,77 @@
+#include "common.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace tickflow::cli {
+
+std::string DefaultDbPath() {
+  if (const char* db = std::getenv("TICKFLOW_DB"); db != nullptr && *db != '\0') return db;
+  std::filesystem::path base;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
+    base = xdg;
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    base = std::filesystem::path(home) / ".local/share";
+  } else {
+    base = ".";
+  }
+  return (base / "tickflow" / "tickflow.db").string();
+}
+
+void AddDbOption(CLI::App* app, std::string* db) {
+  *db = DefaultDbPath();
+  app->add_option("--db", *db,
+                  "SQLite store file (default: $TICKFLOW_DB, else $XDG_DATA_HOME/tickflow/tickflow.db)")
+      ->capture_default_str();
+}
+
+int Fail(const Error& error) { return Fail(error.message); }
+
+int Fail(const std::string& message) {
+  fmt::print(stderr, "tickflow: error: {}\n", message);
+  return 1;
+}
+
+Result<std::unique_ptr<store::Store>> OpenExistingStore(const std::string& db) {
+  store::OpenOptions o;
+  o.create = false;
+  return store::OpenStore(db, o);
+}
+
+Result<store::TimeRange> ParseRange(const std::string& from, const std::string& to) {
+  store::TimeRange r;
+  if (!from.empty()) {
+    auto t = ParseTime(from);
+    if (!t.ok()) return MakeError(ErrorCode::kInvalidArgument, "--from: " + t.error().message);
+    r.from = *t;
+  }
+  if (!to.empty()) {
+    auto t = ParseTime(to);
+    if (!t.ok()) return MakeError(ErrorCode::kInvalidArgument, "--to: " + t.error().message);
+    r.to = *t;
+  }
+  if (r.from >= r.to) {
+    return MakeError(ErrorCode::kInvalidArgument, "--from " + FormatIso8601(r.from) + " must be before --to " +
+                                                      FormatIso8601(r.to) + " (the range is [from, to))");
+  }
+  return r;
+}
+
+std::string Thousands(std::uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+std::string Rate(double v) {
+  if (v >= 1e9) return fmt::format("{:.2f} G", v / 1e9);
+  if (v >= 1e6) return fmt::format("{:.1f} M", v / 1e6);
+  if (v >= 1e3) return fmt::format("{:.0f} k", v / 1e3);
+  return fmt::format("{:.0f}", v);
+}
+
+bool IsTerminal(int fd) { return ::isatty(fd) != 0; }
+
+}  // namespace tickflow::cli

@@ -1,0 +1,52 @@
+// Shared wiring of the CLI: where the store lives, how errors are shown, and
+// how numbers and times are printed. No domain logic here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "tickflow/core/result.hpp"
+#include "tickflow/core/time.hpp"
+#include "tickflow/store/store.hpp"
+
+namespace tickflow::cli {
+
+// A registered subcommand: its parser and what to run when it was chosen.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+// $TICKFLOW_DB, else $XDG_DATA_HOME/tickflow/tickflow.db, else ~/.local/share/tickflow/tickflow.db.
+std::string DefaultDbPath();
+// Adds --db with the default above.
+void AddDbOption(CLI::App* app, std::string* db);
+
+// Prints "tickflow: error: MESSAGE" to stderr and returns the exit code (1).
+int Fail(const Error& error);
+int Fail(const std::string& message);
+
+// Opens an existing store, or explains how to create one.
+Result<std::unique_ptr<store::Store>> OpenExistingStore(const std::string& db);
+
+// "--from/--to" text into a TimeRange; empty text means unbounded.
+Result<store::TimeRange> ParseRange(const std::string& from, const std::string& to);
+
+std::string Thousands(std::uint64_t n);
+std::string Rate(double per_second);  // "12.3 M", "850 k"
+bool IsTerminal(int fd);
+
+// Lists the registered subcommand factories.
+Command AddGenerate(CLI::App& app);
+Command AddImport(CLI::App& app);
+Command AddSymbols(CLI::App& app);
+Command AddBars(CLI::App& app);
+Command AddTrades(CLI::App& app);
+Command AddDemo(CLI::App& app);
+Command AddBench(CLI::App& app);
+
+}  // namespace tickflow::cli

@@ -1,0 +1,27 @@
+// tickflow: the command line. Wiring only: each subcommand parses its flags
+// and calls the libraries.
+#include <vector>
+
+#include "common.hpp"
+
+int main(int argc, char** argv) {
+  using namespace tickflow::cli;  // NOLINT: main's own namespace
+  CLI::App app{
+      "tickflow: import Kraken trade history, query it, and replay it as SBE market data.\n\n"
+      "Start with `tickflow demo`, or:\n"
+      "  tickflow generate --out data          # synthetic Kraken-format CSVs\n"
+      "  tickflow import data                  # or a Kraken zip archive\n"
+      "  tickflow symbols\n"
+      "  tickflow bars XBTUSD --res 1d --from 2023-01-01\n"
+      "  tickflow trades XBTUSD --limit 10 --format csv\n",
+      "tickflow"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tickflow 0.1.0");
+  const std::vector<Command> commands = {AddGenerate(app), AddImport(app), AddSymbols(app), AddBars(app),
+                                         AddTrades(app),   AddDemo(app),   AddBench(app)};
+  CLI11_PARSE(app, argc, argv);
+  for (const Command& c : commands) {
+    if (c.app->parsed()) return c.run();
+  }
+  return 2;
+}

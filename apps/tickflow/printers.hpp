@@ -1,0 +1,43 @@
+// Table and CSV printers for symbols, trades and bars, and a terminal candle
+// chart. CSV numbers are exact decimals, times ISO 8601 UTC.
+#pragma once
+
+#include <cstdio>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tickflow/core/market.hpp"
+#include "tickflow/store/store.hpp"
+
+namespace tickflow::cli {
+
+enum class Format { kTable, kCsv };
+
+void PrintSymbols(std::span<const store::SymbolInfo> symbols, Format format);
+
+class TradePrinter {
+ public:
+  TradePrinter(Format format, bool with_symbol) : format_(format), with_symbol_(with_symbol) {}
+  void Header() const;
+  void Row(const Trade& t, const std::string& symbol) const;
+
+ private:
+  Format format_;
+  bool with_symbol_;
+};
+
+class BarPrinter {
+ public:
+  explicit BarPrinter(Format format) : format_(format) {}
+  void Header() const;
+  void Row(const Bar& b) const;
+
+ private:
+  Format format_;
+};
+
+// Candlesticks of up to `width` bars, `height` rows tall; colour when `color`.
+std::string CandleChart(std::span<const Bar> bars, int height, bool color);
+
+}  // namespace tickflow::cli

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# End-to-end checks of the tickflow CLI on real files: exact round trip of the
+# Kraken sample, bars, re-import, and clear non-zero errors for bad input.
+#   cli_test.sh TICKFLOW_BINARY SOURCE_DIR
+set -uo pipefail
+bin="$1"; src="$2"
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+db="$work/store.db"
+pass=0; fail=0
+ok()   { pass=$((pass + 1)); }
+bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_fail() {  # expect_fail "description" "message part" cmd...
+  local what="$1" part="$2"; shift 2
+  local out; out=$("$@" 2>&1); local rc=$?
+  if [ $rc -eq 0 ]; then bad "$what: exit 0"; return; fi
+  if ! grep -qF -- "$part" <<<"$out"; then bad "$what: message lacks '$part': $out"; return; fi
+  ok
+}
+
+mkdir -p "$work/in"; cp "$src/tests/data/kraken/XBTUSD.csv" "$work/in/"
+"$bin" import "$work/in" --db "$db" > "$work/import.out" 2>&1 || bad "import of the sample failed: $(cat "$work/import.out")"
+grep -q "new symbol XBTUSD (id 1): 2,672 trades" "$work/import.out" && ok || bad "import report: $(cat "$work/import.out")"
+
+# Every trade comes back identical: time ISO 8601 UTC, numbers as imported.
+"$bin" trades XBTUSD --db "$db" --format csv > "$work/trades.csv"
+[ "$(head -1 "$work/trades.csv")" = "time,price,volume" ] && ok || bad "trades csv header"
+python3 - "$work/trades.csv" "$src/tests/data/kraken/XBTUSD.csv" <<'PY' && ok || bad "trades csv differs from the input"
+import sys, datetime
+out = open(sys.argv[1]).read().splitlines()[1:]
+inp = open(sys.argv[2]).read().splitlines()
+assert len(out) == len(inp) == 2672, (len(out), len(inp))
+for o, i in zip(out, inp):
+    t, p, v = o.split(","); ts, ip, iv = i.split(",")
+    assert (p, v) == (ip, iv), (o, i)
+    sec, ms = ts.split(".")
+    want = datetime.datetime.fromtimestamp(int(sec), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    want += ("." + ms if int(ms) else "") + "Z"
+    assert t == want, (t, want)
+PY
+
+"$bin" bars XBTUSD --res 1h --db "$db" --format csv > "$work/bars.csv"
+[ "$(cat "$work/bars.csv")" = "time,open,high,low,close,volume,trades
+$(python3 -c "
+from decimal import Decimal
+rows=[l.split(',') for l in open('$src/tests/data/kraken/XBTUSD.csv').read().split()]
+prices=[Decimal(r[1]) for r in rows]
+print('2019-07-01T00:00:00Z', rows[0][1], max(prices), min(prices), rows[-1][1], sum(Decimal(r[2]) for r in rows), len(rows), sep=',')")" ] && ok || bad "hourly bar: $(cat "$work/bars.csv")"
+n=$("$bin" bars XBTUSD --res 5m --db "$db" --format csv --from 2019-07-01T00:10:00Z --to 2019-07-01T00:30:00Z | wc -l)
+[ "$n" = 5 ] && ok || bad "5m bars in [00:10, 00:30) should be 4 rows + header, got $n"
+out=$("$bin" trades XBTUSD --db "$db" --limit 3); grep -q "2019-07-01T00:00:03.172Z" <<<"$out" && ok || bad "trades table"
+"$bin" symbols --db "$db" --format csv > "$work/symbols.csv"; grep -q "^1,XBTUSD,XBT,USD,2672,2019-07-01T00:00:03.172Z,2019-07-01T00:59:51.213Z,1,8$" "$work/symbols.csv" \
+  && ok || bad "symbols: $(cat "$work/symbols.csv")"
+
+out=$("$bin" import "$work/in" --db "$db"); grep -q "unchanged since its last import" <<<"$out" && ok || bad "re-import not recognised: $out"
+
+expect_fail "unknown symbol" "unknown symbol 'NOPE'" "$bin" bars NOPE --res 1d --db "$db"
+expect_fail "bad resolution" "unknown resolution '2m'" "$bin" bars XBTUSD --res 2m --db "$db"
+expect_fail "bad time" "--from: bad time 'yesterday'" "$bin" trades XBTUSD --from yesterday --db "$db"
+expect_fail "inverted range" "must be before --to" "$bin" trades XBTUSD --from 2020-01-02 --to 2020-01-01 --db "$db"
+expect_fail "missing store" "no store at" "$bin" symbols --db "$work/none.db"
+expect_fail "missing path" "no such file or folder" "$bin" import "$work/nowhere" --db "$db"
+mkdir -p "$work/broken"; printf '1561939203,1,1\n1561939204,1.5.1,2\n' > "$work/broken/ETHUSD.csv"
+expect_fail "bad row" "ETHUSD.csv:2:12: invalid price '1.5.1'" "$bin" import "$work/broken" --db "$db"
+out=$("$bin" import "$work/broken" --db "$db" --skip-bad-rows); grep -q "1 bad rows skipped" <<<"$out" && ok || bad "--skip-bad-rows: $out"
+out=$("$bin" --help); grep -q "tickflow demo" <<<"$out" && ok || bad "--help"
+out=$("$bin" import --help); grep -q -- "--skip-bad-rows" <<<"$out" && ok || bad "import --help"
+
+"$bin" generate --out "$work/gen" --symbols 2 --trades 5000 --seed 7 >/dev/null && ok || bad "generate"
+"$bin" generate --out "$work/gen2" --symbols 2 --trades 5000 --seed 7 >/dev/null
+cmp -s "$work/gen/XBTUSD.csv" "$work/gen2/XBTUSD.csv" && ok || bad "generate is not deterministic"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
