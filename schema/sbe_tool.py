@@ -3,6 +3,7 @@
 
   sbe_tool.py validate              check the schema against SBE 1.0 rules
   sbe_tool.py markdown              print the message layout tables (docs/protocol.md)
+  sbe_tool.py markdown --check F    fail unless F contains those tables verbatim
   sbe_tool.py golden --write DIR    encode tests/data/sbe/messages.json into DIR/<Name>.bin
   sbe_tool.py golden --check DIR    fail unless DIR holds exactly those bytes
 
@@ -195,6 +196,12 @@ def main(argv):
         return 1
     if argv[1] == "validate":
         print("schema/qd.xml: valid, %d messages" % len(schema["messages"]))
+        return 0
+    if argv[1] == "markdown" and len(argv) == 4 and argv[2] == "--check":
+        if markdown(schema) not in Path(argv[3]).read_text():
+            print("%s is out of date: regenerate its tables with sbe_tool.py markdown" % argv[3])
+            return 1
+        print("%s matches the schema" % argv[3])
         return 0
     if argv[1] == "markdown":
         print(markdown(schema))

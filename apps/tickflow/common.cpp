@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "tickflow/core/text.hpp"
+
 namespace tickflow::cli {
 
 std::string DefaultDbPath() {
@@ -59,11 +61,7 @@ Result<store::TimeRange> ParseRange(const std::string& from, const std::string& 
   return r;
 }
 
-std::string Thousands(std::uint64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
-  return s;
-}
+std::string Thousands(std::uint64_t n) { return WithThousands(n); }
 
 std::string Rate(double v) {
   if (v >= 1e9) return fmt::format("{:.2f} G", v / 1e9);

@@ -36,3 +36,18 @@ TEST(ResultDeathTest, ValueOfErrorAborts) {
 
 }  // namespace
 }  // namespace tickflow
+
+#include "tickflow/core/text.hpp"
+
+namespace tickflow {
+namespace {
+
+TEST(TextTest, GroupsThousands) {
+  EXPECT_EQ(WithThousands(0), "0");
+  EXPECT_EQ(WithThousands(999), "999");
+  EXPECT_EQ(WithThousands(1000), "1,000");
+  EXPECT_EQ(WithThousands(1234567), "1,234,567");
+}
+
+}  // namespace
+}  // namespace tickflow

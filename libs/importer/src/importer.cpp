@@ -12,6 +12,7 @@
 
 #include "source.hpp"
 #include "tickflow/bars/resampler.hpp"
+#include "tickflow/core/text.hpp"
 #include "tickflow/importer/csv.hpp"
 
 namespace tickflow::importer {
@@ -99,11 +100,6 @@ std::uint64_t CountNewlines(std::span<const char> bytes) {
   return n;
 }
 
-std::string Count(std::uint64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
-  return s;
-}
 
 // Parses one file into its channel. Runs on a parser thread.
 void ParseFile(const detail::Source& source, const Known& known, const ImportOptions& options, FileChannel& channel,
@@ -225,16 +221,16 @@ std::string Describe(const FileReport& r, const Known& known) {
   std::string note;
   switch (r.outcome) {
     case FileOutcome::kUnchanged:
-      return "unchanged since its last import (" + Count(r.bytes) + " bytes), skipped";
+      return "unchanged since its last import (" + WithThousands(r.bytes) + " bytes), skipped";
     case FileOutcome::kNewSymbol:
-      note = "new symbol " + r.symbol + " (id " + std::to_string(r.symbol_id) + "): " + Count(r.rows_imported) +
+      note = "new symbol " + r.symbol + " (id " + std::to_string(r.symbol_id) + "): " + WithThousands(r.rows_imported) +
              " trades";
       break;
     case FileOutcome::kAppended:
       note = r.resumed_at_byte > 0
-                 ? "file grew by " + Count(r.bytes - r.resumed_at_byte) + " bytes: appended " +
-                       Count(r.rows_imported) + " trades"
-                 : "appended " + Count(r.rows_imported) + " newer trades to " + r.symbol;
+                 ? "file grew by " + WithThousands(r.bytes - r.resumed_at_byte) + " bytes: appended " +
+                       WithThousands(r.rows_imported) + " trades"
+                 : "appended " + WithThousands(r.rows_imported) + " newer trades to " + r.symbol;
       break;
     case FileOutcome::kNoNewTrades:
       note = r.bytes == 0 ? "empty file, nothing to import" : "no new trades";
@@ -243,11 +239,11 @@ std::string Describe(const FileReport& r, const Known& known) {
     case FileOutcome::kNotRun: note = "not imported: the import stopped earlier"; break;
   }
   if (r.rows_already_stored > 0 && known.symbol) {
-    note += "; " + Count(r.rows_already_stored) + " rows at or before the last stored trade (" +
+    note += "; " + WithThousands(r.rows_already_stored) + " rows at or before the last stored trade (" +
             FormatIso8601(known.symbol->last_time) + ") were already stored, skipped";
   }
-  if (r.rows_bad > 0 && r.outcome != FileOutcome::kFailed) note += "; " + Count(r.rows_bad) + " bad rows skipped";
-  if (r.blank_lines > 0) note += "; " + Count(r.blank_lines) + " blank lines";
+  if (r.rows_bad > 0 && r.outcome != FileOutcome::kFailed) note += "; " + WithThousands(r.rows_bad) + " bad rows skipped";
+  if (r.blank_lines > 0) note += "; " + WithThousands(r.blank_lines) + " blank lines";
   return note;
 }
 
