@@ -88,4 +88,51 @@ Status DecodeBlock(UnixNanos first_time, std::uint32_t count, std::string_view t
   return {};
 }
 
+void EncodeBarBlock(std::span<const Bar> bars, std::string* out) {
+  out->clear();
+  std::int64_t prev_t = bars.front().time.ns;
+  std::int64_t prev_close = 0;
+  for (const Bar& b : bars) {
+    PutVarint(*out, static_cast<std::uint64_t>((b.time.ns - prev_t) / kNanosPerMinute));
+    prev_t = b.time.ns;
+    const std::int64_t open = b.open.raw();
+    PutVarint(*out, ZigZag(open - prev_close));
+    PutVarint(*out, ZigZag(b.high.raw() - open));
+    PutVarint(*out, ZigZag(b.low.raw() - open));
+    PutVarint(*out, ZigZag(b.close.raw() - open));
+    PutVarint(*out, ZigZag(b.volume.raw()));
+    PutVarint(*out, b.trades);
+    prev_close = b.close.raw();
+  }
+}
+
+Status DecodeBarBlock(UnixNanos first_time, std::uint32_t count, std::string_view blob, Bar* out) {
+  const unsigned char* p = Bytes(blob);
+  const unsigned char* end = p + blob.size();
+  std::int64_t t = first_time.ns;
+  std::int64_t prev_close = 0;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::uint64_t v[7];
+    for (auto& x : v) {
+      if (!GetVarint(p, end, &x)) {
+        return MakeError(ErrorCode::kCorrupt, "bar block ends early at bar " + std::to_string(i) + " of " +
+                                                  std::to_string(count));
+      }
+    }
+    t += static_cast<std::int64_t>(v[0]) * kNanosPerMinute;
+    const std::int64_t open = prev_close + UnZigZag(v[1]);
+    const std::int64_t close = open + UnZigZag(v[4]);
+    out[i] = Bar{UnixNanos{t},
+                 Decimal::FromRaw(open),
+                 Decimal::FromRaw(open + UnZigZag(v[2])),
+                 Decimal::FromRaw(open + UnZigZag(v[3])),
+                 Decimal::FromRaw(close),
+                 Decimal::FromRaw(UnZigZag(v[5])),
+                 v[6]};
+    prev_close = close;
+  }
+  if (p != end) return MakeError(ErrorCode::kCorrupt, "bar block has bytes after its " + std::to_string(count) + " bars");
+  return {};
+}
+
 }  // namespace tickflow::store::detail

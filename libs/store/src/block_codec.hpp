@@ -1,4 +1,4 @@
-// Columnar trade blocks (the SQLite backend's storage unit). Three blobs per
+// Columnar trade and bar blocks (the SQLite backend's storage units). Three blobs per
 // block: times as varint deltas from the block's first time, prices as
 // zigzag varint deltas of the Decimal bits, volumes as zigzag varints of the
 // Decimal bits. Decoding is bounds-checked: a damaged blob is kCorrupt.
@@ -14,6 +14,7 @@
 namespace tickflow::store::detail {
 
 inline constexpr std::size_t kBlockTrades = 32768;
+inline constexpr std::size_t kBlockBars = 32768;
 
 struct EncodedBlock {
   UnixNanos first_time;
@@ -30,5 +31,12 @@ void EncodeBlock(std::span<const UnixNanos> time, std::span<const Decimal> price
 // Decodes `count` trades into out[0..count).
 Status DecodeBlock(UnixNanos first_time, std::uint32_t count, std::string_view time, std::string_view price,
                    std::string_view volume, SymbolId symbol, Trade* out);
+
+// 1-minute bars, interleaved in one blob per block: per bar the minutes since
+// the previous bar, open as a delta from the previous close, high, low and
+// close as deltas from the open (all on the Decimal bits, zigzag varints),
+// volume bits and trade count. Bar times must be whole minutes.
+void EncodeBarBlock(std::span<const Bar> bars, std::string* out);
+Status DecodeBarBlock(UnixNanos first_time, std::uint32_t count, std::string_view blob, Bar* out);
 
 }  // namespace tickflow::store::detail

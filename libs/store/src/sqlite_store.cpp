@@ -10,11 +10,12 @@
 namespace tickflow::store::detail {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Block rows are keyed (symbol_id << 40 | block_no) so each symbol's blocks
 // are one contiguous rowid range, stored in order.
 constexpr int kBlockNoBits = 40;
+constexpr std::int64_t kMaxBlockNo = (std::int64_t{1} << kBlockNoBits) - 1;
 std::int64_t BlockKey(SymbolId s, std::int64_t block_no) {
   return (static_cast<std::int64_t>(s) << kBlockNoBits) | block_no;
 }
@@ -42,16 +43,14 @@ CREATE TABLE IF NOT EXISTS trade_blocks(
   ts          BLOB NOT NULL,
   price       BLOB NOT NULL,
   volume      BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS bars_1m(
-  symbol_id INTEGER NOT NULL,
-  ts        INTEGER NOT NULL,
-  open      TEXT NOT NULL,
-  high      TEXT NOT NULL,
-  low       TEXT NOT NULL,
-  close     TEXT NOT NULL,
-  volume    TEXT NOT NULL,
-  trades    INTEGER NOT NULL,
-  PRIMARY KEY(symbol_id, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bar_blocks(
+  block_key   INTEGER PRIMARY KEY,
+  symbol_id   INTEGER NOT NULL,
+  block_no    INTEGER NOT NULL,
+  first_ts    INTEGER NOT NULL,
+  last_ts     INTEGER NOT NULL,
+  bar_count   INTEGER NOT NULL,
+  bars        BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS imported_files(
   symbol_id   INTEGER NOT NULL,
   file_name   TEXT NOT NULL,
@@ -60,35 +59,8 @@ CREATE TABLE IF NOT EXISTS imported_files(
   rows        INTEGER NOT NULL,
   imported_at INTEGER NOT NULL,
   PRIMARY KEY(symbol_id, file_name));
-CREATE VIEW IF NOT EXISTS v_bars_1m AS
-  SELECT s.symbol, strftime('%Y-%m-%dT%H:%M:%SZ', b.ts / 1000000000, 'unixepoch') AS time,
-         b.open, b.high, b.low, b.close, b.volume, b.trades
-  FROM bars_1m b JOIN symbols s USING(symbol_id);
-INSERT OR IGNORE INTO tickflow_meta VALUES('schema_version', '1');
+INSERT OR IGNORE INTO tickflow_meta VALUES('schema_version', '2');
 )sql";
-
-std::string FormatDecimal(Decimal d) { return d.ToString(); }
-
-Result<Decimal> ParseStored(std::string_view text, const char* column) {
-  Decimal d;
-  if (Decimal::Parse(text, &d) != DecimalParseStatus::kOk) {
-    return MakeError(ErrorCode::kCorrupt, std::string("bars_1m.") + column + " holds '" + std::string(text) +
-                                              "', not an exact decimal");
-  }
-  return d;
-}
-
-Result<Bar> ReadBarRow(const Stmt& st, int first_col) {
-  Bar b;
-  b.time = UnixNanos{st.Int(first_col)};
-  TICKFLOW_ASSIGN_OR_RETURN(b.open, ParseStored(st.Text(first_col + 1), "open"));
-  TICKFLOW_ASSIGN_OR_RETURN(b.high, ParseStored(st.Text(first_col + 2), "high"));
-  TICKFLOW_ASSIGN_OR_RETURN(b.low, ParseStored(st.Text(first_col + 3), "low"));
-  TICKFLOW_ASSIGN_OR_RETURN(b.close, ParseStored(st.Text(first_col + 4), "close"));
-  TICKFLOW_ASSIGN_OR_RETURN(b.volume, ParseStored(st.Text(first_col + 5), "volume"));
-  b.trades = static_cast<std::uint64_t>(st.Int(first_col + 6));
-  return b;
-}
 
 SymbolInfo ReadSymbolRow(const Stmt& st) {
   SymbolInfo s;
@@ -109,13 +81,16 @@ constexpr const char* kSymbolColumns =
     "symbol_id, exchange_id, symbol, base, quote, COALESCE(first_ts, 0), COALESCE(last_ts, 0), "
     "trade_count, price_scale, volume_scale";
 
-// Streams one symbol's trades: one decoded block in memory at a time.
-class SqliteTradeCursor final : public TradeCursor {
+// Streams one symbol's rows (trades or 1-minute bars) block by block: one
+// decoded block in memory at a time. The statement yields (first_ts, count,
+// blobs...) in time order; `Decode` turns one row into `count` Rows.
+template <class Row, class Base, Status (*Decode)(const Stmt&, SymbolId, std::uint32_t, Row*)>
+class BlockCursor final : public Base {
  public:
-  SqliteTradeCursor(const Db& db, Stmt stmt, SymbolId symbol, TimeRange range)
-      : db_(db), stmt_(std::move(stmt)), symbol_(symbol), range_(range) {}
+  BlockCursor(const Db& db, Stmt stmt, SymbolId symbol, TimeRange range, std::uint32_t max_count)
+      : db_(db), stmt_(std::move(stmt)), symbol_(symbol), range_(range), max_count_(max_count) {}
 
-  Result<std::size_t> Next(std::span<Trade> out) override {
+  Result<std::size_t> Next(std::span<Row> out) override {
     std::size_t n = 0;
     while (n < out.size()) {
       if (pos_ == block_.size()) {
@@ -123,14 +98,14 @@ class SqliteTradeCursor final : public TradeCursor {
         TICKFLOW_RETURN_IF_ERROR(LoadBlock());
         continue;
       }
-      const Trade& t = block_[pos_];
-      if (t.time >= range_.to) {
+      const Row& r = block_[pos_];
+      if (r.time >= range_.to) {
         done_ = true;
         pos_ = block_.size();
         break;
       }
       ++pos_;
-      if (t.time >= range_.from) out[n++] = t;
+      if (r.time >= range_.from) out[n++] = r;
     }
     return n;
   }
@@ -145,45 +120,32 @@ class SqliteTradeCursor final : public TradeCursor {
       return {};
     }
     const auto count = static_cast<std::uint32_t>(stmt_.Int(1));
-    if (count == 0 || count > kBlockTrades) {
-      return MakeError(ErrorCode::kCorrupt, "trade block with " + std::to_string(count) + " trades");
+    if (count == 0 || count > max_count_) {
+      return MakeError(ErrorCode::kCorrupt, "block of symbol " + std::to_string(symbol_) + " claims " +
+                                                std::to_string(count) + " rows");
     }
     block_.resize(count);
-    return DecodeBlock(UnixNanos{stmt_.Int(0)}, count, stmt_.Blob(2), stmt_.Blob(3), stmt_.Blob(4), symbol_,
-                       block_.data());
+    return Decode(stmt_, symbol_, count, block_.data());
   }
 
   const Db& db_;
   Stmt stmt_;
   SymbolId symbol_;
   TimeRange range_;
-  std::vector<Trade> block_;
+  std::uint32_t max_count_;
+  std::vector<Row> block_;
   std::size_t pos_ = 0;
   bool done_ = false;
 };
 
-class SqliteMinuteBarCursor final : public BarCursor {
- public:
-  SqliteMinuteBarCursor(const Db& db, Stmt stmt) : db_(db), stmt_(std::move(stmt)) {}
-  Result<std::size_t> Next(std::span<Bar> out) override {
-    std::size_t n = 0;
-    while (n < out.size() && !done_) {
-      TICKFLOW_ASSIGN_OR_RETURN(const bool row, stmt_.Step(db_));
-      if (!row) {
-        done_ = true;
-        break;
-      }
-      TICKFLOW_ASSIGN_OR_RETURN(out[n], ReadBarRow(stmt_, 0));
-      ++n;
-    }
-    return n;
-  }
-
- private:
-  const Db& db_;
-  Stmt stmt_;
-  bool done_ = false;
-};
+Status DecodeTradeRow(const Stmt& st, SymbolId symbol, std::uint32_t count, Trade* out) {
+  return DecodeBlock(UnixNanos{st.Int(0)}, count, st.Blob(2), st.Blob(3), st.Blob(4), symbol, out);
+}
+Status DecodeBarRow(const Stmt& st, SymbolId, std::uint32_t count, Bar* out) {
+  return DecodeBarBlock(UnixNanos{st.Int(0)}, count, st.Blob(2), out);
+}
+using SqliteTradeCursor = BlockCursor<Trade, TradeCursor, DecodeTradeRow>;
+using SqliteBarCursor = BlockCursor<Bar, BarCursor, DecodeBarRow>;
 
 class SqliteStore;
 
@@ -199,12 +161,21 @@ class SqliteImport final : public ImportTransaction {
   Status Commit(const FileRecord& file) override;
 
  private:
+  // Loads the symbol's last bar block (it is rewritten with the new bars, which
+  // keeps blocks full and merges a minute split across two imports).
+  Status SeedBars();
+  Status WriteBarBlock();
+
   SqliteStore& store_;
   SymbolInfo info_;   // before
   SymbolInfo after_;  // running totals
   std::int64_t next_block_;
   std::uint64_t rows_ = 0;
   EncodedBlock block_;
+  std::vector<Bar> bars_;  // the bar block being filled
+  std::int64_t bar_block_no_ = 0;
+  bool bars_seeded_ = false;
+  std::string bar_blob_;
   bool open_ = true;
 };
 
@@ -292,9 +263,9 @@ class SqliteStore final : public Store {
       TICKFLOW_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
           "SELECT first_ts, trade_count, ts, price, volume FROM trade_blocks "
           "WHERE block_key BETWEEN ? AND ? AND last_ts >= ? AND first_ts < ? ORDER BY block_key"));
-      st.Bind(1, BlockKey(s, 0)).Bind(2, BlockKey(s, (std::int64_t{1} << kBlockNoBits) - 1));
+      st.Bind(1, BlockKey(s, 0)).Bind(2, BlockKey(s, kMaxBlockNo));
       st.Bind(3, range.from.ns).Bind(4, range.to.ns);
-      cursors.push_back(std::make_unique<SqliteTradeCursor>(db_, std::move(st), s, range));
+      cursors.push_back(std::make_unique<SqliteTradeCursor>(db_, std::move(st), s, range, kBlockTrades));
     }
     if (cursors.size() == 1) return std::move(cursors.front());
     return MergeTrades(std::move(cursors));
@@ -302,10 +273,11 @@ class SqliteStore final : public Store {
 
   Result<std::unique_ptr<BarCursor>> MinuteBars(SymbolId symbol, TimeRange range) override {
     TICKFLOW_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-        "SELECT ts, open, high, low, close, volume, trades FROM bars_1m "
-        "WHERE symbol_id=? AND ts >= ? AND ts < ? ORDER BY ts"));
-    st.Bind(1, static_cast<std::int64_t>(symbol)).Bind(2, range.from.ns).Bind(3, range.to.ns);
-    return std::unique_ptr<BarCursor>(std::make_unique<SqliteMinuteBarCursor>(db_, std::move(st)));
+        "SELECT first_ts, bar_count, bars FROM bar_blocks "
+        "WHERE block_key BETWEEN ? AND ? AND last_ts >= ? AND first_ts < ? ORDER BY block_key"));
+    st.Bind(1, BlockKey(symbol, 0)).Bind(2, BlockKey(symbol, kMaxBlockNo));
+    st.Bind(3, range.from.ns).Bind(4, range.to.ns);
+    return std::unique_ptr<BarCursor>(std::make_unique<SqliteBarCursor>(db_, std::move(st), symbol, range, kBlockBars));
   }
 
   std::string location() const override { return path_; }
@@ -332,7 +304,7 @@ class SqliteStore final : public Store {
     }
     TICKFLOW_ASSIGN_OR_RETURN(Stmt blocks, Stmt::Prepare(db_,
         "SELECT COALESCE(MAX(block_no), -1) + 1 FROM trade_blocks WHERE block_key BETWEEN ? AND ?"));
-    blocks.Bind(1, BlockKey(info.id, 0)).Bind(2, BlockKey(info.id, (std::int64_t{1} << kBlockNoBits) - 1));
+    blocks.Bind(1, BlockKey(info.id, 0)).Bind(2, BlockKey(info.id, kMaxBlockNo));
     TICKFLOW_ASSIGN_OR_RETURN(const bool row, blocks.Step(db_));
     const std::int64_t next_block = row ? blocks.Int(0) : 0;
     return std::unique_ptr<ImportTransaction>(std::make_unique<SqliteImport>(*this, std::move(info), next_block));
@@ -384,51 +356,74 @@ Status SqliteImport::AppendTrades(const TradeColumns& trades) {
   return {};
 }
 
-Status SqliteImport::PutMinuteBars(std::span<const Bar> bars) {
+Status SqliteImport::SeedBars() {
+  bars_seeded_ = true;
   const Db& db = store_.db();
+  TICKFLOW_ASSIGN_OR_RETURN(Stmt last, Stmt::Prepare(db,
+      "SELECT first_ts, bar_count, bars, block_no FROM bar_blocks WHERE block_key BETWEEN ? AND ? "
+      "ORDER BY block_key DESC LIMIT 1"));
+  last.Bind(1, BlockKey(info_.id, 0)).Bind(2, BlockKey(info_.id, kMaxBlockNo));
+  TICKFLOW_ASSIGN_OR_RETURN(const bool row, last.Step(db));
+  if (!row) return {};
+  const auto count = static_cast<std::uint32_t>(last.Int(1));
+  if (count == 0 || count > kBlockBars) return MakeError(ErrorCode::kCorrupt, "bar block with " + std::to_string(count) + " bars");
+  bars_.resize(count);
+  TICKFLOW_RETURN_IF_ERROR(DecodeBarRow(last, info_.id, count, bars_.data()));
+  bar_block_no_ = last.Int(3);
+  TICKFLOW_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(db, "DELETE FROM bar_blocks WHERE block_key=?"));
+  del.Bind(1, BlockKey(info_.id, bar_block_no_));
+  return del.Run(db);
+}
+
+Status SqliteImport::WriteBarBlock() {
+  if (bars_.empty()) return {};
+  const Db& db = store_.db();
+  EncodeBarBlock(bars_, &bar_blob_);
   TICKFLOW_ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(db,
-      "INSERT INTO bars_1m(symbol_id, ts, open, high, low, close, volume, trades) VALUES(?, ?, ?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT(symbol_id, ts) DO NOTHING"));
-  for (const Bar& bar : bars) {
-    Bar b = bar;
-    if (info_.trade_count > 0 && BucketStart(info_.last_time, TimeResolution::kOneMinute) == b.time) {
-      // The minute of the last stored trade: merge with what is stored.
-      TICKFLOW_ASSIGN_OR_RETURN(Stmt sel, Stmt::Prepare(db,
-          "SELECT ts, open, high, low, close, volume, trades FROM bars_1m WHERE symbol_id=? AND ts=?"));
-      sel.Bind(1, static_cast<std::int64_t>(info_.id)).Bind(2, b.time.ns);
-      TICKFLOW_ASSIGN_OR_RETURN(const bool row, sel.Step(db));
-      if (row) {
-        TICKFLOW_ASSIGN_OR_RETURN(const Bar old, ReadBarRow(sel, 0));
-        Decimal volume;
-        if (!Decimal::Add(old.volume, b.volume, &volume)) {
-          return MakeError(ErrorCode::kOutOfRange, "1-minute volume sum overflows at " + FormatIso8601(b.time));
-        }
-        b = Bar{old.time, old.open, b.high > old.high ? b.high : old.high, b.low < old.low ? b.low : old.low,
-                b.close, volume, old.trades + b.trades};
-        TICKFLOW_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(db, "DELETE FROM bars_1m WHERE symbol_id=? AND ts=?"));
-        del.Bind(1, static_cast<std::int64_t>(info_.id)).Bind(2, b.time.ns);
-        TICKFLOW_RETURN_IF_ERROR(del.Run(db));
+      "INSERT INTO bar_blocks(block_key, symbol_id, block_no, first_ts, last_ts, bar_count, bars) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+  ins.Bind(1, BlockKey(info_.id, bar_block_no_))
+      .Bind(2, static_cast<std::int64_t>(info_.id))
+      .Bind(3, bar_block_no_)
+      .Bind(4, bars_.front().time.ns)
+      .Bind(5, bars_.back().time.ns)
+      .Bind(6, static_cast<std::int64_t>(bars_.size()))
+      .BindBlob(7, bar_blob_);
+  TICKFLOW_RETURN_IF_ERROR(ins.Run(db));
+  ++bar_block_no_;
+  bars_.clear();
+  return {};
+}
+
+Status SqliteImport::PutMinuteBars(std::span<const Bar> bars) {
+  if (!bars_seeded_) TICKFLOW_RETURN_IF_ERROR(SeedBars());
+  for (const Bar& b : bars) {
+    if (b.time.ns % kNanosPerMinute != 0) {
+      return MakeError(ErrorCode::kInvalidArgument, "1-minute bar time " + FormatIso8601(b.time) + " is not a whole minute");
+    }
+    if (!bars_.empty() && b.time <= bars_.back().time) {
+      if (b.time < bars_.back().time) {
+        return MakeError(ErrorCode::kInvalidArgument, "1-minute bar at " + FormatIso8601(b.time) + " is out of time order");
       }
+      // The minute of the last stored trade: the stored part came first.
+      Bar& old = bars_.back();
+      Decimal volume;
+      if (!Decimal::Add(old.volume, b.volume, &volume)) {
+        return MakeError(ErrorCode::kOutOfRange, "1-minute volume sum overflows at " + FormatIso8601(b.time));
+      }
+      old = Bar{old.time, old.open, b.high > old.high ? b.high : old.high, b.low < old.low ? b.low : old.low, b.close,
+                volume, old.trades + b.trades};
+      continue;
     }
-    ins.Reset()
-        .Bind(1, static_cast<std::int64_t>(info_.id))
-        .Bind(2, b.time.ns)
-        .Bind(3, FormatDecimal(b.open))
-        .Bind(4, FormatDecimal(b.high))
-        .Bind(5, FormatDecimal(b.low))
-        .Bind(6, FormatDecimal(b.close))
-        .Bind(7, FormatDecimal(b.volume))
-        .Bind(8, static_cast<std::int64_t>(b.trades));
-    TICKFLOW_RETURN_IF_ERROR(ins.Run(db));
-    if (sqlite3_changes(db.get()) == 0) {
-      return MakeError(ErrorCode::kInvalidArgument, "1-minute bar at " + FormatIso8601(b.time) + " stored twice");
-    }
+    bars_.push_back(b);
+    if (bars_.size() == kBlockBars) TICKFLOW_RETURN_IF_ERROR(WriteBarBlock());
   }
   return {};
 }
 
 Status SqliteImport::Commit(const FileRecord& file) {
   const Db& db = store_.db();
+  TICKFLOW_RETURN_IF_ERROR(WriteBarBlock());
   TICKFLOW_ASSIGN_OR_RETURN(Stmt upd, Stmt::Prepare(db,
       "UPDATE symbols SET first_ts=?, last_ts=?, trade_count=?, price_scale=?, volume_scale=? WHERE symbol_id=?"));
   upd.Bind(1, after_.first_time.ns).Bind(2, after_.last_time.ns).Bind(3, static_cast<std::int64_t>(after_.trade_count));

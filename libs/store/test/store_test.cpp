@@ -96,6 +96,7 @@ class StoreTest : public ::testing::Test {
 };
 
 constexpr std::int64_t kJuly2019 = 1561939200LL * kNanosPerSecond;
+constexpr std::size_t kBlockBarsForTest = 32768;  // the SQLite backend's bars per block
 
 TEST_F(StoreTest, StoresTradesExactlyAcrossManyBlocks) {
   const TradeColumns cols = Random(1, 100000, kJuly2019);
@@ -217,6 +218,41 @@ TEST_F(StoreTest, CoarseBarsEqualBarsResampledFromTrades) {
   }
 }
 
+TEST_F(StoreTest, MinuteBarsStayExactAcrossManyAppendsAndBlocks) {
+  // Dense enough that minutes span several 32 Ki-bar blocks; split points fall
+  // inside minutes, so every seam must merge.
+  TradeColumns all;
+  for (int i = 0; i < 300000; ++i) {
+    Decimal p, v;
+    (void)Decimal::FromParts(1000 + (static_cast<std::int64_t>(i) * 7919) % 1000, i % 3, &p);
+    (void)Decimal::FromParts(1 + i % 97, 4, &v);
+    all.push_back(UnixNanos{kJuly2019 + i * 20 * kNanosPerSecond}, p, v);
+  }
+  const std::size_t cuts[] = {0, 1, 50001, 50002, 98305 * 3 / 2, 200000, 300000};
+  for (std::size_t k = 0; k + 1 < std::size(cuts); ++k) {
+    TradeColumns part;
+    for (std::size_t i = cuts[k]; i < cuts[k + 1]; ++i) part.push_back(all.time[i], all.price[i], all.volume[i]);
+    Import("XBTUSD", part, "part" + std::to_string(k) + ".csv");
+  }
+  bars::Resampler r(TimeResolution::kOneMinute);
+  std::vector<Bar> expected;
+  Bar done;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (r.Add(Trade{all.time[i], all.price[i], all.volume[i]}, &done) == bars::AddStatus::kBarDone) {
+      expected.push_back(done);
+    }
+  }
+  ASSERT_TRUE(r.Flush(&done));
+  expected.push_back(done);
+  const auto got = All(*ReadBars(*store_, 1, TimeResolution::kOneMinute, {}).value());
+  ASSERT_EQ(got.size(), expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) ASSERT_TRUE(got[i] == expected[i]) << i;
+  // Ranges trim inside blocks.
+  ASSERT_GT(expected.size(), 3 * kBlockBarsForTest);
+  const TimeRange mid{expected[40000].time, expected[60000].time};
+  EXPECT_EQ(All(*ReadBars(*store_, 1, TimeResolution::kOneMinute, mid).value()).size(), 20000u);
+}
+
 TEST_F(StoreTest, BarRangeSelectsWholeBucketsStartingInside) {
   TradeColumns cols;
   for (int m = 0; m < 180; ++m) cols.push_back(UnixNanos{kJuly2019 + m * kNanosPerMinute}, D("1"), D("1"));
@@ -252,6 +288,7 @@ TEST_F(StoreTest, DetectsCorruptBlocks) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "UPDATE trade_blocks SET price = substr(price, 1, 10)", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE bar_blocks SET bars = substr(bars, 1, 10)", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   store_ = OpenStore(path_).value();
   const SymbolId ids[] = {1};
@@ -260,6 +297,10 @@ TEST_F(StoreTest, DetectsCorruptBlocks) {
   auto r = cursor->Next(buf);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kCorrupt);
+  std::vector<Bar> bars(10);
+  auto b = ReadBars(*store_, 1, TimeResolution::kOneDay, {}).value()->Next(bars);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code, ErrorCode::kCorrupt);
 }
 
 TEST_F(StoreTest, RefusesForeignFilesAndMissingStores) {
