@@ -29,6 +29,30 @@ struct Chunk {
   std::uint64_t bytes = 0;       // input bytes this chunk consumed
 };
 
+// Chunks the writer has consumed, handed back to the parsers so their column
+// buffers are reused instead of faulting in fresh pages for every chunk.
+class ChunkPool {
+ public:
+  Chunk Take() {
+    std::lock_guard lock(mu_);
+    if (free_.empty()) return Chunk();
+    Chunk c = std::move(free_.back());
+    free_.pop_back();
+    return c;
+  }
+  void Give(Chunk c) {
+    c.trades.clear();
+    c.minute_bars.clear();
+    c.bytes = 0;
+    std::lock_guard lock(mu_);
+    if (free_.size() < 4 * kQueueChunks) free_.push_back(std::move(c));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Chunk> free_;
+};
+
 // What a parser thread learns of a file, beside its chunks.
 struct ParseResult {
   FileReport report;
@@ -103,7 +127,7 @@ std::uint64_t CountNewlines(std::span<const char> bytes) {
 
 // Parses one file into its channel. Runs on a parser thread.
 void ParseFile(const detail::Source& source, const Known& known, const ImportOptions& options, FileChannel& channel,
-               const std::atomic<bool>& cancelled) {
+               ChunkPool& pool, const std::atomic<bool>& cancelled) {
   ParseResult result;
   FileReport& report = result.report;
   report.path = source.display;
@@ -145,7 +169,7 @@ void ParseFile(const detail::Source& source, const Known& known, const ImportOpt
 
   CsvReader reader(bytes.subspan(start), first_line);
   bars::Resampler minutes(TimeResolution::kOneMinute);
-  Chunk chunk;
+  Chunk chunk = pool.Take();
   std::size_t consumed = 0;
   CsvRow row;
   const auto bad_row = [&](const RowError& e) -> bool {  // true: go on
@@ -203,7 +227,7 @@ void ParseFile(const detail::Source& source, const Known& known, const ImportOpt
       if (!channel.Push(std::move(chunk), cancelled)) {
         return fail(MakeError(ErrorCode::kCancelled, "import stopped"));
       }
-      chunk = Chunk();
+      chunk = pool.Take();
     }
   }
   report.blank_lines = reader.blank_lines();
@@ -304,6 +328,7 @@ Result<ImportSummary> Import(store::Store& store, const std::string& path, const
   std::vector<FileChannel> channels(sources.size());
   std::atomic<std::size_t> next_file{0};
   std::atomic<bool> cancelled{false};
+  ChunkPool pool;
   unsigned threads = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, sources.size())));
   std::vector<std::thread> workers;
@@ -311,7 +336,7 @@ Result<ImportSummary> Import(store::Store& store, const std::string& path, const
     workers.emplace_back([&] {
       // Files are taken in order, so the file the writer waits for is always being parsed.
       for (std::size_t i = next_file++; i < sources.size() && !cancelled.load(); i = next_file++) {
-        ParseFile(sources[i], known[i], options, channels[i], cancelled);
+        ParseFile(sources[i], known[i], options, channels[i], pool, cancelled);
       }
     });
   }
@@ -345,6 +370,7 @@ Result<ImportSummary> Import(store::Store& store, const std::string& path, const
       }
       progress.bytes_done += chunk->bytes;
       progress.rows_done += chunk->trades.size();
+      pool.Give(std::move(*chunk));
       report_progress();
     }
     ParseResult result = channels[i].TakeResult();

@@ -1,18 +1,41 @@
 #include "block_codec.hpp"
 
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+#include <vector>
+
 namespace tickflow::store::detail {
 namespace {
 
-void PutVarint(std::string& out, std::uint64_t v) {
-  char buf[10];
-  int n = 0;
+constexpr std::size_t kMaxVarint = 10;
+
+// Writes one varint at p (which has room for kMaxVarint bytes); returns the end.
+inline char* PutVarint(char* p, std::uint64_t v) {
   while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
+    *p++ = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  buf[n++] = static_cast<char>(v);
-  out.append(buf, static_cast<std::size_t>(n));
+  *p++ = static_cast<char>(v);
+  return p;
 }
+
+// Appends varints to a string through a raw pointer: sized for the worst case
+// up front, trimmed at the end.
+class VarintWriter {
+ public:
+  VarintWriter(std::string* out, std::size_t max_values) : out_(out) {
+    out_->resize(max_values * kMaxVarint);
+    p_ = out_->data();
+  }
+  ~VarintWriter() { out_->resize(static_cast<std::size_t>(p_ - out_->data())); }
+  void Put(std::uint64_t v) { p_ = PutVarint(p_, v); }
+
+ private:
+  std::string* out_;
+  char* p_;
+};
 
 std::uint64_t ZigZag(std::int64_t v) {
   return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
@@ -41,67 +64,127 @@ inline bool GetVarint(const unsigned char*& p, const unsigned char* end, std::ui
 
 const unsigned char* Bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
+// Bit-packed columns: one byte holding the bit width w (0..64) of the largest
+// value, then the n values packed little-endian in w bits each, then 8 zero
+// bytes so every value can be read with one unaligned 64-bit load.
+constexpr std::size_t kPackPadding = 8;
+
+std::size_t PackedSize(std::size_t n, int w) { return 1 + (n * static_cast<std::size_t>(w) + 7) / 8 + kPackPadding; }
+
+void Pack(std::span<const std::uint64_t> values, std::string* out) {
+  std::uint64_t all = 0;
+  for (std::uint64_t v : values) all |= v;
+  const int w = static_cast<int>(std::bit_width(all));
+  out->assign(PackedSize(values.size(), w), '\0');
+  (*out)[0] = static_cast<char>(w);
+  if (w == 0) return;
+  char* p = out->data() + 1;
+  std::uint64_t acc = 0;
+  int filled = 0;  // bits in acc, always < 64
+  for (std::uint64_t v : values) {
+    acc |= v << filled;
+    if (filled + w >= 64) {
+      std::memcpy(p, &acc, 8);
+      p += 8;
+      const int used = 64 - filled;  // bits of v already written
+      acc = used < 64 ? v >> used : 0;
+      filled += w - 64;
+    } else {
+      filled += w;
+    }
+  }
+  std::memcpy(p, &acc, static_cast<std::size_t>((filled + 7) / 8));
+}
+
+// Reads the width of a packed column and checks its size; false if damaged.
+bool PackedHeader(std::string_view blob, std::size_t n, int* w) {
+  if (blob.empty()) return false;
+  *w = static_cast<unsigned char>(blob[0]);
+  return *w <= 64 && blob.size() == PackedSize(n, *w);
+}
+
+// The i-th value of a packed column (width w, checked by PackedHeader).
+inline std::uint64_t Unpack(const unsigned char* base, std::size_t i, int w) {
+  if (w == 0) return 0;
+  const std::size_t bit = i * static_cast<std::size_t>(w);
+  std::uint64_t word;
+  std::memcpy(&word, base + (bit >> 3), 8);
+  const int shift = static_cast<int>(bit & 7);
+  std::uint64_t v = word >> shift;
+  if (w + shift > 64) {  // the value spills into a ninth byte
+    v |= static_cast<std::uint64_t>(base[(bit >> 3) + 8]) << (64 - shift);
+  }
+  return w == 64 ? v : v & ((std::uint64_t{1} << w) - 1);
+}
+
+// Time deltas are stored in the coarsest unit that divides them all.
+constexpr std::array<std::int64_t, 4> kTimeUnits = {1, 1000, 1000000, 1000000000};
+
 }  // namespace
 
 void EncodeBlock(std::span<const UnixNanos> time, std::span<const Decimal> price,
                  std::span<const Decimal> volume, EncodedBlock* out) {
-  out->count = static_cast<std::uint32_t>(time.size());
+  const std::size_t n = time.size();
+  out->count = static_cast<std::uint32_t>(n);
   out->first_time = time.front();
   out->last_time = time.back();
-  out->time.clear();
-  out->price.clear();
-  out->volume.clear();
-  std::int64_t prev_t = time.front().ns;
-  std::int64_t prev_p = 0;
-  for (std::size_t i = 0; i < time.size(); ++i) {
-    PutVarint(out->time, ZigZag(time[i].ns - prev_t));
-    prev_t = time[i].ns;
-    PutVarint(out->price, ZigZag(price[i].raw() - prev_p));
-    prev_p = price[i].raw();
-    PutVarint(out->volume, ZigZag(volume[i].raw()));
+  std::vector<std::uint64_t> col(n);
+  std::size_t unit = kTimeUnits.size() - 1;
+  for (std::size_t i = 1; i < n && unit > 0; ++i) {
+    while (unit > 0 && (time[i].ns - time[i - 1].ns) % kTimeUnits[unit] != 0) --unit;
   }
+  col[0] = 0;
+  for (std::size_t i = 1; i < n; ++i) col[i] = ZigZag((time[i].ns - time[i - 1].ns) / kTimeUnits[unit]);
+  Pack(col, &out->time);
+  out->time.insert(out->time.begin(), static_cast<char>(unit));
+  std::int64_t prev = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    col[i] = ZigZag(price[i].raw() - prev);
+    prev = price[i].raw();
+  }
+  Pack(col, &out->price);
+  for (std::size_t i = 0; i < n; ++i) col[i] = ZigZag(volume[i].raw());
+  Pack(col, &out->volume);
 }
 
 Status DecodeBlock(UnixNanos first_time, std::uint32_t count, std::string_view time, std::string_view price,
                    std::string_view volume, SymbolId symbol, Trade* out) {
-  const unsigned char* tp = Bytes(time);
-  const unsigned char* te = tp + time.size();
-  const unsigned char* pp = Bytes(price);
-  const unsigned char* pe = pp + price.size();
-  const unsigned char* vp = Bytes(volume);
-  const unsigned char* ve = vp + volume.size();
+  int tw = 0, pw = 0, vw = 0;
+  if (time.empty() || static_cast<unsigned char>(time[0]) >= kTimeUnits.size() ||
+      !PackedHeader(time.substr(1), count, &tw) || !PackedHeader(price, count, &pw) ||
+      !PackedHeader(volume, count, &vw)) {
+    return MakeError(ErrorCode::kCorrupt, "trade block of " + std::to_string(count) +
+                                              " trades has damaged columns (sizes " + std::to_string(time.size()) + ", " +
+                                              std::to_string(price.size()) + ", " + std::to_string(volume.size()) + ")");
+  }
+  const std::int64_t unit = kTimeUnits[static_cast<unsigned char>(time[0])];
+  const unsigned char* tb = Bytes(time) + 2;
+  const unsigned char* pb = Bytes(price) + 1;
+  const unsigned char* vb = Bytes(volume) + 1;
   std::int64_t t = first_time.ns;
   std::int64_t p = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
-    std::uint64_t dt, dp, v;
-    if (!GetVarint(tp, te, &dt) || !GetVarint(pp, pe, &dp) || !GetVarint(vp, ve, &v)) {
-      return MakeError(ErrorCode::kCorrupt, "trade block ends early at trade " + std::to_string(i) + " of " +
-                                                std::to_string(count));
-    }
-    t += UnZigZag(dt);
-    p += UnZigZag(dp);
-    out[i] = Trade{UnixNanos{t}, Decimal::FromRaw(p), Decimal::FromRaw(UnZigZag(v)), symbol};
-  }
-  if (tp != te || pp != pe || vp != ve) {
-    return MakeError(ErrorCode::kCorrupt, "trade block has bytes after its " + std::to_string(count) + " trades");
+    t += UnZigZag(Unpack(tb, i, tw)) * unit;
+    p += UnZigZag(Unpack(pb, i, pw));
+    out[i] = Trade{UnixNanos{t}, Decimal::FromRaw(p), Decimal::FromRaw(UnZigZag(Unpack(vb, i, vw))), symbol};
   }
   return {};
 }
 
 void EncodeBarBlock(std::span<const Bar> bars, std::string* out) {
-  out->clear();
+  VarintWriter w(out, bars.size() * 7);
   std::int64_t prev_t = bars.front().time.ns;
   std::int64_t prev_close = 0;
   for (const Bar& b : bars) {
-    PutVarint(*out, static_cast<std::uint64_t>((b.time.ns - prev_t) / kNanosPerMinute));
+    w.Put(static_cast<std::uint64_t>((b.time.ns - prev_t) / kNanosPerMinute));
     prev_t = b.time.ns;
     const std::int64_t open = b.open.raw();
-    PutVarint(*out, ZigZag(open - prev_close));
-    PutVarint(*out, ZigZag(b.high.raw() - open));
-    PutVarint(*out, ZigZag(b.low.raw() - open));
-    PutVarint(*out, ZigZag(b.close.raw() - open));
-    PutVarint(*out, ZigZag(b.volume.raw()));
-    PutVarint(*out, b.trades);
+    w.Put(ZigZag(open - prev_close));
+    w.Put(ZigZag(b.high.raw() - open));
+    w.Put(ZigZag(b.low.raw() - open));
+    w.Put(ZigZag(b.close.raw() - open));
+    w.Put(ZigZag(b.volume.raw()));
+    w.Put(b.trades);
     prev_close = b.close.raw();
   }
 }

@@ -1,7 +1,9 @@
-// Columnar trade and bar blocks (the SQLite backend's storage units). Three blobs per
-// block: times as varint deltas from the block's first time, prices as
-// zigzag varint deltas of the Decimal bits, volumes as zigzag varints of the
-// Decimal bits. Decoding is bounds-checked: a damaged blob is kCorrupt.
+// Columnar trade and bar blocks (the SQLite backend's storage units).
+// Trades: three bit-packed columns per block (docs/storage.md): time deltas in
+// the coarsest unit (s, ms, us, ns) that divides them all, price as zigzag
+// deltas of the Decimal bits, volume as zigzag Decimal bits. Each column is
+// packed at the bit width of its largest value, so decoding is branch-free.
+// Decoding is bounds-checked: a damaged blob is kCorrupt, never a crash.
 #pragma once
 
 #include <cstdint>

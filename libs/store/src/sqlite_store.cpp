@@ -10,7 +10,7 @@
 namespace tickflow::store::detail {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 1;
 
 // Block rows are keyed (symbol_id << 40 | block_no) so each symbol's blocks
 // are one contiguous rowid range, stored in order.
@@ -59,7 +59,7 @@ CREATE TABLE IF NOT EXISTS imported_files(
   rows        INTEGER NOT NULL,
   imported_at INTEGER NOT NULL,
   PRIMARY KEY(symbol_id, file_name));
-INSERT OR IGNORE INTO tickflow_meta VALUES('schema_version', '2');
+INSERT OR IGNORE INTO tickflow_meta VALUES('schema_version', '1');
 )sql";
 
 SymbolInfo ReadSymbolRow(const Stmt& st) {
@@ -93,19 +93,16 @@ class BlockCursor final : public Base {
   Result<std::size_t> Next(std::span<Row> out) override {
     std::size_t n = 0;
     while (n < out.size()) {
-      if (pos_ == block_.size()) {
+      if (pos_ == end_) {
         if (done_) break;
         TICKFLOW_RETURN_IF_ERROR(LoadBlock());
         continue;
       }
-      const Row& r = block_[pos_];
-      if (r.time >= range_.to) {
-        done_ = true;
-        pos_ = block_.size();
-        break;
-      }
-      ++pos_;
-      if (r.time >= range_.from) out[n++] = r;
+      const std::size_t k = std::min(out.size() - n, end_ - pos_);
+      std::copy(block_.begin() + static_cast<std::ptrdiff_t>(pos_),
+                block_.begin() + static_cast<std::ptrdiff_t>(pos_ + k), out.begin() + static_cast<std::ptrdiff_t>(n));
+      pos_ += k;
+      n += k;
     }
     return n;
   }
@@ -113,7 +110,7 @@ class BlockCursor final : public Base {
  private:
   Status LoadBlock() {
     block_.clear();
-    pos_ = 0;
+    pos_ = end_ = 0;
     TICKFLOW_ASSIGN_OR_RETURN(const bool row, stmt_.Step(db_));
     if (!row) {
       done_ = true;
@@ -125,7 +122,13 @@ class BlockCursor final : public Base {
                                                 std::to_string(count) + " rows");
     }
     block_.resize(count);
-    return Decode(stmt_, symbol_, count, block_.data());
+    TICKFLOW_RETURN_IF_ERROR(Decode(stmt_, symbol_, count, block_.data()));
+    // Rows are in time order: the range is one slice of the block.
+    const auto before = [](const Row& r, UnixNanos t) { return r.time < t; };
+    pos_ = static_cast<std::size_t>(std::lower_bound(block_.begin(), block_.end(), range_.from, before) - block_.begin());
+    end_ = static_cast<std::size_t>(std::lower_bound(block_.begin(), block_.end(), range_.to, before) - block_.begin());
+    if (end_ < block_.size()) done_ = true;  // later blocks start at or after `to`
+    return {};
   }
 
   const Db& db_;
@@ -135,6 +138,7 @@ class BlockCursor final : public Base {
   std::uint32_t max_count_;
   std::vector<Row> block_;
   std::size_t pos_ = 0;
+  std::size_t end_ = 0;
   bool done_ = false;
 };
 
