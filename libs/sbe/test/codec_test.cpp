@@ -134,6 +134,8 @@ TEST(CodecTest, RejectsHostileHeadersAndBodies) {
   EXPECT_EQ(Decode(std::span<const std::byte>(bad), &t), DecodeStatus::kBadMessageType);
   ClientLogin login;
   EXPECT_EQ(Decode(std::span<const std::byte>(bytes), &login), DecodeStatus::kWrongTemplate);
+  const auto short_login = EncodeToVector(ClientLogin{7});  // shorter than a TradeBar
+  EXPECT_EQ(Decode(std::span<const std::byte>(short_login), &t), DecodeStatus::kWrongTemplate);
   bad = bytes;
   bad[2] = std::byte{0x11};
   bad[3] = std::byte{0x11};

@@ -291,13 +291,14 @@ inline DecodeStatus CheckHeader(std::span<const std::byte> in, MessageHeader* h)
 
 template <class M>
 inline DecodeStatus Decode(std::span<const std::byte> in, M* m) {
-  if (in.size() < kHeaderSize + M::kBlockLength) return DecodeStatus::kTruncated;
-  // Fast path: the exact header of this version.
+  if (in.size() < kHeaderSize) return DecodeStatus::kTruncated;
   const MessageHeader h = detail::ReadHeader(in.data());
   if (h.template_id != static_cast<std::uint16_t>(M::kType)) {
     return detail::KnownBlockLength(h.template_id) == 0 ? DecodeStatus::kUnknownTemplate
                                                         : DecodeStatus::kWrongTemplate;
   }
+  if (in.size() < kHeaderSize + M::kBlockLength) return DecodeStatus::kTruncated;
+  // Fast path: the exact header of this version.
   if (h.block_length != M::kBlockLength || h.schema_id != kSchemaId ||
       detail::Load<std::uint16_t>(in.data() + kHeaderSize) != h.template_id) {
     MessageHeader checked;
