@@ -1,0 +1,115 @@
+#include "tickflow/bus/bus.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+namespace tickflow::bus {
+namespace {
+
+using namespace std::chrono_literals;
+
+Frame Bytes(std::uint32_t v) {
+  Frame f(4);
+  std::memcpy(f.data(), &v, 4);
+  return f;
+}
+std::uint32_t Value(const Frame& f) {
+  std::uint32_t v = 0;
+  std::memcpy(&v, f.data(), 4);
+  return v;
+}
+
+TEST(InProcessBusTest, AdminCreatesAndDeletesChannels) {
+  auto bus = MakeInProcessBus();
+  ASSERT_TRUE(bus->CreateChannel("a").ok());
+  EXPECT_EQ(bus->CreateChannel("a").error().code, ErrorCode::kAlreadyExists);
+  EXPECT_TRUE(bus->HasChannel("a"));
+  EXPECT_FALSE(bus->CreateChannel("").ok());
+  ASSERT_TRUE(bus->DeleteChannel("a").ok());
+  EXPECT_FALSE(bus->HasChannel("a"));
+  EXPECT_EQ(bus->DeleteChannel("a").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(bus->Publish("a", Bytes(1), 0ms), PublishStatus::kNoSuchChannel);
+  EXPECT_FALSE(bus->Subscribe("a").ok());
+}
+
+TEST(InProcessBusTest, DeliversFramesInOrder) {
+  auto bus = MakeInProcessBus();
+  ASSERT_TRUE(bus->CreateChannel("c").ok());
+  auto sub = bus->Subscribe("c").value();
+  for (std::uint32_t i = 0; i < 100; ++i) ASSERT_EQ(bus->Publish("c", Bytes(i), 0ms), PublishStatus::kOk);
+  Frame f;
+  for (std::uint32_t i = 0; i < 100; ++i) {
+    ASSERT_EQ(sub->Poll(&f, 100ms), PollStatus::kFrame);
+    EXPECT_EQ(Value(f), i);
+  }
+  EXPECT_EQ(sub->Poll(&f, 1ms), PollStatus::kTimeout);
+}
+
+TEST(InProcessBusTest, FullQueueBackPressuresInsteadOfGrowing) {
+  auto bus = MakeInProcessBus({.queue_frames = 4, .max_frame_bytes = 16});
+  ASSERT_TRUE(bus->CreateChannel("c").ok());
+  for (std::uint32_t i = 0; i < 4; ++i) ASSERT_EQ(bus->Publish("c", Bytes(i), 0ms), PublishStatus::kOk);
+  EXPECT_EQ(bus->Publish("c", Bytes(9), 5ms), PublishStatus::kBackPressured);
+  EXPECT_EQ(bus->QueuedFrames("c"), 4u);
+  EXPECT_EQ(bus->Publish("c", Frame(17), 0ms), PublishStatus::kTooLarge);
+}
+
+TEST(InProcessBusTest, SlowSubscriberLosesNothingAndMemoryStaysBounded) {
+  auto bus = MakeInProcessBus({.queue_frames = 8, .max_frame_bytes = 64});
+  ASSERT_TRUE(bus->CreateChannel("c").ok());
+  auto sub = bus->Subscribe("c").value();
+  constexpr std::uint32_t kFrames = 2000;
+  std::atomic<std::size_t> max_queued{0};
+  std::thread publisher([&] {
+    for (std::uint32_t i = 0; i < kFrames; ++i) {
+      while (bus->Publish("c", Bytes(i), 10ms) == PublishStatus::kBackPressured) {
+      }
+      max_queued = std::max(max_queued.load(), bus->QueuedFrames("c"));
+    }
+  });
+  Frame f;
+  for (std::uint32_t i = 0; i < kFrames; ++i) {
+    ASSERT_EQ(sub->Poll(&f, 1000ms), PollStatus::kFrame);
+    ASSERT_EQ(Value(f), i) << "lost or reordered";
+    if (i % 100 == 0) std::this_thread::sleep_for(2ms);  // a slow reader
+  }
+  publisher.join();
+  EXPECT_LE(max_queued.load(), 8u);
+}
+
+TEST(InProcessBusTest, DeletingAChannelWakesItsReaderAndWriters) {
+  auto bus = MakeInProcessBus({.queue_frames = 1, .max_frame_bytes = 64});
+  ASSERT_TRUE(bus->CreateChannel("c").ok());
+  auto sub = bus->Subscribe("c").value();
+  ASSERT_EQ(bus->Publish("c", Bytes(1), 0ms), PublishStatus::kOk);
+  std::thread blocked([&] { EXPECT_EQ(bus->Publish("c", Bytes(2), 5000ms), PublishStatus::kNoSuchChannel); });
+  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(bus->DeleteChannel("c").ok());
+  blocked.join();
+  Frame f;
+  EXPECT_EQ(sub->Poll(&f, 5000ms), PollStatus::kClosed);
+}
+
+TEST(CallbackSubscriberTest, DeliversOnItsOwnThreadUntilDestroyed) {
+  auto bus = MakeInProcessBus();
+  ASSERT_TRUE(bus->CreateChannel("c").ok());
+  std::atomic<std::uint32_t> sum{0};
+  std::atomic<bool> closed{false};
+  {
+    CallbackSubscriber cb(
+        bus->Subscribe("c").value(), [&](std::span<const std::byte> f) { sum += Value(Frame(f.begin(), f.end())); },
+        [&] { closed = true; });
+    for (std::uint32_t i = 1; i <= 10; ++i) ASSERT_EQ(bus->Publish("c", Bytes(i), 100ms), PublishStatus::kOk);
+    for (int i = 0; i < 200 && sum.load() != 55; ++i) std::this_thread::sleep_for(5ms);
+    EXPECT_EQ(sum.load(), 55u);
+    ASSERT_TRUE(bus->DeleteChannel("c").ok());
+    for (int i = 0; i < 200 && !closed.load(); ++i) std::this_thread::sleep_for(5ms);
+    EXPECT_TRUE(closed.load());
+  }
+}
+
+}  // namespace
+}  // namespace tickflow::bus
