@@ -1,0 +1,151 @@
+// The QD client: the only API programs need to receive replayed market data.
+//
+//   auto client = Client::Open({.client_id = 7, .bus = &bus}).value();
+//   auto stream = client->RequestTrades({.symbols = {1}}, {.on_trade = [](const TradeEvent& t) {...}}).value();
+//   auto end = stream->Wait(std::chrono::seconds(60));
+//
+// Open creates the client's data and error channels through the bus admin
+// API, logs in and waits for the acknowledgement (a timeout is an error).
+// Requests wait for the gateway's StartDataAck (or its DataError, returned as
+// an Error). Results arrive through callbacks or, when a request has no
+// callbacks, through Stream::Next (pull). Gaps in sequence numbers are counted
+// and reported. Close (also run by the destructor) stops streams, logs out and
+// deletes the channels.
+//
+// Thread-safety: Client and Stream methods may be called from any thread.
+// on_start, on_trade, on_bar, on_gap and on_end run on the client's data
+// thread, in stream order; on_error runs on its response thread. A slow data
+// callback back-pressures the gateway (nothing is lost) but never delays
+// acknowledgements. Callbacks must not call Close or destroy the Client.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tickflow/bus/bus.hpp"
+#include "tickflow/core/market.hpp"
+#include "tickflow/core/resolution.hpp"
+#include "tickflow/core/result.hpp"
+#include "tickflow/sbe/messages.hpp"
+
+namespace tickflow::client {
+
+struct ClientOptions {
+  ClientId client_id = 1;
+  bus::Bus* bus = nullptr;
+  std::string control_channel = "qd.control";
+  std::chrono::milliseconds timeout{5000};  // for login, acknowledgements and logout
+  std::size_t pull_queue = 65536;           // events buffered per pull-style stream
+};
+
+struct TradeEvent {
+  RequestId request = 0;
+  std::uint32_t sequence = 0;
+  Trade trade;  // trade.symbol is the symbol id
+};
+
+struct BarEvent {
+  RequestId request = 0;
+  std::uint32_t sequence = 0;
+  SymbolId symbol = 0;
+  Bar bar;
+};
+
+struct StreamEnd {
+  RequestId request = 0;
+  sbe::StreamEndReason reason = sbe::StreamEndReason::kCompleted;
+  std::uint32_t sent = 0;       // messages the gateway says it sent
+  std::uint64_t received = 0;   // data messages received
+  std::uint64_t missing = 0;    // sequence numbers never seen
+};
+
+struct Gap {
+  RequestId request = 0;
+  std::uint32_t expected = 0;
+  std::uint32_t received = 0;
+};
+
+struct StreamError {
+  RequestId request = 0;
+  sbe::DataErrorCode code = sbe::DataErrorCode::kUnknown;
+  SymbolId symbol = sbe::kNoSymbol;
+  std::string message;
+};
+
+struct Callbacks {
+  std::function<void(const TradeEvent&)> on_trade;
+  std::function<void(const BarEvent&)> on_bar;
+  std::function<void(RequestId)> on_start;
+  std::function<void(const StreamEnd&)> on_end;
+  std::function<void(const StreamError&)> on_error;
+  std::function<void(const Gap&)> on_gap;
+  bool empty() const { return !on_trade && !on_bar && !on_start && !on_end && !on_error && !on_gap; }
+};
+
+struct Request {
+  std::vector<SymbolId> symbols;             // merged in time order
+  UnixNanos from = UnixNanos::Min();         // inclusive; Min = from the start
+  UnixNanos to = UnixNanos::Max();           // exclusive; Max = to the end
+  std::uint32_t speed_permille = 0;          // 0 = as fast as possible, 1000 = real time
+};
+
+// One event of a pull-style stream.
+struct Event {
+  enum class Kind : std::uint8_t { kStart, kTrade, kBar, kGap, kError, kEnd };
+  Kind kind = Kind::kStart;
+  TradeEvent trade;
+  BarEvent bar;
+  Gap gap;
+  StreamError error;
+  StreamEnd end;
+};
+
+class Client;
+
+class Stream {
+ public:
+  RequestId id() const { return id_; }
+  // Waits until the stream has ended; its end, or an error on timeout or failure.
+  Result<StreamEnd> Wait(std::chrono::milliseconds timeout);
+  // Asks the gateway to stop the stream; it then ends with reason Stopped.
+  Status Stop();
+  // Pull style (a request without callbacks): the next event, false on timeout
+  // or after the end event has been taken.
+  bool Next(Event* event, std::chrono::milliseconds timeout);
+  bool done() const;
+
+  class State;
+  Stream(RequestId id, std::shared_ptr<State> state) : id_(id), state_(std::move(state)) {}
+
+ private:
+  RequestId id_;
+  std::shared_ptr<State> state_;
+};
+
+class Client {
+ public:
+  static Result<std::unique_ptr<Client>> Open(const ClientOptions& options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  Result<std::shared_ptr<Stream>> RequestTrades(const Request& request, Callbacks callbacks = {});
+  Result<std::shared_ptr<Stream>> RequestBars(const Request& request, TimeResolution resolution,
+                                              Callbacks callbacks = {});
+  Status StopAll();
+  // Logs out (waiting for the acknowledgement) and deletes the channels. Idempotent.
+  Status Close();
+
+  ClientId id() const;
+  class Impl;
+
+ private:
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tickflow::client

@@ -1,0 +1,484 @@
+#include "tickflow/client/client.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "tickflow/sbe/channels.hpp"
+#include "tickflow/sbe/codec.hpp"
+
+namespace tickflow::client {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+template <class M>
+Status Send(bus::Bus& bus, const std::string& channel, const M& m, std::chrono::milliseconds wait) {
+  std::vector<std::byte> buf(sbe::EncodedSize(m));
+  if (sbe::Encode(m, buf) == 0) {
+    return MakeError(ErrorCode::kInvalidArgument, std::string("cannot encode ") + sbe::ToString(M::kType));
+  }
+  const auto status = bus.Publish(channel, buf, wait);
+  if (status != bus::PublishStatus::kOk) {
+    return MakeError(ErrorCode::kUnavailable, std::string("cannot send ") + sbe::ToString(M::kType) + " on " + channel +
+                                                  ": " + bus::ToString(status));
+  }
+  return {};
+}
+
+std::string Describe(const StreamError& e) {
+  std::string s = std::string("request ") + std::to_string(e.request) + " refused: " + sbe::ToString(e.code);
+  if (e.symbol != sbe::kNoSymbol) s += " (symbol id " + std::to_string(e.symbol) + ")";
+  return s;
+}
+
+}  // namespace
+
+class Stream::State {
+ public:
+  enum class Phase : std::uint8_t { kPending, kAccepted, kRejected, kEnded };
+
+  State(RequestId id, Callbacks cb, std::size_t queue_limit, bus::Bus* bus, std::string control, ClientId client)
+      : id_(id), cb_(std::move(cb)), pull_(cb_.empty()), queue_limit_(queue_limit), bus_(bus),
+        control_(std::move(control)), client_(client) {}
+
+  // Receive thread ------------------------------------------------------------
+  void OnStart() { Deliver([&](Event& e) { e.kind = Event::Kind::kStart; }, [&] { if (cb_.on_start) cb_.on_start(id_); }); }
+
+  void CheckSequence(std::uint32_t seq) {
+    if (seq != expected_) {
+      const Gap gap{id_, expected_, seq};
+      if (seq > expected_) missing_ += seq - expected_;
+      Deliver([&](Event& e) { e.kind = Event::Kind::kGap; e.gap = gap; }, [&] { if (cb_.on_gap) cb_.on_gap(gap); });
+    }
+    expected_ = seq + 1;
+    ++received_;
+  }
+
+  void OnTrade(const sbe::TradeBar& m) {
+    CheckSequence(m.sequence);
+    const TradeEvent t{id_, m.sequence, Trade{m.time, m.price, m.volume, m.symbol_id}};
+    Deliver([&](Event& e) { e.kind = Event::Kind::kTrade; e.trade = t; }, [&] { if (cb_.on_trade) cb_.on_trade(t); });
+  }
+
+  void OnBar(const sbe::DataBar& m) {
+    CheckSequence(m.sequence);
+    const BarEvent b{id_, m.sequence, m.symbol_id, Bar{m.time, m.open, m.high, m.low, m.close, m.volume, m.trade_count}};
+    Deliver([&](Event& e) { e.kind = Event::Kind::kBar; e.bar = b; }, [&] { if (cb_.on_bar) cb_.on_bar(b); });
+  }
+
+  void OnEnd(std::uint32_t sent, sbe::StreamEndReason reason) {
+    if (sent + 1 > expected_) missing_ += sent + 1 - expected_;  // lost at the tail
+    const StreamEnd end{id_, reason, sent, received_, missing_};
+    Deliver([&](Event& e) { e.kind = Event::Kind::kEnd; e.end = end; }, [&] { if (cb_.on_end) cb_.on_end(end); });
+    std::lock_guard lock(mu_);
+    end_ = end;
+    phase_ = Phase::kEnded;
+    cv_.notify_all();
+  }
+
+  void OnAck() {
+    std::lock_guard lock(mu_);
+    if (phase_ == Phase::kPending) phase_ = Phase::kAccepted;
+    cv_.notify_all();
+  }
+
+  void OnDataError(const StreamError& err) {
+    bool rejected = false;
+    {
+      std::lock_guard lock(mu_);
+      if (phase_ == Phase::kPending) {
+        phase_ = Phase::kRejected;
+        error_ = err;
+        rejected = true;
+        cv_.notify_all();
+      }
+    }
+    if (!rejected) {
+      Deliver([&](Event& e) { e.kind = Event::Kind::kError; e.error = err; }, [&] { if (cb_.on_error) cb_.on_error(err); });
+    }
+  }
+
+  // Ends the stream locally (client closing, gateway gone).
+  void Abandon(const std::string& why) {
+    std::lock_guard lock(mu_);
+    if (phase_ == Phase::kEnded || phase_ == Phase::kRejected) return;
+    error_ = StreamError{id_, sbe::DataErrorCode::kDataChannel, sbe::kNoSymbol, why};
+    phase_ = Phase::kRejected;
+    closing_ = true;
+    cv_.notify_all();
+  }
+
+  // Caller threads --------------------------------------------------------------
+  // Waits for the gateway's verdict on the request.
+  Status AwaitAck(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, timeout, [&] { return phase_ != Phase::kPending; })) {
+      return MakeError(ErrorCode::kUnavailable, "no answer from the gateway to request " + std::to_string(id_) +
+                                                    " within " + std::to_string(timeout.count()) + " ms");
+    }
+    if (phase_ == Phase::kRejected) {
+      const bool local = error_.code == sbe::DataErrorCode::kDataChannel && !error_.message.empty();
+      return MakeError(error_.code == sbe::DataErrorCode::kSymbolNotFound ? ErrorCode::kNotFound
+                                                                           : ErrorCode::kInvalidArgument,
+                       local ? error_.message : Describe(error_));
+    }
+    return {};
+  }
+
+  Result<StreamEnd> Wait(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, timeout, [&] { return phase_ == Phase::kEnded || phase_ == Phase::kRejected; })) {
+      return MakeError(ErrorCode::kUnavailable,
+                       "stream " + std::to_string(id_) + " did not end within " + std::to_string(timeout.count()) + " ms");
+    }
+    if (phase_ == Phase::kRejected) return MakeError(ErrorCode::kUnavailable, error_.message.empty() ? Describe(error_) : error_.message);
+    return end_;
+  }
+
+  bool Next(Event* e, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || (phase_ == Phase::kRejected); })) return false;
+    if (queue_.empty()) return false;
+    *e = std::move(queue_.front());
+    queue_.pop_front();
+    cv_.notify_all();
+    return true;
+  }
+
+  bool done() const {
+    std::lock_guard lock(mu_);
+    return phase_ == Phase::kEnded || phase_ == Phase::kRejected;
+  }
+
+  Status Stop(std::chrono::milliseconds wait) { return Send(*bus_, control_, sbe::StopData{client_, id_}, wait); }
+
+ private:
+  // Callback mode calls `call`; pull mode queues the event (waiting for room).
+  template <class Fill, class Call>
+  void Deliver(Fill fill, Call call) {
+    if (!pull_) {
+      call();
+      return;
+    }
+    Event e;
+    fill(e);
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return queue_.size() < queue_limit_ || closing_; });
+    if (closing_) return;
+    queue_.push_back(std::move(e));
+    cv_.notify_all();
+  }
+
+  const RequestId id_;
+  const Callbacks cb_;
+  const bool pull_;
+  const std::size_t queue_limit_;
+  bus::Bus* bus_;
+  const std::string control_;
+  const ClientId client_;
+  // Receive thread only.
+  std::uint32_t expected_ = 1;
+  std::uint64_t received_ = 0;
+  std::uint64_t missing_ = 0;
+  // Shared.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  Phase phase_ = Phase::kPending;
+  StreamEnd end_;
+  StreamError error_;
+  std::deque<Event> queue_;
+  bool closing_ = false;
+};
+
+Result<StreamEnd> Stream::Wait(std::chrono::milliseconds timeout) { return state_->Wait(timeout); }
+Status Stream::Stop() { return state_->Stop(std::chrono::milliseconds(1000)); }
+bool Stream::Next(Event* event, std::chrono::milliseconds timeout) { return state_->Next(event, timeout); }
+bool Stream::done() const { return state_->done(); }
+
+class Client::Impl {
+ public:
+  explicit Impl(const ClientOptions& o)
+      : options_(o), bus_(*o.bus), data_(sbe::DataChannel(o.client_id)), errors_(sbe::ErrorChannel(o.client_id)) {}
+
+  Status Open() {
+    for (const std::string* ch : {&data_, &errors_}) {
+      if (auto s = bus_.CreateChannel(*ch); !s.ok()) {
+        if (ch == &errors_) (void)bus_.DeleteChannel(data_);
+        if (s.error().code == ErrorCode::kAlreadyExists) {
+          return MakeError(ErrorCode::kAlreadyExists, "client id " + std::to_string(options_.client_id) +
+                                                          " is in use: channel " + *ch + " exists");
+        }
+        return s;
+      }
+    }
+    channels_created_ = true;
+    if (!bus_.HasChannel(options_.control_channel)) {
+      return MakeError(ErrorCode::kUnavailable, "no gateway serves the control channel " + options_.control_channel +
+                                                    ": start one first (the channel does not exist)");
+    }
+    TICKFLOW_ASSIGN_OR_RETURN(data_sub_, bus_.Subscribe(data_));
+    TICKFLOW_ASSIGN_OR_RETURN(error_sub_, bus_.Subscribe(errors_));
+    receiver_ = std::thread([this] { ReceiveLoop(*data_sub_, &Impl::HandleData); });
+    responder_ = std::thread([this] { ReceiveLoop(*error_sub_, &Impl::HandleResponses); });
+    TICKFLOW_RETURN_IF_ERROR(Send(bus_, options_.control_channel, sbe::ClientLogin{options_.client_id}, options_.timeout));
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, options_.timeout, [&] { return login_ != LoginState::kPending; })) {
+      return MakeError(ErrorCode::kUnavailable, "the gateway did not acknowledge the login of client " +
+                                                    std::to_string(options_.client_id) + " within " +
+                                                    std::to_string(options_.timeout.count()) +
+                                                    " ms: is a gateway serving " + options_.control_channel + "?");
+    }
+    if (login_ == LoginState::kRefused) {
+      return MakeError(ErrorCode::kUnavailable, "login of client " + std::to_string(options_.client_id) +
+                                                    " refused: " + sbe::ToString(login_error_));
+    }
+    return {};
+  }
+
+  Result<std::shared_ptr<Stream>> Request(const client::Request& r, sbe::DataType type, TimeResolution res,
+                                          Callbacks cb) {
+    if (r.symbols.empty()) return MakeError(ErrorCode::kInvalidArgument, "a request needs at least one symbol");
+    if (r.symbols.size() > sbe::kMaxSymbolsPerRequest) {
+      return MakeError(ErrorCode::kInvalidArgument, "at most " + std::to_string(sbe::kMaxSymbolsPerRequest) +
+                                                        " symbols per request, got " + std::to_string(r.symbols.size()));
+    }
+    std::shared_ptr<Stream::State> state;
+    RequestId id;
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return MakeError(ErrorCode::kCancelled, "the client is closed");
+      id = next_request_++;
+      state = std::make_shared<Stream::State>(id, std::move(cb), options_.pull_queue, &bus_, options_.control_channel,
+                                              options_.client_id);
+      streams_[id] = state;  // registered before the request: data may beat the ack
+    }
+    sbe::StartData m;
+    m.client_id = options_.client_id;
+    m.request_id = id;
+    m.data_type = type;
+    m.resolution = res;
+    m.speed_permille = r.speed_permille;
+    m.from = r.from;
+    m.to = r.to == UnixNanos::Max() ? UnixNanos::Min() : r.to;  // the wire's null means unbounded
+    m.symbols = r.symbols;
+    Status s = Send(bus_, options_.control_channel, m, options_.timeout);
+    if (s.ok()) s = state->AwaitAck(options_.timeout);
+    if (!s.ok()) {
+      std::lock_guard lock(mu_);
+      streams_.erase(id);
+      return std::move(s).error();
+    }
+    return std::make_shared<Stream>(id, state);
+  }
+
+  Status StopAll() { return Send(bus_, options_.control_channel, sbe::StopAllData{options_.client_id}, options_.timeout); }
+
+  Status Close() {
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return {};
+      closed_ = true;
+    }
+    Status result;
+    bool logged_in;
+    {
+      std::lock_guard lock(mu_);
+      logged_in = login_ == LoginState::kAcked;
+    }
+    if (logged_in) {
+      result = Send(bus_, options_.control_channel, sbe::ClientLogout{options_.client_id}, options_.timeout);
+      if (result.ok()) {
+        std::unique_lock lock(mu_);
+        if (!cv_.wait_for(lock, options_.timeout, [&] { return logged_out_; })) {
+          result = MakeError(ErrorCode::kUnavailable, "the gateway did not acknowledge the logout of client " +
+                                                          std::to_string(options_.client_id));
+        }
+      }
+    }
+    stop_ = true;
+    std::map<RequestId, std::shared_ptr<Stream::State>> streams;
+    {
+      std::lock_guard lock(mu_);
+      streams.swap(streams_);
+    }
+    for (auto& [id, st] : streams) st->Abandon("the client was closed before stream " + std::to_string(id) + " ended");
+    if (receiver_.joinable()) receiver_.join();
+    if (responder_.joinable()) responder_.join();
+    if (channels_created_) {
+      (void)bus_.DeleteChannel(data_);
+      (void)bus_.DeleteChannel(errors_);
+      channels_created_ = false;
+    }
+    return result;
+  }
+
+  ClientId id() const { return options_.client_id; }
+
+ private:
+  enum class LoginState : std::uint8_t { kPending, kAcked, kRefused };
+
+  std::shared_ptr<Stream::State> Find(RequestId id) {
+    std::lock_guard lock(mu_);
+    auto it = streams_.find(id);
+    return it == streams_.end() ? nullptr : it->second;
+  }
+
+  // Data and responses have a thread each, so a slow data callback never
+  // delays an acknowledgement.
+  void ReceiveLoop(bus::Subscription& sub, void (Impl::*handle)(std::span<const std::byte>)) {
+    bus::Frame frame;
+    while (!stop_.load()) {
+      if (sub.Poll(&frame, std::chrono::milliseconds(20)) == bus::PollStatus::kFrame) (this->*handle)(frame);
+    }
+  }
+
+  void HandleResponses(std::span<const std::byte> frame) {
+    sbe::FrameReader reader(frame);
+    sbe::MessageView v;
+    while (!reader.done() && reader.Next(&v) == sbe::DecodeStatus::kOk) {
+      switch (v.type()) {
+        case sbe::MessageType::kClientLoginAck: {
+          std::lock_guard lock(mu_);
+          login_ = LoginState::kAcked;
+          cv_.notify_all();
+          break;
+        }
+        case sbe::MessageType::kClientLogoutAck: {
+          std::lock_guard lock(mu_);
+          logged_out_ = true;
+          cv_.notify_all();
+          break;
+        }
+        case sbe::MessageType::kClientError: {
+          sbe::ClientError m;
+          if (v.As(&m) != sbe::DecodeStatus::kOk) break;
+          std::lock_guard lock(mu_);
+          if (login_ == LoginState::kPending) {
+            login_ = LoginState::kRefused;
+            login_error_ = m.code;
+          }
+          cv_.notify_all();
+          break;
+        }
+        case sbe::MessageType::kStartDataAck: {
+          sbe::StartDataAck m;
+          if (v.As(&m) != sbe::DecodeStatus::kOk) break;
+          if (auto st = Find(m.request_id)) st->OnAck();
+          break;
+        }
+        case sbe::MessageType::kDataError: {
+          sbe::DataError m;
+          if (v.As(&m) != sbe::DecodeStatus::kOk) break;
+          if (auto st = Find(m.request_id)) st->OnDataError(StreamError{m.request_id, m.code, m.symbol_id, {}});
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  void HandleData(std::span<const std::byte> frame) {
+    sbe::FrameReader reader(frame);
+    sbe::MessageView v;
+    std::shared_ptr<Stream::State> current;
+    while (!reader.done()) {
+      if (reader.Next(&v) != sbe::DecodeStatus::kOk) {
+        ++malformed_;
+        return;
+      }
+      switch (v.type()) {
+        case sbe::MessageType::kDataBatch: {
+          sbe::DataBatch m;
+          if (v.As(&m) == sbe::DecodeStatus::kOk) current = Find(m.request_id);
+          break;
+        }
+        case sbe::MessageType::kTradeBar: {
+          sbe::TradeBar m;
+          if (current && v.As(&m) == sbe::DecodeStatus::kOk) current->OnTrade(m);
+          break;
+        }
+        case sbe::MessageType::kDataBar: {
+          sbe::DataBar m;
+          if (current && v.As(&m) == sbe::DecodeStatus::kOk) current->OnBar(m);
+          break;
+        }
+        case sbe::MessageType::kFirstTradeBar:
+        case sbe::MessageType::kFirstDataBar:
+          if (current) current->OnStart();
+          break;
+        case sbe::MessageType::kLastTradeBar: {
+          sbe::LastTradeBar m;
+          if (current && v.As(&m) == sbe::DecodeStatus::kOk) End(current, m.message_count, m.reason);
+          break;
+        }
+        case sbe::MessageType::kLastDataBar: {
+          sbe::LastDataBar m;
+          if (current && v.As(&m) == sbe::DecodeStatus::kOk) End(current, m.message_count, m.reason);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  void End(std::shared_ptr<Stream::State>& st, std::uint32_t sent, sbe::StreamEndReason reason) {
+    st->OnEnd(sent, reason);
+    std::lock_guard lock(mu_);
+    for (auto it = streams_.begin(); it != streams_.end(); ++it) {
+      if (it->second == st) {
+        streams_.erase(it);
+        break;
+      }
+    }
+  }
+
+  ClientOptions options_;
+  bus::Bus& bus_;
+  const std::string data_, errors_;
+  bool channels_created_ = false;
+  std::unique_ptr<bus::Subscription> data_sub_, error_sub_;
+  std::thread receiver_, responder_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> malformed_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  LoginState login_ = LoginState::kPending;
+  sbe::ClientErrorCode login_error_ = sbe::ClientErrorCode::kUnknown;
+  bool logged_out_ = false;
+  bool closed_ = false;
+  RequestId next_request_ = 1;
+  std::map<RequestId, std::shared_ptr<Stream::State>> streams_;
+};
+
+Result<std::unique_ptr<Client>> Client::Open(const ClientOptions& options) {
+  if (options.bus == nullptr) return MakeError(ErrorCode::kInvalidArgument, "ClientOptions.bus is not set");
+  auto impl = std::make_unique<Impl>(options);
+  if (Status s = impl->Open(); !s.ok()) {
+    (void)impl->Close();
+    return std::move(s).error();
+  }
+  return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::~Client() { (void)impl_->Close(); }
+
+Result<std::shared_ptr<Stream>> Client::RequestTrades(const Request& request, Callbacks callbacks) {
+  return impl_->Request(request, sbe::DataType::kTrades, TimeResolution::kNone, std::move(callbacks));
+}
+Result<std::shared_ptr<Stream>> Client::RequestBars(const Request& request, TimeResolution resolution,
+                                                    Callbacks callbacks) {
+  if (!IsValid(resolution)) return MakeError(ErrorCode::kInvalidArgument, "invalid bar resolution");
+  return impl_->Request(request, sbe::DataType::kBars, resolution, std::move(callbacks));
+}
+Status Client::StopAll() { return impl_->StopAll(); }
+Status Client::Close() { return impl_->Close(); }
+ClientId Client::id() const { return impl_->id(); }
+
+}  // namespace tickflow::client

@@ -1,0 +1,70 @@
+// The QD gateway: listens on a control channel, keeps one session per client
+// id, and serves StartData requests as streams of SBE frames on the client's
+// data channel (acknowledgements and errors go to its error channel).
+//
+// Every stream runs on its own thread with its own store connection, so a
+// 50-million-trade stream never holds back a small one or another client. A
+// stream whose client stops reading is held by back-pressure (bounded
+// memory), and ends when the client's channel disappears. Errors in a request
+// become DataError / ClientError messages to that client; nothing a client
+// sends can stop the gateway. docs/protocol.md describes the exchange.
+//
+// Thread-safety: Start/Stop/stats may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "tickflow/bus/bus.hpp"
+#include "tickflow/core/result.hpp"
+#include "tickflow/store/store.hpp"
+
+namespace tickflow::gateway {
+
+struct GatewayOptions {
+  std::string control_channel = "qd.control";
+  // Opens a store connection; called once for the control thread and once per stream.
+  std::function<Result<std::unique_ptr<store::Store>>()> open_store;
+  std::size_t messages_per_frame = 256;
+  std::size_t max_streams = 256;                        // beyond: DataUnavailable
+  std::chrono::milliseconds publish_wait{50};           // per attempt; the stop flag is checked between
+  std::chrono::milliseconds stalled_client{60000};      // a stream blocked this long by a full channel fails
+  std::function<void(std::string_view line)> log;       // optional
+};
+
+struct GatewayStats {
+  std::uint64_t sessions = 0;         // logged in now
+  std::uint64_t active_streams = 0;
+  std::uint64_t streams_started = 0;
+  std::uint64_t messages_sent = 0;    // data messages
+  std::uint64_t frames_sent = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t errors_sent = 0;      // ClientError + DataError
+  std::uint64_t malformed_frames = 0; // control frames that did not decode
+};
+
+class Gateway {
+ public:
+  // Creates (or reuses) the control channel and starts serving.
+  static Result<std::unique_ptr<Gateway>> Start(bus::Bus& bus, GatewayOptions options);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Ends every stream (Last… with reason Failed), closes sessions, stops the
+  // control thread. Idempotent; the destructor calls it.
+  void Stop();
+  GatewayStats stats() const;
+
+  class Impl;
+
+ private:
+  explicit Gateway(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tickflow::gateway

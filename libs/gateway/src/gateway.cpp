@@ -1,0 +1,543 @@
+#include "tickflow/gateway/gateway.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <vector>
+
+#include "stream_sender.hpp"
+#include "tickflow/sbe/channels.hpp"
+#include "tickflow/sbe/codec.hpp"
+
+namespace tickflow::gateway {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using detail::SendStatus;
+
+// One running stream: its request, its thread, and its stop flag.
+struct StreamTask {
+  ClientId client = 0;
+  sbe::StartData request;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> finished{false};
+  std::thread thread;
+};
+
+struct Session {
+  std::map<RequestId, std::shared_ptr<StreamTask>> streams;
+};
+
+// Merges several symbols' bar cursors by bar time (ties: request order).
+class BarMerger {
+ public:
+  struct Item {
+    SymbolId symbol;
+    Bar bar;
+  };
+  Status Add(SymbolId symbol, std::unique_ptr<store::BarCursor> cursor) {
+    inputs_.push_back(Input{symbol, std::move(cursor), {}, 0, 0});
+    return Refill(inputs_.size() - 1);
+  }
+  // False at the end.
+  Result<bool> Next(Item* item) {
+    if (heap_.empty()) return false;
+    const std::size_t i = heap_.top().input;
+    heap_.pop();
+    Input& in = inputs_[i];
+    *item = Item{in.symbol, in.buffer[in.pos++]};
+    TICKFLOW_RETURN_IF_ERROR(Refill(i));
+    return true;
+  }
+
+ private:
+  struct Input {
+    SymbolId symbol;
+    std::unique_ptr<store::BarCursor> cursor;
+    std::vector<Bar> buffer;
+    std::size_t pos, size;
+  };
+  struct Head {
+    UnixNanos time;
+    std::size_t input;
+    bool operator<(const Head& o) const { return time != o.time ? time > o.time : input > o.input; }
+  };
+  Status Refill(std::size_t i) {
+    Input& in = inputs_[i];
+    if (in.pos == in.size) {
+      in.buffer.resize(1024);
+      TICKFLOW_ASSIGN_OR_RETURN(in.size, in.cursor->Next(in.buffer));
+      in.pos = 0;
+      if (in.size == 0) return {};
+    }
+    heap_.push(Head{in.buffer[in.pos].time, i});
+    return {};
+  }
+  std::vector<Input> inputs_;
+  std::priority_queue<Head> heap_;
+};
+
+// Waits until the event at `t` is due under the replay speed; false if stopped.
+class Pacer {
+ public:
+  explicit Pacer(std::uint32_t speed_permille) : speed_(speed_permille) {}
+  bool paced() const { return speed_ != 0; }
+  // Returns how long to wait before the event at t (zero if due).
+  Clock::duration Due(UnixNanos t) {
+    if (speed_ == 0) return Clock::duration::zero();
+    const auto now = Clock::now();
+    if (!started_) {
+      started_ = true;
+      first_ = t;
+      wall0_ = now;
+    }
+    const auto offset_ns = static_cast<double>(t.ns - first_.ns) * 1000.0 / speed_;
+    const auto due = wall0_ + std::chrono::nanoseconds(static_cast<std::int64_t>(offset_ns));
+    return due > now ? due - now : Clock::duration::zero();
+  }
+
+ private:
+  std::uint32_t speed_;
+  bool started_ = false;
+  UnixNanos first_;
+  Clock::time_point wall0_;
+};
+
+}  // namespace
+
+class Gateway::Impl {
+ public:
+  Impl(bus::Bus& bus, GatewayOptions options) : bus_(bus), options_(std::move(options)) {}
+
+  Status Start() {
+    if (!options_.open_store) return MakeError(ErrorCode::kInvalidArgument, "GatewayOptions.open_store is not set");
+    TICKFLOW_ASSIGN_OR_RETURN(store_, options_.open_store());
+    if (!bus_.HasChannel(options_.control_channel)) {
+      TICKFLOW_RETURN_IF_ERROR(bus_.CreateChannel(options_.control_channel));
+      owns_control_ = true;
+    }
+    TICKFLOW_ASSIGN_OR_RETURN(control_, bus_.Subscribe(options_.control_channel));
+    control_thread_ = std::thread([this] { ControlLoop(); });
+    Log("gateway listening on " + options_.control_channel);
+    return {};
+  }
+
+  void Stop() {
+    if (stopping_.exchange(true)) return;
+    if (control_thread_.joinable()) control_thread_.join();
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [id, s] : sessions_) {
+        for (auto& [rid, t] : s.streams) t->stop = true;
+      }
+      for (auto& t : finished_) t->stop = true;
+    }
+    ReapFinished(true);
+    {
+      std::lock_guard lock(mu_);
+      sessions_.clear();
+    }
+    if (owns_control_) (void)bus_.DeleteChannel(options_.control_channel);
+    Log("gateway stopped");
+  }
+
+  GatewayStats stats() const {
+    GatewayStats s;
+    {
+      std::lock_guard lock(mu_);
+      s.sessions = sessions_.size();
+      for (const auto& [id, session] : sessions_) {
+        for (const auto& [rid, t] : session.streams) s.active_streams += !t->finished.load();
+      }
+    }
+    s.streams_started = streams_started_.load();
+    s.messages_sent = counters_.messages.load();
+    s.frames_sent = counters_.frames.load();
+    s.bytes_sent = counters_.bytes.load();
+    s.errors_sent = errors_sent_.load();
+    s.malformed_frames = malformed_.load();
+    return s;
+  }
+
+ private:
+  void Log(const std::string& line) const {
+    if (options_.log) options_.log(line);
+  }
+
+  template <class M>
+  void Reply(ClientId client, const M& m) {
+    std::array<std::byte, 64> buf{};
+    const std::size_t n = sbe::Encode(m, buf);
+    const auto status = bus_.Publish(sbe::ErrorChannel(client), std::span(buf).first(n), std::chrono::milliseconds(1000));
+    if (status != bus::PublishStatus::kOk) {
+      Log("cannot reply " + std::string(sbe::ToString(M::kType)) + " to client " + std::to_string(client) + ": " +
+          bus::ToString(status));
+    }
+  }
+  void ClientErr(ClientId client, sbe::ClientErrorCode code) {
+    ++errors_sent_;
+    Reply(client, sbe::ClientError{client, code});
+  }
+  void DataErr(ClientId client, RequestId request, sbe::DataErrorCode code, SymbolId symbol = sbe::kNoSymbol) {
+    ++errors_sent_;
+    Reply(client, sbe::DataError{client, request, code, symbol});
+  }
+
+  void ControlLoop() {
+    bus::Frame frame;
+    auto last_reap = Clock::now();
+    while (!stopping_.load()) {
+      const auto s = control_->Poll(&frame, std::chrono::milliseconds(50));
+      if (s == bus::PollStatus::kClosed) break;
+      if (s == bus::PollStatus::kFrame) {
+        try {
+          HandleFrame(frame);
+        } catch (const std::exception& e) {  // a handler error must not take the gateway down
+          Log(std::string("control handler failed: ") + e.what());
+        }
+      }
+      if (Clock::now() - last_reap > std::chrono::milliseconds(200)) {
+        ReapFinished(false);
+        last_reap = Clock::now();
+      }
+    }
+  }
+
+  void HandleFrame(std::span<const std::byte> frame) {
+    sbe::FrameReader reader(frame);
+    sbe::MessageView view;
+    while (!reader.done()) {
+      if (const auto st = reader.Next(&view); st != sbe::DecodeStatus::kOk) {
+        ++malformed_;
+        Log(std::string("malformed control frame: ") + sbe::ToString(st) + " at byte " + std::to_string(reader.offset()));
+        return;
+      }
+      HandleMessage(view);
+    }
+  }
+
+  void HandleMessage(const sbe::MessageView& view) {
+    switch (view.type()) {
+      case sbe::MessageType::kClientLogin: {
+        sbe::ClientLogin m;
+        if (view.As(&m) == sbe::DecodeStatus::kOk) Login(m.client_id);
+        return;
+      }
+      case sbe::MessageType::kClientLogout: {
+        sbe::ClientLogout m;
+        if (view.As(&m) == sbe::DecodeStatus::kOk) Logout(m.client_id);
+        return;
+      }
+      case sbe::MessageType::kStartData: {
+        sbe::StartData m;
+        if (const auto st = view.As(&m); st == sbe::DecodeStatus::kOk) {
+          StartData(std::move(m));
+        } else if (view.bytes().size() >= sbe::kHeaderSize + 4) {
+          // The client id sits right after the message type: tell that client.
+          const auto client = sbe::detail::Load<ClientId>(view.bytes().data() + sbe::kHeaderSize + 2);
+          if (st == sbe::DecodeStatus::kTooManyEntries) {
+            DataErr(client, 0, sbe::DataErrorCode::kTooManySymbols);
+          } else {
+            ClientErr(client, sbe::ClientErrorCode::kMalformedMessage);
+          }
+        }
+        return;
+      }
+      case sbe::MessageType::kStopData: {
+        sbe::StopData m;
+        if (view.As(&m) == sbe::DecodeStatus::kOk) StopData(m.client_id, m.request_id);
+        return;
+      }
+      case sbe::MessageType::kStopAllData: {
+        sbe::StopAllData m;
+        if (view.As(&m) == sbe::DecodeStatus::kOk) StopAll(m.client_id);
+        return;
+      }
+      default:
+        ++malformed_;
+        Log(std::string("unexpected ") + sbe::ToString(view.type()) + " on the control channel");
+        return;
+    }
+  }
+
+  void Login(ClientId client) {
+    bool already;
+    {
+      std::lock_guard lock(mu_);
+      already = !sessions_.try_emplace(client).second;
+    }
+    if (already) return ClientErr(client, sbe::ClientErrorCode::kAlreadyLoggedIn);
+    if (!bus_.HasChannel(sbe::DataChannel(client)) || !bus_.HasChannel(sbe::ErrorChannel(client))) {
+      std::lock_guard lock(mu_);
+      sessions_.erase(client);
+      Log("login of client " + std::to_string(client) + " refused: its data/error channels do not exist");
+      return;
+    }
+    Log("client " + std::to_string(client) + " logged in");
+    Reply(client, sbe::ClientLoginAck{client});
+  }
+
+  void Logout(ClientId client) {
+    {
+      std::lock_guard lock(mu_);
+      auto it = sessions_.find(client);
+      if (it == sessions_.end()) return ClientErr(client, sbe::ClientErrorCode::kNotLoggedIn);
+      // Streams end on their own threads (each sends its Last… marker); the
+      // reaper joins them, so a client that stopped reading delays nobody.
+      for (auto& [rid, t] : it->second.streams) {
+        t->stop = true;
+        finished_.push_back(t);
+      }
+      sessions_.erase(it);
+    }
+    Log("client " + std::to_string(client) + " logged out");
+    Reply(client, sbe::ClientLogoutAck{client});
+  }
+
+  void StopData(ClientId client, RequestId request) {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(client);
+    if (it == sessions_.end()) return ClientErr(client, sbe::ClientErrorCode::kNotLoggedIn);
+    auto s = it->second.streams.find(request);
+    if (s == it->second.streams.end() || s->second->finished.load()) {
+      return DataErr(client, request, sbe::DataErrorCode::kUnknownRequest);
+    }
+    s->second->stop = true;
+  }
+
+  void StopAll(ClientId client) {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(client);
+    if (it == sessions_.end()) return ClientErr(client, sbe::ClientErrorCode::kNotLoggedIn);
+    for (auto& [rid, t] : it->second.streams) t->stop = true;
+  }
+
+  void StartData(sbe::StartData req) {
+    const ClientId client = req.client_id;
+    const RequestId rid = req.request_id;
+    {
+      std::lock_guard lock(mu_);
+      auto it = sessions_.find(client);
+      if (it == sessions_.end()) return ClientErr(client, sbe::ClientErrorCode::kNotLoggedIn);
+      auto s = it->second.streams.find(rid);
+      if (s != it->second.streams.end() && !s->second->finished.load()) {
+        return DataErr(client, rid, sbe::DataErrorCode::kDuplicateRequest);
+      }
+    }
+    if (req.data_type != sbe::DataType::kTrades && req.data_type != sbe::DataType::kBars) {
+      return DataErr(client, rid, sbe::DataErrorCode::kDataTypeNotKnown);
+    }
+    if (req.data_type == sbe::DataType::kBars && !IsValid(req.resolution)) {
+      return DataErr(client, rid, sbe::DataErrorCode::kResolutionNotKnown);
+    }
+    if (req.symbols.empty()) return DataErr(client, rid, sbe::DataErrorCode::kSymbolNotFound);
+    const UnixNanos to = req.to == UnixNanos::Min() ? UnixNanos::Max() : req.to;
+    if (req.from != UnixNanos::Min() && req.from >= to) {
+      return DataErr(client, rid, sbe::DataErrorCode::kInvalidTimeRange);
+    }
+    for (SymbolId s : req.symbols) {
+      auto found = store_->FindSymbol(s);
+      if (!found.ok()) {
+        return DataErr(client, rid,
+                       found.error().code == ErrorCode::kNotFound ? sbe::DataErrorCode::kSymbolNotFound
+                                                                   : sbe::DataErrorCode::kDataUnavailable,
+                       s);
+      }
+    }
+    auto task = std::make_shared<StreamTask>();
+    task->client = client;
+    task->request = std::move(req);
+    {
+      std::lock_guard lock(mu_);
+      auto it = sessions_.find(client);
+      if (it == sessions_.end()) return;
+      std::size_t active = 0;
+      for (const auto& [id, session] : sessions_) {
+        for (const auto& [r, t] : session.streams) active += !t->finished.load();
+      }
+      if (active >= options_.max_streams) return DataErr(client, rid, sbe::DataErrorCode::kDataUnavailable);
+      if (auto old = it->second.streams.find(rid); old != it->second.streams.end()) {
+        finished_.push_back(old->second);  // a finished stream with the same id: reaped later
+        it->second.streams.erase(old);
+      }
+      it->second.streams[rid] = task;
+    }
+    Reply(client, sbe::StartDataAck{client, rid, static_cast<std::uint16_t>(task->request.symbols.size())});
+    ++streams_started_;
+    task->thread = std::thread([this, task] { RunStream(*task); });
+  }
+
+  // Joins the threads of streams that have finished (all of them when the
+  // gateway stops) and forgets them.
+  void ReapFinished(bool all) {
+    std::vector<std::shared_ptr<StreamTask>> done;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [id, session] : sessions_) {
+        for (auto it = session.streams.begin(); it != session.streams.end();) {
+          if (all || it->second->finished.load()) {
+            done.push_back(it->second);
+            it = session.streams.erase(it);
+          } else {
+            ++it;
+          }
+        }
+      }
+      for (auto it = finished_.begin(); it != finished_.end();) {
+        if (all || (*it)->finished.load()) {
+          done.push_back(*it);
+          it = finished_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& t : done) {
+      if (t->thread.joinable()) t->thread.join();
+    }
+  }
+
+  void RunStream(StreamTask& task) {
+    const sbe::StartData& req = task.request;
+    detail::StreamSender sender(bus_, sbe::DataChannel(task.client), req.request_id, options_.messages_per_frame,
+                                options_.publish_wait, options_.stalled_client, task.stop, counters_);
+    const bool trades = req.data_type == sbe::DataType::kTrades;
+    std::uint32_t sent = 0;
+    SendStatus status = trades ? sender.Append(sbe::FirstTradeBar{req.request_id})
+                               : sender.Append(sbe::FirstDataBar{req.request_id, req.resolution});
+    Status store_status;
+    if (status == SendStatus::kOk) {
+      store_status = trades ? StreamTrades(task, sender, &sent, &status) : StreamBars(task, sender, &sent, &status);
+    }
+    sbe::StreamEndReason reason = sbe::StreamEndReason::kCompleted;
+    if (!store_status.ok()) {
+      Log("stream " + std::to_string(req.request_id) + " of client " + std::to_string(task.client) +
+          " failed: " + store_status.error().message);
+      DataErr(task.client, req.request_id, sbe::DataErrorCode::kDataUnavailable);
+      reason = sbe::StreamEndReason::kFailed;
+    } else if (status == SendStatus::kStopped || task.stop.load()) {
+      reason = stopping_.load() ? sbe::StreamEndReason::kFailed : sbe::StreamEndReason::kStopped;
+    } else if (status == SendStatus::kStalled) {
+      reason = sbe::StreamEndReason::kFailed;
+      Log("client " + std::to_string(task.client) + " stopped reading; stream " + std::to_string(req.request_id) +
+          " ended");
+    }
+    if (status != SendStatus::kClientGone) {
+      if (trades) {
+        (void)sender.Append(sbe::LastTradeBar{req.request_id, sent, reason});
+      } else {
+        (void)sender.Append(sbe::LastDataBar{req.request_id, sent, reason});
+      }
+      (void)sender.Flush(/*ignore_stop=*/true);
+    } else {
+      Log("client " + std::to_string(task.client) + " went away during stream " + std::to_string(req.request_id));
+    }
+    task.finished = true;
+  }
+
+  // Sleeps until `wait` has passed, in slices, so a stop is seen promptly.
+  static bool SleepUnlessStopped(Clock::duration wait, const StreamTask& task) {
+    const auto until = Clock::now() + wait;
+    while (Clock::now() < until) {
+      if (task.stop.load(std::memory_order_relaxed)) return false;
+      std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(20)));
+    }
+    return true;
+  }
+
+  // Paces, then appends. Returns false when the stream must end.
+  template <class M>
+  bool Emit(StreamTask& task, detail::StreamSender& sender, Pacer& pacer, UnixNanos time, const M& m,
+            SendStatus* status) {
+    if (pacer.paced()) {
+      if (const auto wait = pacer.Due(time); wait > Clock::duration::zero()) {
+        if ((*status = sender.Flush()) != SendStatus::kOk) return false;  // deliver what is due now
+        if (!SleepUnlessStopped(wait, task)) {
+          *status = SendStatus::kStopped;
+          return false;
+        }
+      }
+    }
+    *status = sender.Append(m);
+    return *status == SendStatus::kOk && !task.stop.load(std::memory_order_relaxed);
+  }
+
+  store::TimeRange RangeOf(const sbe::StartData& req) const {
+    store::TimeRange r;
+    r.from = req.from;
+    if (req.to != UnixNanos::Min()) r.to = req.to;
+    return r;
+  }
+
+  Status StreamTrades(StreamTask& task, detail::StreamSender& sender, std::uint32_t* sent, SendStatus* status) {
+    TICKFLOW_ASSIGN_OR_RETURN(auto store, options_.open_store());
+    TICKFLOW_ASSIGN_OR_RETURN(auto cursor, store->Trades(task.request.symbols, RangeOf(task.request)));
+    Pacer pacer(task.request.speed_permille);
+    std::vector<Trade> batch(4096);
+    while (true) {
+      TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, cursor->Next(batch));
+      if (n == 0) return {};
+      for (std::size_t i = 0; i < n; ++i) {
+        const Trade& t = batch[i];
+        if (!Emit(task, sender, pacer, t.time, sbe::TradeBar{t.symbol, *sent + 1, t.time, t.price, t.volume}, status)) {
+          if (*status == SendStatus::kOk) ++*sent;  // appended, then a stop was seen
+          return {};
+        }
+        ++*sent;
+      }
+    }
+  }
+
+  Status StreamBars(StreamTask& task, detail::StreamSender& sender, std::uint32_t* sent, SendStatus* status) {
+    TICKFLOW_ASSIGN_OR_RETURN(auto store, options_.open_store());
+    BarMerger merger;
+    for (SymbolId s : task.request.symbols) {
+      TICKFLOW_ASSIGN_OR_RETURN(auto cursor, store::ReadBars(*store, s, task.request.resolution, RangeOf(task.request)));
+      TICKFLOW_RETURN_IF_ERROR(merger.Add(s, std::move(cursor)));
+    }
+    Pacer pacer(task.request.speed_permille);
+    BarMerger::Item item;
+    while (true) {
+      TICKFLOW_ASSIGN_OR_RETURN(const bool more, merger.Next(&item));
+      if (!more) return {};
+      const Bar& b = item.bar;
+      const sbe::DataBar m{item.symbol, *sent + 1, b.time, b.open, b.high, b.low, b.close, b.volume, b.trades};
+      if (!Emit(task, sender, pacer, b.time, m, status)) {
+        if (*status == SendStatus::kOk) ++*sent;
+        return {};
+      }
+      ++*sent;
+    }
+  }
+
+  bus::Bus& bus_;
+  GatewayOptions options_;
+  std::unique_ptr<store::Store> store_;  // control thread only
+  std::unique_ptr<bus::Subscription> control_;
+  bool owns_control_ = false;
+  std::thread control_thread_;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex mu_;
+  std::map<ClientId, Session> sessions_;
+  std::vector<std::shared_ptr<StreamTask>> finished_;
+  detail::SenderCounters counters_;
+  std::atomic<std::uint64_t> streams_started_{0};
+  std::atomic<std::uint64_t> errors_sent_{0};
+  std::atomic<std::uint64_t> malformed_{0};
+};
+
+Result<std::unique_ptr<Gateway>> Gateway::Start(bus::Bus& bus, GatewayOptions options) {
+  auto impl = std::make_unique<Impl>(bus, std::move(options));
+  TICKFLOW_RETURN_IF_ERROR(impl->Start());
+  return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
+}
+
+Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Gateway::~Gateway() { Stop(); }
+void Gateway::Stop() { impl_->Stop(); }
+GatewayStats Gateway::stats() const { return impl_->stats(); }
+
+}  // namespace tickflow::gateway

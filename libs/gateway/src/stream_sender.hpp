@@ -1,0 +1,93 @@
+// Writes one stream's messages into frames on the client's data channel:
+// each frame opens with a DataBatch naming the stream, holds up to N
+// messages, and is published with back-pressure.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "tickflow/bus/bus.hpp"
+#include "tickflow/sbe/codec.hpp"
+
+namespace tickflow::gateway::detail {
+
+enum class SendStatus : std::uint8_t { kOk, kStopped, kClientGone, kStalled };
+
+struct SenderCounters {
+  std::atomic<std::uint64_t> messages{0};
+  std::atomic<std::uint64_t> frames{0};
+  std::atomic<std::uint64_t> bytes{0};
+};
+
+class StreamSender {
+ public:
+  StreamSender(bus::Bus& bus, std::string channel, RequestId request, std::size_t messages_per_frame,
+               std::chrono::milliseconds publish_wait, std::chrono::milliseconds stalled_after,
+               const std::atomic<bool>& stop, SenderCounters& counters)
+      : bus_(bus),
+        channel_(std::move(channel)),
+        request_(request),
+        per_frame_(messages_per_frame),
+        publish_wait_(publish_wait),
+        stalled_after_(stalled_after),
+        stop_(stop),
+        counters_(counters),
+        buffer_(sbe::kHeaderSize + sbe::DataBatch::kBlockLength + messages_per_frame * 80),
+        writer_(buffer_) {}
+
+  // Appends a message; publishes the frame when it is full.
+  template <class M>
+  SendStatus Append(const M& m) {
+    if (writer_.count() == 0) (void)writer_.Append(sbe::DataBatch{request_, 0});
+    (void)writer_.Append(m);
+    return writer_.count() - 1 >= per_frame_ ? Flush() : SendStatus::kOk;
+  }
+
+  // Publishes what is buffered. Waits while the channel is full, checking the
+  // stop flag; `ignore_stop` lets the final Last… marker go out after a stop.
+  SendStatus Flush(bool ignore_stop = false) {
+    if (writer_.count() <= 1) {
+      writer_.Clear();
+      return SendStatus::kOk;
+    }
+    const auto n = static_cast<std::uint16_t>(writer_.count() - 1);
+    (void)sbe::Encode(sbe::DataBatch{request_, n}, buffer_);  // patch the count in place
+    const auto frame = writer_.frame();
+    const auto start = std::chrono::steady_clock::now();
+    while (true) {
+      switch (bus_.Publish(channel_, frame, publish_wait_)) {
+        case bus::PublishStatus::kOk:
+          counters_.frames += 1;
+          counters_.bytes += frame.size();
+          counters_.messages += n;
+          writer_.Clear();
+          return SendStatus::kOk;
+        case bus::PublishStatus::kBackPressured:
+          if (!ignore_stop && stop_.load(std::memory_order_relaxed)) return SendStatus::kStopped;
+          if (std::chrono::steady_clock::now() - start > stalled_after_) return SendStatus::kStalled;
+          continue;
+        default:
+          writer_.Clear();
+          return SendStatus::kClientGone;
+      }
+    }
+  }
+
+  bool empty() const { return writer_.count() <= 1; }
+
+ private:
+  bus::Bus& bus_;
+  std::string channel_;
+  RequestId request_;
+  std::size_t per_frame_;
+  std::chrono::milliseconds publish_wait_;
+  std::chrono::milliseconds stalled_after_;
+  const std::atomic<bool>& stop_;
+  SenderCounters& counters_;
+  std::vector<std::byte> buffer_;
+  sbe::FrameWriter writer_;
+};
+
+}  // namespace tickflow::gateway::detail

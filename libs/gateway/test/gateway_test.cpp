@@ -1,0 +1,474 @@
+// Protocol conformance and end-to-end replay: store -> gateway -> in-process
+// bus -> client, against the imported CSV and the store itself.
+#include "tickflow/gateway/gateway.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tickflow/client/client.hpp"
+#include "tickflow/importer/importer.hpp"
+#include "tickflow/sbe/channels.hpp"
+#include "tickflow/sbe/codec.hpp"
+
+namespace tickflow {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using client::Callbacks;
+using client::Client;
+using client::Request;
+
+const fs::path kSample = fs::path(TICKFLOW_SOURCE_DIR) / "tests/data/kraken/XBTUSD.csv";
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("tickflow_gw_test_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "in");
+    fs::copy_file(kSample, dir_ / "in/XBTUSD.csv");
+    // A second market interleaved with the first, with ties on purpose.
+    std::ofstream eth(dir_ / "in/ETHUSD.csv");
+    for (int i = 0; i < 3000; ++i) eth << 1561939203 + i + (i % 5 == 0 ? 0 : 1) / 2 << "," << 290 + i % 7 << ".5,1." << i << "\n";
+    eth.close();
+    db_ = (dir_ / "store.db").string();
+    {
+      auto store = store::OpenStore(db_).value();
+      auto summary = importer::Import(*store, (dir_ / "in").string(), {}).value();
+      ASSERT_EQ(summary.files_failed, 0u);
+    }
+    store_ = store::OpenStore(db_).value();
+    xbt_ = store_->FindSymbol("XBTUSD")->id;
+    eth_ = store_->FindSymbol("ETHUSD")->id;
+    bus_ = bus::MakeInProcessBus({.queue_frames = 16, .max_frame_bytes = 1 << 20});
+    StartGateway();
+  }
+  void TearDown() override {
+    gateway_.reset();
+    bus_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void StartGateway(std::size_t per_frame = 256) {
+    gateway::GatewayOptions o;
+    const std::string db = db_;
+    o.open_store = [db] { return store::OpenStore(db, {.create = false}); };
+    o.messages_per_frame = per_frame;
+    gateway_ = gateway::Gateway::Start(*bus_, o).value();
+  }
+
+  std::unique_ptr<Client> Open(ClientId id) {
+    auto c = Client::Open({.client_id = id, .bus = bus_.get(), .timeout = 5000ms});
+    EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
+    return c.ok() ? std::move(c).value() : nullptr;
+  }
+
+  std::vector<Trade> StoreTrades(std::vector<SymbolId> ids, store::TimeRange range = {}) {
+    auto cursor = store_->Trades(ids, range).value();
+    std::vector<Trade> all, buf(1000);
+    while (std::size_t n = cursor->Next(buf).value()) all.insert(all.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+    return all;
+  }
+
+  // Trades received through the client, and the stream's end.
+  std::pair<std::vector<Trade>, client::StreamEnd> Replay(Client& c, Request r) {
+    std::vector<Trade> got;
+    Callbacks cb;
+    cb.on_trade = [&](const client::TradeEvent& e) { got.push_back(e.trade); };
+    auto stream = c.RequestTrades(r, cb);
+    EXPECT_TRUE(stream.ok()) << (stream.ok() ? "" : stream.error().message);
+    if (!stream.ok()) return {};
+    auto end = (*stream)->Wait(30000ms);
+    EXPECT_TRUE(end.ok());
+    return {got, end.ok() ? *end : client::StreamEnd{}};
+  }
+
+  // Raw protocol access: a channel pair we read ourselves.
+  struct Raw {
+    std::unique_ptr<bus::Subscription> errors, data;
+  };
+  Raw RawClient(ClientId id) {
+    EXPECT_TRUE(bus_->CreateChannel(sbe::DataChannel(id)).ok());
+    EXPECT_TRUE(bus_->CreateChannel(sbe::ErrorChannel(id)).ok());
+    return Raw{bus_->Subscribe(sbe::ErrorChannel(id)).value(), bus_->Subscribe(sbe::DataChannel(id)).value()};
+  }
+  template <class M>
+  void SendRaw(const M& m) {
+    std::vector<std::byte> buf(sbe::EncodedSize(m));
+    ASSERT_EQ(sbe::Encode(m, buf), buf.size());
+    ASSERT_EQ(bus_->Publish("qd.control", buf, 1000ms), bus::PublishStatus::kOk);
+  }
+  // Next message on a raw subscription, decoded as M.
+  template <class M>
+  M Expect(bus::Subscription& sub) {
+    bus::Frame f;
+    EXPECT_EQ(sub.Poll(&f, 5000ms), bus::PollStatus::kFrame);
+    M m{};
+    EXPECT_EQ(sbe::Decode(std::span<const std::byte>(f), &m), sbe::DecodeStatus::kOk) << "expected " << sbe::ToString(M::kType);
+    return m;
+  }
+
+  fs::path dir_;
+  std::string db_;
+  std::unique_ptr<store::Store> store_;
+  SymbolId xbt_ = 0, eth_ = 0;
+  std::unique_ptr<bus::Bus> bus_;
+  std::unique_ptr<gateway::Gateway> gateway_;
+};
+
+// --- sessions ---------------------------------------------------------------
+
+TEST_F(GatewayTest, LoginIsAcknowledgedAndASecondLoginIsRefused) {
+  auto raw = RawClient(7);
+  SendRaw(sbe::ClientLogin{7});
+  EXPECT_EQ(Expect<sbe::ClientLoginAck>(*raw.errors).client_id, 7);
+  SendRaw(sbe::ClientLogin{7});
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kAlreadyLoggedIn);
+  SendRaw(sbe::ClientLogout{7});
+  EXPECT_EQ(Expect<sbe::ClientLogoutAck>(*raw.errors).client_id, 7);
+  SendRaw(sbe::ClientLogout{7});
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kNotLoggedIn);
+}
+
+TEST_F(GatewayTest, RequestsBeforeLoginAreRefused) {
+  auto raw = RawClient(8);
+  sbe::StartData req;
+  req.client_id = 8;
+  req.request_id = 1;
+  req.symbols = {xbt_};
+  SendRaw(req);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kNotLoggedIn);
+  SendRaw(sbe::StopData{8, 1});
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kNotLoggedIn);
+  SendRaw(sbe::StopAllData{8});
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kNotLoggedIn);
+}
+
+TEST_F(GatewayTest, ClientOpenFailsClearlyWithoutAGatewayOrWhenTheIdIsTaken) {
+  auto taken = Open(3);
+  auto again = Client::Open({.client_id = 3, .bus = bus_.get(), .timeout = 500ms});
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("in use"), std::string::npos);
+  gateway_.reset();
+  auto lonely = Client::Open({.client_id = 4, .bus = bus_.get(), .timeout = 300ms});
+  ASSERT_FALSE(lonely.ok());
+  EXPECT_NE(lonely.error().message.find("no gateway serves the control channel qd.control"), std::string::npos)
+      << lonely.error().message;
+  EXPECT_FALSE(bus_->HasChannel(sbe::DataChannel(4))) << "a failed open leaves no channels behind";
+  ASSERT_TRUE(bus_->CreateChannel("qd.control").ok());  // a channel, but nobody serving it
+  const auto t0 = std::chrono::steady_clock::now();
+  auto unanswered = Client::Open({.client_id = 5, .bus = bus_.get(), .timeout = 300ms});
+  ASSERT_FALSE(unanswered.ok());
+  EXPECT_NE(unanswered.error().message.find("did not acknowledge the login of client 5 within 300 ms"),
+            std::string::npos) << unanswered.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << "a timeout, not a hang";
+}
+
+// --- request validation -------------------------------------------------------
+
+TEST_F(GatewayTest, BadRequestsGetTheMatchingDataError) {
+  auto raw = RawClient(9);
+  SendRaw(sbe::ClientLogin{9});
+  Expect<sbe::ClientLoginAck>(*raw.errors);
+  const auto request = [&](auto edit) {
+    sbe::StartData r;
+    r.client_id = 9;
+    r.request_id = 5;
+    r.symbols = {xbt_};
+    edit(r);
+    SendRaw(r);
+    return Expect<sbe::DataError>(*raw.errors);
+  };
+  auto e = request([&](sbe::StartData& r) { r.symbols = {999}; });
+  EXPECT_EQ(e.code, sbe::DataErrorCode::kSymbolNotFound);
+  EXPECT_EQ(e.symbol_id, 999);
+  EXPECT_EQ(e.request_id, 5u);
+  EXPECT_EQ(request([](sbe::StartData& r) { r.data_type = static_cast<sbe::DataType>(9); }).code,
+            sbe::DataErrorCode::kDataTypeNotKnown);
+  EXPECT_EQ(request([](sbe::StartData& r) {
+              r.data_type = sbe::DataType::kBars;
+              r.resolution = static_cast<TimeResolution>(42);
+            }).code,
+            sbe::DataErrorCode::kResolutionNotKnown);
+  EXPECT_EQ(request([](sbe::StartData& r) {
+              r.data_type = sbe::DataType::kBars;
+              r.resolution = TimeResolution::kNone;
+            }).code,
+            sbe::DataErrorCode::kResolutionNotKnown);
+  EXPECT_EQ(request([](sbe::StartData& r) { r.from = r.to = UnixNanos{1561939300LL * kNanosPerSecond}; }).code,
+            sbe::DataErrorCode::kInvalidTimeRange);
+  EXPECT_EQ(request([](sbe::StartData& r) {
+              r.from = UnixNanos{1561939300LL * kNanosPerSecond};
+              r.to = UnixNanos{1561939200LL * kNanosPerSecond};
+            }).code,
+            sbe::DataErrorCode::kInvalidTimeRange);
+  EXPECT_EQ(request([](sbe::StartData& r) { r.symbols.clear(); }).code, sbe::DataErrorCode::kSymbolNotFound);
+  SendRaw(sbe::StopData{9, 77});
+  EXPECT_EQ(Expect<sbe::DataError>(*raw.errors).code, sbe::DataErrorCode::kUnknownRequest);
+  // Errors went to this client only, and the gateway still serves it.
+  EXPECT_EQ(bus_->QueuedFrames(sbe::DataChannel(9)), 0u);
+  sbe::StartData ok;
+  ok.client_id = 9;
+  ok.request_id = 6;
+  ok.symbols = {xbt_};
+  SendRaw(ok);
+  EXPECT_EQ(Expect<sbe::StartDataAck>(*raw.errors).request_id, 6u);
+}
+
+TEST_F(GatewayTest, ClientReturnsRequestErrorsAsErrors) {
+  auto c = Open(10);
+  auto r = c->RequestTrades({.symbols = {999}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(r.error().message.find("symbol not found (symbol id 999)"), std::string::npos) << r.error().message;
+  auto inverted = c->RequestTrades({.symbols = {xbt_}, .from = UnixNanos{10}, .to = UnixNanos{5}});
+  ASSERT_FALSE(inverted.ok());
+  EXPECT_NE(inverted.error().message.find("empty or inverted time range"), std::string::npos);
+}
+
+TEST_F(GatewayTest, MalformedControlFramesNeverTakeTheGatewayDown) {
+  const std::vector<std::byte> garbage(37, std::byte{0x5A});
+  ASSERT_EQ(bus_->Publish("qd.control", garbage, 100ms), bus::PublishStatus::kOk);
+  auto login = std::vector<std::byte>(sbe::EncodedSize(sbe::ClientLogin{}));
+  (void)sbe::Encode(sbe::ClientLogin{11}, login);
+  login.resize(login.size() - 1);  // truncated
+  ASSERT_EQ(bus_->Publish("qd.control", login, 100ms), bus::PublishStatus::kOk);
+  auto c = Open(11);
+  ASSERT_NE(c, nullptr);
+  EXPECT_GE(gateway_->stats().malformed_frames, 2u);
+  EXPECT_EQ(Replay(*c, {.symbols = {xbt_}}).first.size(), 2672u);
+}
+
+// --- data ---------------------------------------------------------------------
+
+std::string Csv(const std::vector<Trade>& trades) {
+  std::string out;
+  for (const Trade& t : trades) {
+    char frac[8];
+    std::snprintf(frac, sizeof frac, ".%03lld", static_cast<long long>(t.time.ns % kNanosPerSecond / 1000000));
+    out += std::to_string(t.time.ns / kNanosPerSecond) + frac + "," + t.price.ToString() + "," + t.volume.ToString() + "\n";
+  }
+  return out;
+}
+
+TEST_F(GatewayTest, TradesArriveExactlyAsImportedInOrder) {
+  auto c = Open(12);
+  auto [got, end] = Replay(*c, {.symbols = {xbt_}});
+  std::ifstream in(kSample);
+  std::stringstream csv;
+  csv << in.rdbuf();
+  EXPECT_EQ(Csv(got), csv.str());
+  EXPECT_EQ(end.reason, sbe::StreamEndReason::kCompleted);
+  EXPECT_EQ(end.sent, 2672u);
+  EXPECT_EQ(end.received, 2672u);
+  EXPECT_EQ(end.missing, 0u);
+  EXPECT_GT(gateway_->stats().frames_sent, 10u) << "many messages per frame, several frames";
+}
+
+TEST_F(GatewayTest, SeveralSymbolsAndTimeRangesMatchTheStore) {
+  auto c = Open(13);
+  const UnixNanos from{1561939500LL * kNanosPerSecond}, to{1561941000LL * kNanosPerSecond};
+  for (const Request& r : {Request{.symbols = {xbt_, eth_}}, Request{.symbols = {eth_, xbt_}, .from = from, .to = to},
+                           Request{.symbols = {xbt_}, .from = from}, Request{.symbols = {eth_}, .to = to}}) {
+    auto [got, end] = Replay(*c, r);
+    const auto want = StoreTrades(r.symbols, {r.from, r.to});
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i].symbol, want[i].symbol) << i;
+      ASSERT_EQ(got[i].time, want[i].time) << i;
+      ASSERT_TRUE(got[i].price.SameRepresentation(want[i].price)) << i;
+      ASSERT_TRUE(got[i].volume.SameRepresentation(want[i].volume)) << i;
+    }
+    EXPECT_EQ(end.received, want.size());
+    for (std::size_t i = 1; i < got.size(); ++i) ASSERT_LE(got[i - 1].time, got[i].time);
+  }
+}
+
+TEST_F(GatewayTest, BarsMatchBarsComputedFromTheStore) {
+  auto c = Open(14);
+  for (TimeResolution res : {TimeResolution::kOneMinute, TimeResolution::kFiveMinutes, TimeResolution::kOneHour}) {
+    for (const std::vector<SymbolId>& ids : {std::vector<SymbolId>{xbt_}, std::vector<SymbolId>{xbt_, eth_}}) {
+      std::vector<client::BarEvent> got;
+      Callbacks cb;
+      cb.on_bar = [&](const client::BarEvent& b) { got.push_back(b); };
+      auto s = c->RequestBars({.symbols = ids}, res, cb);
+      ASSERT_TRUE(s.ok()) << s.error().message;
+      ASSERT_TRUE((*s)->Wait(10000ms).ok());
+      std::vector<std::pair<SymbolId, Bar>> want;
+      for (SymbolId id : ids) {
+        auto cursor = store::ReadBars(*store_, id, res, {}).value();
+        std::vector<Bar> buf(1000);
+        while (std::size_t n = cursor->Next(buf).value()) {
+          for (std::size_t i = 0; i < n; ++i) want.emplace_back(id, buf[i]);
+        }
+      }
+      std::stable_sort(want.begin(), want.end(), [](const auto& a, const auto& b) { return a.second.time < b.second.time; });
+      ASSERT_EQ(got.size(), want.size()) << ToString(res);
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].symbol, want[i].first);
+        EXPECT_TRUE(got[i].bar == want[i].second) << ToString(res) << " bar " << i;
+        EXPECT_EQ(got[i].sequence, i + 1);
+      }
+    }
+  }
+}
+
+TEST_F(GatewayTest, PullStyleStreamsYieldEveryEvent) {
+  auto c = Open(15);
+  auto s = c->RequestTrades({.symbols = {xbt_}}).value();  // no callbacks: pull
+  client::Event e;
+  std::size_t trades = 0;
+  bool started = false, ended = false;
+  while (!ended && s->Next(&e, 5000ms)) {
+    if (e.kind == client::Event::Kind::kStart) started = true;
+    if (e.kind == client::Event::Kind::kTrade) ++trades;
+    if (e.kind == client::Event::Kind::kEnd) {
+      ended = true;
+      EXPECT_EQ(e.end.sent, 2672u);
+    }
+  }
+  EXPECT_TRUE(started);
+  EXPECT_TRUE(ended);
+  EXPECT_EQ(trades, 2672u);
+}
+
+TEST_F(GatewayTest, StopEndsAStreamPromptlyAndCountsAgree) {
+  gateway_.reset();
+  StartGateway(/*per_frame=*/16);
+  auto c = Open(16);
+  std::atomic<std::size_t> n{0};
+  Callbacks cb;
+  cb.on_trade = [&](const client::TradeEvent&) {
+    ++n;
+    std::this_thread::sleep_for(200us);  // a slow consumer
+  };
+  auto s = c->RequestTrades({.symbols = {xbt_, eth_}}, cb).value();
+  while (n.load() < 300) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(s->Stop().ok());
+  auto end = s->Wait(5000ms);
+  ASSERT_TRUE(end.ok()) << end.error().message;
+  EXPECT_EQ(end->reason, sbe::StreamEndReason::kStopped);
+  EXPECT_LT(end->sent, 5672u);
+  EXPECT_EQ(end->received, end->sent) << "everything sent before the stop arrives";
+  EXPECT_EQ(end->missing, 0u);
+}
+
+TEST_F(GatewayTest, StopAllAndLogoutEndEveryStreamOfTheClient) {
+  auto c = Open(17);
+  Callbacks slow;
+  slow.on_trade = [](const client::TradeEvent&) { std::this_thread::sleep_for(100us); };
+  auto a = c->RequestTrades({.symbols = {xbt_}, .speed_permille = 1000}, slow).value();  // real time: an hour
+  auto b = c->RequestTrades({.symbols = {eth_}, .speed_permille = 1000}, slow).value();
+  ASSERT_TRUE(c->StopAll().ok());
+  EXPECT_EQ(a->Wait(5000ms)->reason, sbe::StreamEndReason::kStopped);
+  EXPECT_EQ(b->Wait(5000ms)->reason, sbe::StreamEndReason::kStopped);
+  auto d = c->RequestTrades({.symbols = {xbt_}, .speed_permille = 1000}, slow).value();
+  ASSERT_TRUE(c->Close().ok());
+  EXPECT_TRUE(d->done());
+  EXPECT_FALSE(bus_->HasChannel(sbe::DataChannel(17)));
+  for (int i = 0; i < 100 && gateway_->stats().active_streams > 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(gateway_->stats().active_streams, 0u);
+  EXPECT_EQ(gateway_->stats().sessions, 0u);
+}
+
+TEST_F(GatewayTest, ASlowClientLosesNothing) {
+  auto c = Open(18);
+  std::vector<Trade> got;
+  Callbacks cb;
+  cb.on_trade = [&](const client::TradeEvent& e) {
+    got.push_back(e.trade);
+    if (got.size() % 50 == 0) std::this_thread::sleep_for(1ms);
+  };
+  auto s = c->RequestTrades({.symbols = {xbt_, eth_}}, cb).value();
+  auto end = s->Wait(60000ms).value();
+  EXPECT_EQ(end.missing, 0u);
+  EXPECT_EQ(got.size(), 5672u);
+  EXPECT_LE(bus_->QueuedFrames(sbe::DataChannel(18)), 16u);
+}
+
+TEST_F(GatewayTest, ClientsProgressIndependently) {
+  // Client A stops reading (its callback blocks); B and C must still complete.
+  auto a = Open(20);
+  std::atomic<bool> release{false};
+  Callbacks blocked;
+  blocked.on_trade = [&](const client::TradeEvent&) {
+    while (!release.load()) std::this_thread::sleep_for(1ms);
+  };
+  auto sa = a->RequestTrades({.symbols = {xbt_, eth_}}, blocked).value();
+  auto b = Open(21);
+  auto c = Open(22);
+  std::thread tb([&] { EXPECT_EQ(Replay(*b, {.symbols = {eth_}}).first.size(), 3000u); });
+  std::thread tc([&] { EXPECT_EQ(Replay(*c, {.symbols = {xbt_}}).first.size(), 2672u); });
+  tb.join();
+  tc.join();
+  EXPECT_FALSE(sa->done());
+  release = true;
+  EXPECT_EQ(sa->Wait(30000ms)->received, 5672u);
+}
+
+TEST_F(GatewayTest, AClientThatDisappearsAffectsNobodyElse) {
+  auto raw = RawClient(30);
+  SendRaw(sbe::ClientLogin{30});
+  Expect<sbe::ClientLoginAck>(*raw.errors);
+  sbe::StartData r;
+  r.client_id = 30;
+  r.request_id = 1;
+  r.symbols = {xbt_, eth_};
+  SendRaw(r);
+  Expect<sbe::StartDataAck>(*raw.errors);
+  // It vanishes without reading or logging out: its channels go away.
+  raw = Raw{};
+  ASSERT_TRUE(bus_->DeleteChannel(sbe::DataChannel(30)).ok());
+  ASSERT_TRUE(bus_->DeleteChannel(sbe::ErrorChannel(30)).ok());
+  auto other = Open(31);
+  EXPECT_EQ(Replay(*other, {.symbols = {xbt_}}).first.size(), 2672u);
+  for (int i = 0; i < 200 && gateway_->stats().active_streams > 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(gateway_->stats().active_streams, 0u) << "the orphaned stream ended";
+}
+
+TEST_F(GatewayTest, GapsInSequenceNumbersAreReported) {
+  auto c = Open(40);
+  std::vector<client::Gap> gaps;
+  std::size_t trades = 0;
+  Callbacks cb;
+  cb.on_gap = [&](const client::Gap& g) { gaps.push_back(g); };
+  cb.on_trade = [&](const client::TradeEvent&) { ++trades; };
+  // A paced stream stays open while we inject a forged frame into its channel.
+  auto s = c->RequestTrades({.symbols = {xbt_}, .from = UnixNanos{1561941000LL * kNanosPerSecond}, .speed_permille = 1}, cb)
+               .value();
+  std::this_thread::sleep_for(50ms);
+  std::vector<std::byte> buf(256);
+  sbe::FrameWriter w(buf);
+  ASSERT_TRUE(w.Append(sbe::DataBatch{s->id(), 2}));
+  ASSERT_TRUE(w.Append(sbe::TradeBar{xbt_, 1000, UnixNanos{1}, Decimal(), Decimal()}));
+  ASSERT_TRUE(w.Append(sbe::LastTradeBar{s->id(), 1005, sbe::StreamEndReason::kCompleted}));
+  ASSERT_EQ(bus_->Publish(sbe::DataChannel(40), w.frame(), 1000ms), bus::PublishStatus::kOk);
+  auto end = s->Wait(5000ms).value();
+  ASSERT_FALSE(gaps.empty());
+  EXPECT_EQ(gaps.back().received, 1000u);
+  EXPECT_GT(end.missing, 0u);
+}
+
+TEST_F(GatewayTest, PacedReplayFollowsTheEventClock) {
+  auto c = Open(41);
+  // 60 s of market time at 100x real time: about 0.6 s.
+  const UnixNanos from{1561939260LL * kNanosPerSecond}, to{1561939320LL * kNanosPerSecond};
+  const auto t0 = std::chrono::steady_clock::now();
+  auto [got, end] = Replay(*c, {.symbols = {xbt_}, .from = from, .to = to, .speed_permille = 100000});
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_GT(got.size(), 10u);
+  const double span = static_cast<double>(got.back().time.ns - got.front().time.ns) / 1e9 / 100.0;
+  EXPECT_GE(secs, span * 0.9) << "delivered faster than 100x";
+  EXPECT_EQ(end.received, got.size());
+}
+
+}  // namespace
+}  // namespace tickflow
