@@ -1,12 +1,14 @@
 // tickflow demo: generate sample data when there is none, import it, and show
 // what is in the store.
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <vector>
 
 #include "common.hpp"
 #include "import_view.hpp"
 #include "printers.hpp"
+#include "replay_session.hpp"
 #include "tickflow/importer/generator.hpp"
 #include "tickflow/importer/importer.hpp"
 
@@ -29,7 +31,8 @@ Result<std::vector<Bar>> LoadBars(store::Store& store, SymbolId id, TimeResoluti
 }  // namespace
 
 Command AddDemo(CLI::App& app) {
-  auto* cmd = app.add_subcommand("demo", "Generate sample Kraken data, import it, and show symbols and bars");
+  auto* cmd = app.add_subcommand(
+      "demo", "Generate sample Kraken data, import it, show symbols and bars, and replay it through the gateway");
   cmd->footer("Everything lives under --dir: data/ (the CSVs) and tickflow.db (the store). Running it again\n"
               "reuses the data and shows that the re-import changes nothing.");
   struct Args {
@@ -122,7 +125,49 @@ Command AddDemo(CLI::App& app) {
               fmt::print("  {:<8} {}  {} .. {} ({} months)\n", s.symbol, line, months->front().close.ToString(),
                          months->back().close.ToString(), months->size());
             }
-            fmt::print("\nTry: tickflow bars {} --res 1M --db {}\n     tickflow trades {} --limit 5 --db {}\n",
+            title("7. Replaying every trade of all symbols through the gateway to a client (in-process bus)");
+            auto session = ReplaySession::Start(db);
+            if (!session.ok()) return Fail(session.error());
+            client::Request req;
+            for (const auto& s : *symbols) req.symbols.push_back(s.id);
+            std::uint64_t trades = 0, gaps = 0;
+            std::vector<std::uint64_t> per_symbol(65536);
+            UnixNanos previous = UnixNanos::Min();
+            bool ordered = true;
+            client::Callbacks cb;
+            cb.on_trade = [&](const client::TradeEvent& e) {
+              ++trades;
+              ++per_symbol[e.trade.symbol];
+              ordered = ordered && previous <= e.trade.time;
+              previous = e.trade.time;
+              if (trades <= 3) {
+                fmt::print("  #{} {} {} price {} volume {}\n", e.sequence, FormatIso8601(e.trade.time),
+                           (*symbols)[e.trade.symbol - 1].symbol, e.trade.price.ToString(), e.trade.volume.ToString());
+              }
+            };
+            cb.on_gap = [&](const client::Gap&) { ++gaps; };
+            const auto t0 = std::chrono::steady_clock::now();
+            auto stream = session->client->RequestTrades(req, cb);
+            if (!stream.ok()) return Fail(stream.error());
+            auto end = (*stream)->Wait(std::chrono::minutes(10));
+            if (!end.ok()) return Fail(end.error());
+            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            fmt::print("  ...\n  {} trades of {} symbols merged in time order ({}), in {:.2f} s: {}msgs/s\n",
+                       Thousands(trades), symbols->size(), ordered ? "checked" : "NOT IN ORDER", secs,
+                       Rate(static_cast<double>(trades) / secs));
+            for (const auto& s : *symbols) {
+              fmt::print("  {:<8} {:>10} trades received, {:>10} stored\n", s.symbol, Thousands(per_symbol[s.id]),
+                         Thousands(s.trade_count));
+            }
+            fmt::print("  stream end: {}; the gateway sent {}, the client received {}, missing {}, gaps {}\n",
+                       sbe::ToString(end->reason), Thousands(end->sent), Thousands(end->received), end->missing, gaps);
+            const auto stats = session->gateway->stats();
+            fmt::print("  gateway: {} frames, {:.1f} MB, {:.0f} messages per frame\n", Thousands(stats.frames_sent),
+                       static_cast<double>(stats.bytes_sent) / 1e6,
+                       static_cast<double>(stats.messages_sent) / std::max<double>(1, static_cast<double>(stats.frames_sent)));
+            if (!ordered || end->missing != 0 || end->received != end->sent) return Fail("the replay was not complete");
+
+            fmt::print("\nTry: tickflow replay {} --bars 1d --print csv --db {}\n     tickflow bars {} --res 1M --db {}\n",
                        first.symbol, db, first.symbol, db);
             return 0;
           }};

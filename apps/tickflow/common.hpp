@@ -46,6 +46,7 @@ Command AddImport(CLI::App& app);
 Command AddSymbols(CLI::App& app);
 Command AddBars(CLI::App& app);
 Command AddTrades(CLI::App& app);
+Command AddReplay(CLI::App& app);
 Command AddDemo(CLI::App& app);
 Command AddBench(CLI::App& app);
 

@@ -157,6 +157,7 @@ TEST_F(GatewayTest, ClientOpenFailsClearlyWithoutAGatewayOrWhenTheIdIsTaken) {
   auto again = Client::Open({.client_id = 3, .bus = bus_.get(), .timeout = 500ms});
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.error().message.find("in use"), std::string::npos);
+  taken.reset();
   gateway_.reset();
   auto lonely = Client::Open({.client_id = 4, .bus = bus_.get(), .timeout = 300ms});
   ASSERT_FALSE(lonely.ok());

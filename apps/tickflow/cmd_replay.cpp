@@ -1,0 +1,129 @@
+// tickflow replay: stream trades or bars through the gateway to a client over
+// the in-process bus, and report what arrived.
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+#include "common.hpp"
+#include "replay_session.hpp"
+
+namespace tickflow::cli {
+namespace {
+
+Result<std::uint32_t> ParseSpeed(const std::string& text) {
+  if (text == "max") return 0u;
+  char* end = nullptr;
+  const double x = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || *end != '\0' || !(x > 0) || x > 4e6) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--speed '" + text + "': use max, or a multiple of real time such as 1, 60 or 0.5");
+  }
+  return static_cast<std::uint32_t>(std::max(1.0, std::round(x * 1000)));
+}
+
+}  // namespace
+
+Command AddReplay(CLI::App& app) {
+  auto* cmd = app.add_subcommand("replay", "Replay trades or bars through the gateway to a client, as a live feed would");
+  cmd->footer(
+      "Runs the QD gateway and a client in this process over the in-process bus: the client logs in, requests\n"
+      "the stream, and receives SBE messages (several symbols are merged in time order). Prints a summary;\n"
+      "--print csv prints every message received (times ISO 8601 UTC, numbers exact).\n\n"
+      "Examples:\n"
+      "  tickflow replay XBTUSD ETHUSD --from 2023-06-01 --to 2023-06-02 --print csv\n"
+      "  tickflow replay XBTUSD --bars 1h --speed 3600      # one hour of bars per second");
+  struct Args {
+    std::vector<std::string> symbols;
+    std::string bars, from, to, speed = "max", print, db;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("SYMBOL", a->symbols, "One or more symbols")->required();
+  cmd->add_option("--bars", a->bars, "Replay bars at this resolution (1m 5m 15m 30m 1h 1d 1w 1M 1y) instead of trades");
+  cmd->add_option("--from", a->from, "Start time, inclusive");
+  cmd->add_option("--to", a->to, "End time, exclusive");
+  cmd->add_option("--speed", a->speed, "max (as fast as possible) or N times real time, paced by event times")
+      ->capture_default_str();
+  cmd->add_option("--print", a->print, "Print every message received")->check(CLI::IsMember({"csv"}));
+  AddDbOption(cmd, &a->db);
+  return {cmd, [a] {
+            auto range = ParseRange(a->from, a->to);
+            if (!range.ok()) return Fail(range.error());
+            auto speed = ParseSpeed(a->speed);
+            if (!speed.ok()) return Fail(speed.error());
+            TimeResolution res = TimeResolution::kNone;
+            if (!a->bars.empty()) {
+              auto r = ParseResolution(a->bars);
+              if (!r.ok()) return Fail("--bars: " + r.error().message);
+              res = *r;
+            }
+            auto store = OpenExistingStore(a->db);
+            if (!store.ok()) return Fail(store.error());
+            std::vector<SymbolId> ids;
+            std::vector<std::string> names(65536);
+            for (const std::string& s : a->symbols) {
+              auto info = (*store)->FindSymbol(s);
+              if (!info.ok()) return Fail(info.error());
+              ids.push_back(info->id);
+              names[info->id] = info->symbol;
+            }
+            auto session = ReplaySession::Start(a->db);
+            if (!session.ok()) return Fail(session.error());
+
+            const bool csv = a->print == "csv";
+            std::uint64_t messages = 0;
+            UnixNanos first = UnixNanos::Max(), last = UnixNanos::Min();
+            const auto seen = [&](UnixNanos t) {
+              ++messages;
+              first = std::min(first, t);
+              last = std::max(last, t);
+            };
+            client::Callbacks cb;
+            std::uint64_t gaps = 0;
+            cb.on_gap = [&](const client::Gap&) { ++gaps; };
+            cb.on_error = [](const client::StreamError& e) {
+              fmt::print(stderr, "tickflow: gateway reported: {}\n", sbe::ToString(e.code));
+            };
+            cb.on_trade = [&](const client::TradeEvent& e) {
+              seen(e.trade.time);
+              if (csv) {
+                fmt::print("{},{},{},{}\n", names[e.trade.symbol], FormatIso8601(e.trade.time), e.trade.price.ToString(),
+                           e.trade.volume.ToString());
+              }
+            };
+            cb.on_bar = [&](const client::BarEvent& e) {
+              seen(e.bar.time);
+              if (csv) {
+                fmt::print("{},{},{},{},{},{},{},{}\n", names[e.symbol], FormatIso8601(e.bar.time), e.bar.open.ToString(),
+                           e.bar.high.ToString(), e.bar.low.ToString(), e.bar.close.ToString(), e.bar.volume.ToString(),
+                           e.bar.trades);
+              }
+            };
+            if (csv) {
+              fmt::print("{}\n", res == TimeResolution::kNone ? "symbol,time,price,volume"
+                                                              : "symbol,time,open,high,low,close,volume,trades");
+            }
+            client::Request req;
+            req.symbols = ids;
+            req.from = range->from;
+            req.to = range->to;
+            req.speed_permille = *speed;
+            const auto t0 = std::chrono::steady_clock::now();
+            auto stream = res == TimeResolution::kNone ? session->client->RequestTrades(req, cb)
+                                                       : session->client->RequestBars(req, res, cb);
+            if (!stream.ok()) return Fail(stream.error());
+            auto end = (*stream)->Wait(std::chrono::hours(24 * 365));
+            if (!end.ok()) return Fail(end.error());
+            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            std::FILE* out = csv ? stderr : stdout;
+            std::string what = res == TimeResolution::kNone ? "trades" : std::string(ToString(res)) + " bars";
+            fmt::print(out, "replayed {} of {}: {} messages in {:.3f} s ({}msgs/s), speed {}\n", what,
+                       fmt::join(a->symbols, ", "), Thousands(messages), secs, Rate(static_cast<double>(messages) / secs),
+                       a->speed);
+            if (messages > 0) fmt::print(out, "first {}  last {}\n", FormatIso8601(first), FormatIso8601(last));
+            fmt::print(out, "stream end: {}, gateway sent {}, client received {}, missing {}, gaps {}\n",
+                       sbe::ToString(end->reason), Thousands(end->sent), Thousands(end->received), end->missing, gaps);
+            return end->missing == 0 && end->reason == sbe::StreamEndReason::kCompleted ? 0 : 1;
+          }};
+}
+
+}  // namespace tickflow::cli

@@ -1,0 +1,28 @@
+#include "replay_session.hpp"
+
+namespace tickflow::cli {
+
+Result<ReplaySession> ReplaySession::Start(const std::string& db, ClientId client_id) {
+  ReplaySession s;
+  s.bus = bus::MakeInProcessBus();
+  gateway::GatewayOptions o;
+  o.open_store = [db] {
+    store::OpenOptions so;
+    so.create = false;
+    return store::OpenStore(db, so);
+  };
+  TICKFLOW_ASSIGN_OR_RETURN(s.gateway, gateway::Gateway::Start(*s.bus, o));
+  client::ClientOptions co;
+  co.client_id = client_id;
+  co.bus = s.bus.get();
+  TICKFLOW_ASSIGN_OR_RETURN(s.client, client::Client::Open(co));
+  return s;
+}
+
+ReplaySession::~ReplaySession() {
+  client.reset();
+  gateway.reset();
+  bus.reset();
+}
+
+}  // namespace tickflow::cli

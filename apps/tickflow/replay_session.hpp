@@ -1,0 +1,25 @@
+// Gateway and client in one process over the in-process bus, on a store file:
+// the wiring behind `tickflow replay` and `tickflow demo`.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "tickflow/bus/bus.hpp"
+#include "tickflow/client/client.hpp"
+#include "tickflow/gateway/gateway.hpp"
+
+namespace tickflow::cli {
+
+struct ReplaySession {
+  std::unique_ptr<bus::Bus> bus;
+  std::unique_ptr<gateway::Gateway> gateway;
+  std::unique_ptr<client::Client> client;
+
+  static Result<ReplaySession> Start(const std::string& db, ClientId client_id = 1);
+  ~ReplaySession();  // client first, then gateway, then bus
+  ReplaySession() = default;
+  ReplaySession(ReplaySession&&) = default;
+};
+
+}  // namespace tickflow::cli
