@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "replay_session.hpp"
 #include "tickflow/bars/resampler.hpp"
 #include "tickflow/importer/csv.hpp"
 #include "tickflow/importer/generator.hpp"
@@ -361,6 +362,76 @@ int BenchBars(const Args& a) {
   return 0;
 }
 
+int BenchReplay(const Args& a) {
+  auto db = ScanStore(a);
+  if (!db.ok()) return Fail(db.error());
+  auto store = OpenExistingStore(*db);
+  if (!store.ok()) return Fail(store.error());
+  auto session = ReplaySession::Start(*db);
+  if (!session.ok()) return Fail(session.error());
+  std::vector<double> scan, replay;
+  std::uint64_t n = 0;
+  for (int run = 0; run < a.runs; ++run) {
+    auto bare = ScanStoreOnce(**store, {});
+    if (!bare.ok()) return Fail(bare.error());
+    scan.push_back(static_cast<double>(bare->rows) / bare->seconds);
+    std::int64_t checksum = 0;
+    std::uint64_t received = 0;
+    client::Callbacks cb;
+    cb.on_trade = [&](const client::TradeEvent& e) {
+      checksum += e.trade.time.ns ^ e.trade.price.raw() ^ e.trade.volume.raw();
+      ++received;
+    };
+    const auto t0 = Clock::now();
+    auto stream = session->client->RequestTrades({.symbols = {1}}, cb);
+    if (!stream.ok()) return Fail(stream.error());
+    auto end = (*stream)->Wait(std::chrono::minutes(30));
+    if (!end.ok()) return Fail(end.error());
+    replay.push_back(static_cast<double>(received) / Seconds(t0));
+    if (received != bare->rows || checksum != bare->checksum || end->missing != 0) {
+      return Fail("the replay did not deliver exactly the stored trades");
+    }
+    n = received;
+    fmt::print("run {}: bare store scan {}rows/s, replay to a client callback {}msgs/s\n", run + 1, Rate(scan.back()),
+               Rate(replay.back()));
+  }
+  // Latency at paced replay: callback time minus the event's due time on the
+  // replay clock (anchored at the first message).
+  const auto info = (*store)->FindSymbol(SymbolId{1}).value();
+  const std::uint32_t speed = 1000 * 600;  // 10 minutes of market time per second
+  const UnixNanos from{info.first_time.ns + (info.last_time.ns - info.first_time.ns) / 2};
+  const UnixNanos to{from.ns + 100 * 60 * kNanosPerSecond};  // 100 minutes: 10 s of wall time
+  std::vector<double> latency_us;
+  UnixNanos first_event;
+  Clock::time_point first_wall;
+  client::Callbacks cb;
+  cb.on_trade = [&](const client::TradeEvent& e) {
+    const auto now = Clock::now();
+    if (latency_us.empty() && first_event.ns == 0) {
+      first_event = e.trade.time;
+      first_wall = now;
+    }
+    const auto due = first_wall + std::chrono::nanoseconds((e.trade.time.ns - first_event.ns) * 1000 / speed);
+    latency_us.push_back(std::chrono::duration<double, std::micro>(now - due).count());
+  };
+  auto paced = session->client->RequestTrades({.symbols = {1}, .from = from, .to = to, .speed_permille = speed}, cb);
+  if (!paced.ok()) return Fail(paced.error());
+  if (auto end = (*paced)->Wait(std::chrono::minutes(5)); !end.ok()) return Fail(end.error());
+  std::sort(latency_us.begin(), latency_us.end());
+  const auto pct = [&](double p) {
+    return latency_us.empty() ? 0.0 : latency_us[static_cast<std::size_t>(p * static_cast<double>(latency_us.size() - 1))];
+  };
+  fmt::print("\nend-to-end replay of {} trades of one symbol, in one process, median of {} runs:\n", Thousands(n), a.runs);
+  fmt::print("| what | msgs/s | replay vs it |\n|---|---:|---:|\n");
+  fmt::print("| bare store scan (Trade batches) | {} | {:.0f} % |\n", Rate(Median(scan)), 100 * Median(replay) / Median(scan));
+  fmt::print("| store -> gateway -> SBE frames -> in-process bus -> client decode -> callback | {} | 100 % |\n",
+             Rate(Median(replay)));
+  fmt::print("\npaced replay at 600x real time, {} trades: latency from due time to callback: p50 {:.0f} us, p99 {:.0f} us, "
+             "max {:.0f} us\n",
+             Thousands(latency_us.size()), pct(0.5), pct(0.99), latency_us.empty() ? 0.0 : latency_us.back());
+  return 0;
+}
+
 }  // namespace
 
 Command AddBench(CLI::App& app) {
@@ -369,9 +440,10 @@ Command AddBench(CLI::App& app) {
       "  import  tickflow import vs bare CSV parsing and vs sqlite3's .import (--files files, --rows in total)\n"
       "  scan    one symbol's store scan vs the same columns in a flat mmap'd file, with RSS\n"
       "  bars    1-minute bars of --rows trades: C++ pass vs SQLite GROUP BY\n"
+      "  replay  store -> gateway -> bus -> client callback vs the bare store scan; paced latency p50/p99\n"
       "Data is generated once under --dir and reused. Reports medians of --runs and ratios.");
   auto a = std::make_shared<Args>();
-  cmd->add_option("WHAT", a->what, "import, scan or bars")->required()->check(CLI::IsMember({"import", "scan", "bars"}));
+  cmd->add_option("WHAT", a->what, "import, scan, bars or replay")->required()->check(CLI::IsMember({"import", "scan", "bars", "replay"}));
   cmd->add_option("--dir", a->dir, "Working folder for data and stores")->capture_default_str();
   cmd->add_option("--rows", a->rows, "Trades in total")->capture_default_str();
   cmd->add_option("--files", a->files, "Files for the import benchmark")->capture_default_str();
@@ -381,6 +453,7 @@ Command AddBench(CLI::App& app) {
             fs::create_directories(a->dir, ec);
             if (a->what == "import") return BenchImport(*a);
             if (a->what == "scan") return BenchScan(*a);
+            if (a->what == "replay") return BenchReplay(*a);
             return BenchBars(*a);
           }};
 }
