@@ -132,6 +132,8 @@ Command AddDemo(CLI::App& app) {
             for (const auto& s : *symbols) req.symbols.push_back(s.id);
             std::uint64_t trades = 0, gaps = 0;
             std::vector<std::uint64_t> per_symbol(65536);
+            std::vector<std::string> names(65536);
+            for (const auto& s : *symbols) names[s.id] = s.symbol;
             UnixNanos previous = UnixNanos::Min();
             bool ordered = true;
             client::Callbacks cb;
@@ -142,7 +144,7 @@ Command AddDemo(CLI::App& app) {
               previous = e.trade.time;
               if (trades <= 3) {
                 fmt::print("  #{} {} {} price {} volume {}\n", e.sequence, FormatIso8601(e.trade.time),
-                           (*symbols)[e.trade.symbol - 1].symbol, e.trade.price.ToString(), e.trade.volume.ToString());
+                           names[e.trade.symbol], e.trade.price.ToString(), e.trade.volume.ToString());
               }
             };
             cb.on_gap = [&](const client::Gap&) { ++gaps; };
