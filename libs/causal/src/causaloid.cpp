@@ -207,6 +207,12 @@ void CausalGraph::Freeze() const {
       if (--indegree[targets_[e]] == 0) topo_.push_back(targets_[e]);
     }
   }
+  fn_.assign(n, nullptr);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (nodes_[i].kind_ == Causaloid::Kind::kFunction) fn_[i] = nodes_[i].fn_;
+  }
+  fn_topo_.resize(n);
+  for (std::size_t k = 0; k < n; ++k) fn_topo_[k] = fn_[topo_[k]];
   mark_.assign(n, 0);
   epoch_ = 0;
   parent_.assign(n, 0);
@@ -215,24 +221,28 @@ void CausalGraph::Freeze() const {
   frozen_ = true;
 }
 
-Result<bool> CausalGraph::EvalNodes(std::span<const NodeIndex> order, const Evidence& evidence, Explanation* why,
-                                    int depth) const {
-  for (NodeIndex i : order) {
-    TICKFLOW_ASSIGN_OR_RETURN(const bool h, nodes_[i].Eval(evidence, why, depth));
-    if (!h) return false;
-  }
-  return true;
+Result<bool> CausalGraph::EvalNode(NodeIndex node, const Evidence& evidence, Explanation* why, int depth) const {
+  if (why == nullptr && fn_[node] != nullptr) return fn_[node](evidence);
+  return nodes_[node].Eval(evidence, why, depth);
 }
 
 Result<bool> CausalGraph::SingleCause(NodeIndex node, const Evidence& evidence, Explanation* why) const {
   TICKFLOW_RETURN_IF_ERROR(Check(node));
-  return nodes_[node].Eval(evidence, why, 0);
+  Freeze();
+  return EvalNode(node, evidence, why, 0);
 }
 
 Result<bool> CausalGraph::AllCausesAt(const Evidence& evidence, Explanation* why, int depth) const {
   if (nodes_.empty()) return MakeError(ErrorCode::kInvalidArgument, "the causal graph is empty");
   Freeze();
-  return EvalNodes(topo_, evidence, why, depth);
+  const std::size_t n = topo_.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    const CausalFn fn = fn_topo_[k];
+    Result<bool> r = (why == nullptr && fn != nullptr) ? fn(evidence) : nodes_[topo_[k]].Eval(evidence, why, depth);
+    if (!r.ok()) return r;
+    if (!*r) return false;
+  }
+  return true;
 }
 
 Result<bool> CausalGraph::AllCauses(const Evidence& evidence, Explanation* why) const {
@@ -252,7 +262,7 @@ Result<bool> CausalGraph::SubgraphFrom(NodeIndex start, const Evidence& evidence
   mark_[start] = epoch_;
   for (std::size_t k = 0; k < queue_.size(); ++k) {
     const NodeIndex v = queue_[k];
-    TICKFLOW_ASSIGN_OR_RETURN(const bool h, nodes_[v].Eval(evidence, why, 0));
+    TICKFLOW_ASSIGN_OR_RETURN(const bool h, EvalNode(v, evidence, why, 0));
     if (!h) return false;
     for (std::uint32_t e = offsets_[v]; e < offsets_[v + 1]; ++e) {
       const NodeIndex t = targets_[e];
@@ -313,7 +323,7 @@ Result<bool> CausalGraph::ShortestPath(NodeIndex from, NodeIndex to, const Evide
     return MakeError(ErrorCode::kNotFound, "no path from node " + std::to_string(from) + " to node " + std::to_string(to));
   }
   for (auto it = path_.rbegin(); it != path_.rend(); ++it) {
-    TICKFLOW_ASSIGN_OR_RETURN(const bool h, nodes_[*it].Eval(evidence, why, 0));
+    TICKFLOW_ASSIGN_OR_RETURN(const bool h, EvalNode(*it, evidence, why, 0));
     if (!h) return false;
   }
   return true;

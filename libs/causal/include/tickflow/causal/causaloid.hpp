@@ -127,7 +127,7 @@ class CausalGraph {
   friend class Causaloid;
   Status Check(NodeIndex node) const;
   void Freeze() const;  // builds the compact adjacency and topological order
-  Result<bool> EvalNodes(std::span<const NodeIndex> order, const Evidence& evidence, Explanation* why, int depth) const;
+  Result<bool> EvalNode(NodeIndex node, const Evidence& evidence, Explanation* why, int depth) const;
   Result<bool> AllCausesAt(const Evidence& evidence, Explanation* why, int depth) const;
   bool PathTo(NodeIndex from, NodeIndex to) const;  // fills path_ (reversed)
 
@@ -140,6 +140,10 @@ class CausalGraph {
   mutable std::vector<std::uint32_t> offsets_;
   mutable std::vector<NodeIndex> targets_;
   mutable std::vector<NodeIndex> topo_;
+  // Per node, its function when it is a plain function causaloid (else nullptr):
+  // the fast path when no explanation is asked for. fn_topo_ follows topo_.
+  mutable std::vector<CausalFn> fn_;
+  mutable std::vector<CausalFn> fn_topo_;
   mutable std::vector<std::uint32_t> mark_;
   mutable std::uint32_t epoch_ = 0;
   mutable std::vector<NodeIndex> queue_;
