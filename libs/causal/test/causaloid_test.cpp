@@ -174,7 +174,7 @@ TEST(CausalGraphTest, AGraphContainingItselfIsAnErrorNotACrash) {
   auto r = g->AllCauses(E(1));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("contain itself"), std::string::npos);
-  g = nullptr;  // (the cycle of shared_ptrs is broken by the test ending)
+  *g = CausalGraph();  // break the shared_ptr cycle so the graph is freed
 }
 
 TEST(CausalGraphTest, LongChainsEvaluateInOrder) {
