@@ -82,6 +82,21 @@ class Context {
                      "context '" + name_ + "' node " + std::to_string(index) + " holds other data than asked for");
   }
 
+  // Hot-path lookup: the node's payload as T, or nullptr (bad index or other type).
+  template <class T>
+  const T* Find(NodeIndex index) const {
+    return index < nodes_.size() ? std::get_if<T>(&nodes_[index].payload) : nullptr;
+  }
+
+  // The node's payload as T for updating in place.
+  template <class T>
+  Result<T*> GetMutable(NodeIndex index) {
+    TICKFLOW_RETURN_IF_ERROR(Check(index));
+    if (T* v = std::get_if<T>(&nodes_[index].payload)) return v;
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "context '" + name_ + "' node " + std::to_string(index) + " holds other data than asked for");
+  }
+
   // A relation among two or more nodes (a hyperedge for more than two).
   Status Relate(RelationKind kind, std::span<const NodeIndex> members);
   // Indices of the relations a node takes part in.

@@ -62,10 +62,14 @@ class Decimal {
   // overflow of the 60-bit mantissa.
   static bool Add(Decimal a, Decimal b, Decimal* out);
 
-  friend std::strong_ordering operator<=>(Decimal a, Decimal b);
+  friend std::strong_ordering operator<=>(Decimal a, Decimal b) {
+    if (a.scale() == b.scale()) return a.mantissa() <=> b.mantissa();
+    return CompareScaled(a, b);
+  }
   friend bool operator==(Decimal a, Decimal b) { return (a <=> b) == std::strong_ordering::equal; }
 
  private:
+  static std::strong_ordering CompareScaled(Decimal a, Decimal b);  // different scales
   constexpr explicit Decimal(std::int64_t raw) : raw_(raw) {}
   std::int64_t raw_ = 0;
 };
