@@ -9,6 +9,7 @@
 #include "import_view.hpp"
 #include "printers.hpp"
 #include "replay_session.hpp"
+#include "tickflow/models/monthly_breakout.hpp"
 #include "tickflow/importer/generator.hpp"
 #include "tickflow/importer/importer.hpp"
 
@@ -32,7 +33,8 @@ Result<std::vector<Bar>> LoadBars(store::Store& store, SymbolId id, TimeResoluti
 
 Command AddDemo(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "demo", "Generate sample Kraken data, import it, show symbols and bars, and replay it through the gateway");
+      "demo",
+      "Generate sample Kraken data, import it, show symbols and bars, replay it through the gateway, run the causal model");
   cmd->footer("Everything lives under --dir: data/ (the CSVs) and tickflow.db (the store). Running it again\n"
               "reuses the data and shows that the re-import changes nothing.");
   struct Args {
@@ -168,6 +170,50 @@ Command AddDemo(CLI::App& app) {
                        static_cast<double>(stats.bytes_sent) / 1e6,
                        static_cast<double>(stats.messages_sent) / std::max<double>(1, static_cast<double>(stats.frames_sent)));
             if (!ordered || end->missing != 0 || end->received != end->sent) return Fail("the replay was not complete");
+
+            title("8. The monthly breakout causal model on " + first.symbol + "'s replayed trades (no look-ahead)");
+            models::MonthlyBreakoutModel model;
+            struct MonthHits {
+              UnixNanos month;
+              std::uint64_t count = 0;
+              models::Detection first;
+            };
+            std::vector<MonthHits> hits;
+            std::uint64_t model_trades = 0;
+            std::string model_error;
+            client::Callbacks mcb;
+            mcb.on_trade = [&](const client::TradeEvent& e) {
+              ++model_trades;
+              auto breakout = model.OnTrade(e.trade.time, e.trade.price);
+              if (!breakout.ok()) {
+                model_error = breakout.error().message;
+                return;
+              }
+              if (!*breakout) return;
+              const models::Detection d = model.last();
+              if (hits.empty() || hits.back().month != d.current_month) hits.push_back({d.current_month, 0, d});
+              ++hits.back().count;
+            };
+            const auto m0 = std::chrono::steady_clock::now();
+            auto mstream = session->client->RequestTrades({.symbols = {first.id}}, mcb);
+            if (!mstream.ok()) return Fail(mstream.error());
+            if (auto mend = (*mstream)->Wait(std::chrono::minutes(10)); !mend.ok()) return Fail(mend.error());
+            if (!model_error.empty()) return Fail("causal model: " + model_error);
+            const double msecs = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
+            std::uint64_t total = 0;
+            for (const auto& h : hits) total += h.count;
+            fmt::print("  {} trades through the model in {:.2f} s; {} breakout detections in {} of {} months\n",
+                       Thousands(model_trades), msecs, Thousands(total), hits.size(), model.months_seen());
+            fmt::print("  {:<8} {:>7}  {:<26} {:>10}  {}\n", "month", "hits", "first detection", "price",
+                       "previous month (open -> close, high)");
+            for (std::size_t i = hits.size() > 12 ? hits.size() - 12 : 0; i < hits.size(); ++i) {
+              const auto& h = hits[i];
+              fmt::print("  {:<8} {:>7}  {:<26} {:>10}  {} -> {}, high {}\n", FormatIso8601(h.month).substr(0, 7),
+                         Thousands(h.count), FormatIso8601(h.first.time), h.first.price.ToString(),
+                         h.first.previous.open.ToString(), h.first.previous.close.ToString(),
+                         h.first.previous.high.ToString());
+            }
+            if (hits.size() > 12) fmt::print("  (the last 12 of {} months with detections)\n", hits.size());
 
             fmt::print("\nTry: tickflow replay {} --bars 1d --print csv --db {}\n     tickflow bars {} --res 1M --db {}\n",
                        first.symbol, db, first.symbol, db);

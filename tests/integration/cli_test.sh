@@ -83,6 +83,15 @@ out=$("$bin" --help); grep -q "tickflow demo" <<<"$out" && ok || bad "--help"
 out=$("$bin" import --help); grep -q -- "--skip-bad-rows" <<<"$out" && ok || bad "import --help"
 
 "$bin" generate --out "$work/gen" --symbols 2 --trades 5000 --seed 7 >/dev/null && ok || bad "generate"
+if [ -n "${EXAMPLES_DIR:-}" ]; then
+  out=$("$EXAMPLES_DIR/causal_data_inference" "$db" 1 2>&1)
+  grep -q "summary: 2672 trades, 1 months, 0 breakout detections" <<<"$out" && ok || bad "causal example on one month: $out"
+  "$bin" import "$work/gen" --db "$work/gen.db" > /dev/null
+  out=$("$EXAMPLES_DIR/causal_data_inference" "$work/gen.db" 1 2>&1)
+  n=$(grep -c "^breakout " <<<"$out")
+  grep -q "summary: 5000 trades, 24 months, $n breakout detections" <<<"$out" && [ "$n" -gt 0 ] \
+    && ok || bad "causal example on generated data: $(tail -1 <<<"$out")"
+fi
 "$bin" generate --out "$work/gen2" --symbols 2 --trades 5000 --seed 7 >/dev/null
 cmp -s "$work/gen/XBTUSD.csv" "$work/gen2/XBTUSD.csv" && ok || bad "generate is not deterministic"
 
