@@ -102,14 +102,10 @@ Command AddTrades(CLI::App& app) {
             if (!range.ok()) return Fail(range.error());
             auto store = OpenExistingStore(a->db);
             if (!store.ok()) return Fail(store.error());
-            std::vector<SymbolId> ids;
-            std::vector<std::string> names(65536);
-            for (const std::string& s : a->symbols) {
-              auto info = (*store)->FindSymbol(s);
-              if (!info.ok()) return Fail(info.error());
-              ids.push_back(info->id);
-              names[info->id] = info->symbol;
-            }
+            auto resolved = ResolveSymbols(**store, a->symbols);
+            if (!resolved.ok()) return Fail(resolved.error());
+            const std::vector<SymbolId>& ids = resolved->ids;
+            const std::vector<std::string>& names = resolved->names;
             auto cursor = (*store)->Trades(ids, *range);
             if (!cursor.ok()) return Fail(cursor.error());
             const TradePrinter printer(ToFormat(a->format), ids.size() > 1);

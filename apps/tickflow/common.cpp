@@ -42,6 +42,17 @@ Result<std::unique_ptr<store::Store>> OpenExistingStore(const std::string& db) {
   return store::OpenStore(db, o);
 }
 
+Result<ResolvedSymbols> ResolveSymbols(store::Store& store, const std::vector<std::string>& symbols) {
+  ResolvedSymbols r;
+  r.names.resize(65536);
+  for (const std::string& s : symbols) {
+    TICKFLOW_ASSIGN_OR_RETURN(const store::SymbolInfo info, store.FindSymbol(s));
+    r.ids.push_back(info.id);
+    r.names[info.id] = info.symbol;
+  }
+  return r;
+}
+
 Result<store::TimeRange> ParseRange(const std::string& from, const std::string& to) {
   store::TimeRange r;
   if (!from.empty()) {

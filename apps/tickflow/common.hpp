@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tickflow/core/result.hpp"
 #include "tickflow/core/time.hpp"
@@ -32,6 +33,13 @@ int Fail(const std::string& message);
 
 // Opens an existing store, or explains how to create one.
 Result<std::unique_ptr<store::Store>> OpenExistingStore(const std::string& db);
+
+// Symbol names to ids (in the order given) and an id-indexed table of names.
+struct ResolvedSymbols {
+  std::vector<SymbolId> ids;
+  std::vector<std::string> names;  // 65,536 entries, by symbol id
+};
+Result<ResolvedSymbols> ResolveSymbols(store::Store& store, const std::vector<std::string>& symbols);
 
 // "--from/--to" text into a TimeRange; empty text means unbounded.
 Result<store::TimeRange> ParseRange(const std::string& from, const std::string& to);
