@@ -11,6 +11,7 @@ packages=(
   libfmt-dev libcli11-dev libzip-dev zlib1g-dev
   clang libclang-rt-14-dev
   python3 zip unzip
+  chromium fonts-dejavu-core
 )
 
 missing=()

@@ -55,6 +55,7 @@ Command AddSymbols(CLI::App& app);
 Command AddBars(CLI::App& app);
 Command AddTrades(CLI::App& app);
 Command AddReplay(CLI::App& app);
+Command AddBacktest(CLI::App& app);
 Command AddDemo(CLI::App& app);
 Command AddBench(CLI::App& app);
 

@@ -14,12 +14,13 @@ int main(int argc, char** argv) {
       "  tickflow symbols\n"
       "  tickflow bars XBTUSD --res 1d --from 2023-01-01\n"
       "  tickflow trades XBTUSD --limit 10 --format csv\n"
-      "  tickflow replay XBTUSD ETHUSD --from 2023-06-01 --print csv   # through the gateway\n",
+      "  tickflow replay XBTUSD ETHUSD --from 2023-06-01 --print csv   # through the gateway\n"
+      "  tickflow backtest --strategy breakout --symbol XBTUSD --out report.html\n",
       "tickflow"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tickflow 0.1.0");
   const std::vector<Command> commands = {AddGenerate(app), AddImport(app), AddSymbols(app), AddBars(app),
-                                         AddTrades(app),   AddReplay(app), AddDemo(app), AddBench(app)};
+                                         AddTrades(app),   AddReplay(app), AddBacktest(app), AddDemo(app), AddBench(app)};
   CLI11_PARSE(app, argc, argv);
   for (const Command& c : commands) {
     if (c.app->parsed()) return c.run();

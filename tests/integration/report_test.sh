@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The backtest report in a real browser: headless Chromium renders it, the DOM
+# shows the charts were drawn and the trade table is complete, and a
+# screenshot is not blank. Also: metrics JSON is valid and deterministic.
+#   report_test.sh TICKFLOW_BINARY
+set -uo pipefail
+bin="$1"
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+pass=0; fail=0
+ok()  { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+"$bin" generate --out "$work/data" --symbols 2 --trades 20000 --years 2 --seed 3 > /dev/null || bad "generate"
+"$bin" import "$work/data" --db "$work/s.db" > /dev/null || bad "import"
+"$bin" backtest --strategy sma-cross --symbol XBTUSD --symbol ETHUSD --db "$work/s.db" \
+  --out "$work/report.html" --json "$work/m1.json" > "$work/out.txt" 2>&1 || bad "backtest: $(cat "$work/out.txt")"
+"$bin" backtest --strategy sma-cross --symbol XBTUSD --symbol ETHUSD --db "$work/s.db" --json "$work/m2.json" > /dev/null 2>&1
+cmp -s "$work/m1.json" "$work/m2.json" && ok || bad "metrics differ between identical runs"
+"$bin" backtest --strategy breakout --symbol XBTUSD --db "$work/s.db" --json "$work/m3.json" > /dev/null 2>&1 && ok || bad "breakout backtest"
+out=$("$bin" backtest --strategy nope --symbol XBTUSD --db "$work/s.db" 2>&1); [ $? -ne 0 ] && grep -q "nope" <<<"$out" && ok || bad "bad strategy accepted"
+
+browser() {
+  timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
+    --user-data-dir="$work/profile" --window-size=1200,1800 "$@" "file://$work/report.html" 2>/dev/null
+}
+browser --dump-dom > "$work/dom.html" || bad "chromium --dump-dom failed"
+browser --screenshot="$work/shot.png" > /dev/null || bad "chromium --screenshot failed"
+
+python3 - "$work" <<'PY' && ok || bad "report checks"
+import json, re, struct, sys, zlib
+work = sys.argv[1]
+m = json.load(open(work + "/m1.json"))
+for key in ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "win_rate", "trades", "fees_paid", "exposure"):
+    assert key in m, key
+dom = open(work + "/dom.html").read()
+assert 'data-ready="yes"' in dom, "the report script did not finish"
+candles = [int(x) for x in re.findall(r'<canvas[^>]*class="candles"[^>]*data-drawn="(\d+)"', dom)]
+assert len(candles) == 2 and min(candles) > 300, candles       # two symbols, ~730 daily bars each
+assert re.search(r'id="equity"[^>]*data-drawn="(\d{3,})"', dom), "equity curve not drawn"
+assert re.search(r'id="drawdown"[^>]*data-drawn="(\d{3,})"', dom), "drawdown not drawn"
+fills = sum(int(x) for x in re.findall(r'data-fills="(\d+)"', dom))
+assert fills > 0, "no fills marked"
+table = dom[dom.index('id="trades"'):]
+rows = table.count("<tr><td>")
+assert rows == m["trades"], (rows, m["trades"])
+
+# The screenshot: decode the PNG (8-bit RGB/RGBA, non-interlaced) with the standard library.
+data = open(work + "/shot.png", "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n"
+pos, idat, width = 8, b"", 0
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b"IHDR":
+        width, height, depth, ctype = struct.unpack(">IIBB", body[:10])
+        assert depth == 8 and ctype in (2, 6), (depth, ctype)
+        bpp = 3 if ctype == 2 else 4
+    elif kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+raw = zlib.decompress(idat)
+stride = width * bpp
+prev = bytearray(stride)
+colors, ink, total = set(), 0, 0
+for y in range(height):
+    f = raw[y * (stride + 1)]
+    line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    for i in range(stride):
+        a = line[i - bpp] if i >= bpp else 0
+        b = prev[i]
+        c = prev[i - bpp] if i >= bpp else 0
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    prev = line
+    if y % 3: continue
+    for x in range(0, width, 3):
+        px = tuple(line[x * bpp:x * bpp + 3])
+        colors.add(px); total += 1
+        ink += px != (255, 255, 255)
+assert len(colors) > 30, "too few colours: %d" % len(colors)
+assert ink / total > 0.03, "the page is nearly blank: %.3f" % (ink / total)
+red = any(r > 180 and g < 90 and b < 80 for r, g, b in colors)
+green = any(g > 120 and r < 60 and b < 110 for r, g, b in colors)
+assert red and green, "no red/green candles in the screenshot"
+print("report: %d+%d candles, %d fill markers, %d trade rows, %d colours, %.1f %% ink" % (candles[0], candles[1], fills, rows, len(colors), 100 * ink / total))
+PY
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
