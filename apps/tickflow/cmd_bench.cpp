@@ -11,11 +11,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "common.hpp"
 #include "replay_session.hpp"
+#include "tickflow/backtest/strategies.hpp"
 #include "tickflow/bars/resampler.hpp"
 #include "tickflow/importer/csv.hpp"
 #include "tickflow/importer/generator.hpp"
@@ -432,6 +434,57 @@ int BenchReplay(const Args& a) {
   return 0;
 }
 
+// Backtest events/s against pure replay of the same trades in the same run.
+int BenchBacktest(const Args& a) {
+  auto db = ScanStore(a);
+  if (!db.ok()) return Fail(db.error());
+  auto session = ReplaySession::Start(*db);
+  if (!session.ok()) return Fail(session.error());
+  std::vector<double> replay, breakout, sma;
+  std::uint64_t n = 0;
+  const auto run = [&](backtest::Strategy* strategy) -> Result<double> {
+    std::optional<backtest::Backtester> bt;
+    if (strategy != nullptr) bt.emplace(*strategy, backtest::BacktestOptions{});
+    std::uint64_t events = 0;
+    Status failure;
+    client::Callbacks cb;
+    cb.on_trade = [&](const client::TradeEvent& e) {
+      ++events;
+      if (bt && failure.ok()) failure = bt->OnTrade(e.trade);
+    };
+    const auto t0 = Clock::now();
+    TICKFLOW_ASSIGN_OR_RETURN(auto stream, session->client->RequestTrades({.symbols = {1}}, cb));
+    TICKFLOW_RETURN_IF_ERROR(stream->Wait(std::chrono::minutes(30)));
+    if (bt) (void)bt->Finish();
+    TICKFLOW_RETURN_IF_ERROR(failure);
+    n = events;
+    return static_cast<double>(events) / Seconds(t0);
+  };
+  for (int r = 0; r < a.runs; ++r) {
+    auto base = run(nullptr);
+    if (!base.ok()) return Fail(base.error());
+    backtest::BreakoutStrategy b;
+    auto with_b = run(&b);
+    if (!with_b.ok()) return Fail(with_b.error());
+    backtest::SmaCrossStrategy s;
+    auto with_s = run(&s);
+    if (!with_s.ok()) return Fail(with_s.error());
+    replay.push_back(*base);
+    breakout.push_back(*with_b);
+    sma.push_back(*with_s);
+    fmt::print("run {}: replay {}events/s, breakout backtest {}events/s, sma-cross backtest {}events/s\n", r + 1,
+               Rate(*base), Rate(*with_b), Rate(*with_s));
+  }
+  fmt::print("\nbacktest of {} trades of one symbol (replayed through the gateway), median of {} runs:\n", Thousands(n),
+             a.runs);
+  fmt::print("| what | events/s | vs replay |\n|---|---:|---:|\n");
+  fmt::print("| pure replay to a counting callback | {} | 100 % |\n", Rate(Median(replay)));
+  fmt::print("| backtest, breakout (causal model on every trade) | {} | {:.0f} % |\n", Rate(Median(breakout)),
+             100 * Median(breakout) / Median(replay));
+  fmt::print("| backtest, sma-cross (daily bars) | {} | {:.0f} % |\n", Rate(Median(sma)), 100 * Median(sma) / Median(replay));
+  return 0;
+}
+
 }  // namespace
 
 Command AddBench(CLI::App& app) {
@@ -441,9 +494,12 @@ Command AddBench(CLI::App& app) {
       "  scan    one symbol's store scan vs the same columns in a flat mmap'd file, with RSS\n"
       "  bars    1-minute bars of --rows trades: C++ pass vs SQLite GROUP BY\n"
       "  replay  store -> gateway -> bus -> client callback vs the bare store scan; paced latency p50/p99\n"
+      "  backtest backtest events/s (breakout, sma-cross) vs pure replay of the same trades\n"
       "Data is generated once under --dir and reused. Reports medians of --runs and ratios.");
   auto a = std::make_shared<Args>();
-  cmd->add_option("WHAT", a->what, "import, scan, bars or replay")->required()->check(CLI::IsMember({"import", "scan", "bars", "replay"}));
+  cmd->add_option("WHAT", a->what, "import, scan, bars, replay or backtest")
+      ->required()
+      ->check(CLI::IsMember({"import", "scan", "bars", "replay", "backtest"}));
   cmd->add_option("--dir", a->dir, "Working folder for data and stores")->capture_default_str();
   cmd->add_option("--rows", a->rows, "Trades in total")->capture_default_str();
   cmd->add_option("--files", a->files, "Files for the import benchmark")->capture_default_str();
@@ -454,6 +510,7 @@ Command AddBench(CLI::App& app) {
             if (a->what == "import") return BenchImport(*a);
             if (a->what == "scan") return BenchScan(*a);
             if (a->what == "replay") return BenchReplay(*a);
+            if (a->what == "backtest") return BenchBacktest(*a);
             return BenchBars(*a);
           }};
 }

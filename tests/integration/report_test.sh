@@ -19,6 +19,13 @@ cmp -s "$work/m1.json" "$work/m2.json" && ok || bad "metrics differ between iden
 "$bin" backtest --strategy breakout --symbol XBTUSD --db "$work/s.db" --json "$work/m3.json" > /dev/null 2>&1 && ok || bad "breakout backtest"
 out=$("$bin" backtest --strategy nope --symbol XBTUSD --db "$work/s.db" 2>&1); [ $? -ne 0 ] && grep -q "nope" <<<"$out" && ok || bad "bad strategy accepted"
 
+if [ -n "${EXAMPLES_DIR:-}" ]; then
+  "$EXAMPLES_DIR/backtest" "$work/s.db" 1 > "$work/example.json" 2>&1 && python3 -c "
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m['events'] == 20000 and m['final_equity'] > 0, m" "$work/example.json" && ok || bad "examples/backtest: $(head -3 "$work/example.json")"
+fi
+
 browser() {
   timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \

@@ -77,12 +77,12 @@ struct StreamError {
 };
 
 struct Callbacks {
-  std::function<void(const TradeEvent&)> on_trade;
-  std::function<void(const BarEvent&)> on_bar;
-  std::function<void(RequestId)> on_start;
-  std::function<void(const StreamEnd&)> on_end;
-  std::function<void(const StreamError&)> on_error;
-  std::function<void(const Gap&)> on_gap;
+  std::function<void(const TradeEvent&)> on_trade{};
+  std::function<void(const BarEvent&)> on_bar{};
+  std::function<void(RequestId)> on_start{};
+  std::function<void(const StreamEnd&)> on_end{};
+  std::function<void(const StreamError&)> on_error{};
+  std::function<void(const Gap&)> on_gap{};
   bool empty() const { return !on_trade && !on_bar && !on_start && !on_end && !on_error && !on_gap; }
 };
 

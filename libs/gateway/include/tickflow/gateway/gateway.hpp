@@ -28,12 +28,12 @@ namespace tickflow::gateway {
 struct GatewayOptions {
   std::string control_channel = "qd.control";
   // Opens a store connection; called once for the control thread and once per stream.
-  std::function<Result<std::unique_ptr<store::Store>>()> open_store;
+  std::function<Result<std::unique_ptr<store::Store>>()> open_store{};
   std::size_t messages_per_frame = 256;
   std::size_t max_streams = 256;                        // beyond: DataUnavailable
   std::chrono::milliseconds publish_wait{50};           // per attempt; the stop flag is checked between
   std::chrono::milliseconds stalled_client{60000};      // a stream blocked this long by a full channel fails
-  std::function<void(std::string_view line)> log;       // optional
+  std::function<void(std::string_view line)> log{};     // optional
 };
 
 struct GatewayStats {
