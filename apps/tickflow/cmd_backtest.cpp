@@ -73,7 +73,9 @@ Command AddBacktest(CLI::App& app) {
             Status failure;
             client::Callbacks cb;
             cb.on_trade = [&](const client::TradeEvent& e) {
-              if (failure.ok()) failure = bt.OnTrade(e.trade);
+              if (failure.ok()) {
+                if (Status s = bt.OnTrade(e.trade); !s.ok()) failure = std::move(s);
+              }
             };
             const auto t0 = std::chrono::steady_clock::now();
             auto stream = session->client->RequestTrades({.symbols = resolved->ids, .from = range->from, .to = range->to}, cb);

@@ -450,7 +450,9 @@ int BenchBacktest(const Args& a) {
     client::Callbacks cb;
     cb.on_trade = [&](const client::TradeEvent& e) {
       ++events;
-      if (bt && failure.ok()) failure = bt->OnTrade(e.trade);
+      if (bt && failure.ok()) {
+        if (Status s = bt->OnTrade(e.trade); !s.ok()) failure = std::move(s);
+      }
     };
     const auto t0 = Clock::now();
     TICKFLOW_ASSIGN_OR_RETURN(auto stream, session->client->RequestTrades({.symbols = {1}}, cb));

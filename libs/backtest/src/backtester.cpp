@@ -25,17 +25,22 @@ class Backtester::Impl final : public Account {
       for (auto it = orders.begin(); it != orders.end(); ++it) {
         if (it->id == id) {
           orders.erase(it);
+          --pending_orders_;
           return true;
         }
       }
     }
     return false;
   }
-  void CancelAll(SymbolId symbol) override { orders_[symbol].clear(); }
+  void CancelAll(SymbolId symbol) override {
+    auto& orders = orders_[symbol];
+    pending_orders_ -= orders.size();
+    orders.clear();
+  }
   const Position& position(SymbolId symbol) const override {
     static const Position kFlat;
-    auto it = positions_.find(symbol);
-    return it == positions_.end() ? kFlat : it->second;
+    const Position* p = position_by_id_[symbol];
+    return p == nullptr ? kFlat : *p;
   }
   double cash() const override { return cash_; }
   double equity() const override {
@@ -68,12 +73,15 @@ class Backtester::Impl final : public Account {
     if (Holding()) exposed_ns_ += t.time.ns - now_.ns;
     if (now_.ns != 0) span_ns_ += t.time.ns - now_.ns;
     now_ = t.time;
-    Match(t);  // orders placed before this trade
-    positions_[t.symbol].last_price = t.price;
+    if (pending_orders_ > 0) Match(t);  // orders placed before this trade
+    Position*& pos = position_by_id_[t.symbol];
+    if (pos == nullptr) pos = &positions_[t.symbol];
+    pos->last_price = t.price;
     // Bars at the backtest's resolution, complete before the trade that follows them.
-    auto [it, inserted] = resamplers_.try_emplace(t.symbol, options_.bar_resolution);
+    bars::Resampler*& resampler = resampler_by_id_[t.symbol];
+    if (resampler == nullptr) resampler = &resamplers_.try_emplace(t.symbol, options_.bar_resolution).first->second;
     Bar done;
-    switch (it->second.Add(t, &done)) {
+    switch (resampler->Add(t, &done)) {
       case bars::AddStatus::kBarDone:
         CloseBar(t.symbol, done);
         break;
@@ -102,12 +110,7 @@ class Backtester::Impl final : public Account {
   }
 
  private:
-  bool Holding() const {
-    for (const auto& [s, p] : positions_) {
-      if (p.quantity != 0) return true;
-    }
-    return false;
-  }
+  bool Holding() const { return open_positions_ > 0; }
 
   OrderId Place(SymbolId symbol, Side side, double quantity, std::optional<Decimal> limit) {
     if (!(quantity > 0)) return 0;  // nothing to do; 0 is never a valid id
@@ -120,6 +123,8 @@ class Backtester::Impl final : public Account {
     if (limit) o.limit = *limit;
     o.placed = now_;
     orders_[symbol].push_back(o);
+    ++pending_orders_;
+    if (position_by_id_[symbol] == nullptr) position_by_id_[symbol] = &positions_[symbol];
     return o.id;
   }
 
@@ -152,6 +157,7 @@ class Backtester::Impl final : public Account {
       o->filled += qty;
       if (o->quantity - o->filled <= 1e-12) {
         o = orders.erase(o);
+        --pending_orders_;
       } else {
         ++o;
       }
@@ -166,6 +172,7 @@ class Backtester::Impl final : public Account {
     window_.emplace_back(now_.ns, notional);
     window_sum_ += notional;
     Position& p = positions_[o.symbol];
+    const bool was_open = p.quantity != 0;
     const double signed_qty = o.side == Side::kBuy ? qty : -qty;
     cash_ -= signed_qty * px + fee;
     fees_paid_ += fee;
@@ -198,6 +205,7 @@ class Backtester::Impl final : public Account {
       }
     }
     p.realized_pnl += realized;
+    open_positions_ += static_cast<int>(p.quantity != 0) - static_cast<int>(was_open);
     results_.fills.push_back(Fill{o.id, o.symbol, o.side, now_, price, qty, fee, maker, realized});
   }
 
@@ -221,10 +229,15 @@ class Backtester::Impl final : public Account {
   bool started_ = false;
   std::uint64_t events_ = 0;
   std::int64_t exposed_ns_ = 0, span_ns_ = 0;
+  int open_positions_ = 0;
   OrderId next_id_ = 0;
   std::map<SymbolId, std::vector<Order>> orders_;
   std::map<SymbolId, Position> positions_;
   std::map<SymbolId, bars::Resampler> resamplers_;
+  // Direct per-symbol pointers into the maps above (std::map nodes do not move).
+  std::vector<Position*> position_by_id_ = std::vector<Position*>(65536, nullptr);
+  std::vector<bars::Resampler*> resampler_by_id_ = std::vector<bars::Resampler*>(65536, nullptr);
+  std::size_t pending_orders_ = 0;  // resting orders over all symbols
   std::deque<std::pair<std::int64_t, double>> window_;  // (time, notional) of fills in the last 30 days
   double window_sum_ = 0;
   std::map<SymbolId, RoundTrip> trips_;  // the open round trip per symbol

@@ -5,25 +5,25 @@
 namespace tickflow::backtest {
 
 void BreakoutStrategy::OnTrade(Account& account, const Trade& trade) {
-  auto& model = models_[trade.symbol];
-  if (!model) model = std::make_unique<models::MonthlyBreakoutModel>();
-  auto breakout = model->OnTrade(trade.time, trade.price);
+  auto& state = symbols_[trade.symbol];
+  if (!state) state = std::make_unique<PerSymbol>();
+  auto breakout = state->model.OnTrade(trade.time, trade.price);
   if (!breakout.ok()) return;
-  const models::Detection d = model->last();
   const Position& pos = account.position(trade.symbol);
-  if (pos.quantity > 0 && account.open_orders(trade.symbol) == 0) {
-    const bool new_month = d.current_month != entry_month_[trade.symbol];
+  if (pos.quantity > 0) {
+    if (account.open_orders(trade.symbol) != 0) return;
+    const models::Detection d = state->model.last();
+    const bool new_month = d.current_month != state->entry_month;
     const bool failed = d.previous_month != UnixNanos::Min() && trade.price < d.previous.close;
     if (new_month || failed) account.Sell(trade.symbol, pos.quantity);
     return;
   }
   if (*breakout) {
     ++detections_;
-    if (pos.quantity == 0 && account.open_orders(trade.symbol) == 0) {
+    if (account.open_orders(trade.symbol) == 0) {
       account.Signal(trade.symbol, trade.price, "monthly breakout");
-      const double qty = fraction_ * account.equity() / trade.price.ToDouble();
-      account.Buy(trade.symbol, qty);
-      entry_month_[trade.symbol] = d.current_month;
+      account.Buy(trade.symbol, fraction_ * account.equity() / trade.price.ToDouble());
+      state->entry_month = state->model.last().current_month;
     }
   }
 }

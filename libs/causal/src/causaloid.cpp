@@ -97,7 +97,14 @@ Result<bool> Causaloid::Eval(const Evidence& evidence, Explanation* why, int dep
                                                           std::to_string(members.size()) + " members");
       }
       for (const Causaloid& m : members) {
-        TICKFLOW_ASSIGN_OR_RETURN(const bool h, m.Eval(evidence, why, depth + 1));
+        // Without an explanation, call plain members directly.
+        Result<bool> r = why != nullptr ? m.Eval(evidence, why, depth + 1)
+                         : m.kind_ == Kind::kFunction && m.fn_ != nullptr ? m.fn_(evidence)
+                         : m.kind_ == Kind::kContextual && m.contextual_fn_ != nullptr && m.context_ != nullptr
+                             ? m.contextual_fn_(evidence, *m.context_)
+                             : m.Eval(evidence, why, depth + 1);
+        if (!r.ok()) return r;
+        const bool h = *r;
         n_true += h;
         // Stop as soon as the outcome is decided.
         if (aggregation_ == Aggregation::kAll && !h) break;

@@ -135,7 +135,7 @@ std::string Decimal::ToString() const {
   return std::string(buf, Format(buf));
 }
 
-bool Decimal::Add(Decimal a, Decimal b, Decimal* out) {
+bool Decimal::AddScaled(Decimal a, Decimal b, Decimal* out) {
   const int s = a.scale() > b.scale() ? a.scale() : b.scale();
   const Int128 sum = Scaled(a, s) + Scaled(b, s);
   if (sum > kMaxMantissa || sum < -kMaxMantissa) return false;

@@ -3,6 +3,7 @@
 
 #include <deque>
 #include <map>
+#include <vector>
 #include <memory>
 
 #include "tickflow/backtest/backtest.hpp"
@@ -23,8 +24,11 @@ class BreakoutStrategy final : public Strategy {
 
  private:
   double fraction_;
-  std::map<SymbolId, std::unique_ptr<models::MonthlyBreakoutModel>> models_;
-  std::map<SymbolId, UnixNanos> entry_month_;
+  struct PerSymbol {
+    models::MonthlyBreakoutModel model;
+    UnixNanos entry_month;
+  };
+  std::vector<std::unique_ptr<PerSymbol>> symbols_ = std::vector<std::unique_ptr<PerSymbol>>(65536);
   std::uint64_t detections_ = 0;
 };
 

@@ -60,7 +60,15 @@ class Decimal {
 
   // Exact sum; the result scale is the larger of the two. Returns false on
   // overflow of the 60-bit mantissa.
-  static bool Add(Decimal a, Decimal b, Decimal* out);
+  static bool Add(Decimal a, Decimal b, Decimal* out) {
+    if (a.scale() == b.scale()) {  // the common case: no rescaling
+      const std::int64_t sum = a.mantissa() + b.mantissa();  // |each| < 2^59: cannot overflow int64
+      if (sum > kMaxMantissa || sum < -kMaxMantissa) return false;
+      *out = Decimal(static_cast<std::int64_t>(static_cast<std::uint64_t>(sum) << kScaleBits) | a.scale());
+      return true;
+    }
+    return AddScaled(a, b, out);
+  }
 
   friend std::strong_ordering operator<=>(Decimal a, Decimal b) {
     if (a.scale() == b.scale()) return a.mantissa() <=> b.mantissa();
@@ -70,6 +78,7 @@ class Decimal {
 
  private:
   static std::strong_ordering CompareScaled(Decimal a, Decimal b);  // different scales
+  static bool AddScaled(Decimal a, Decimal b, Decimal* out);
   constexpr explicit Decimal(std::int64_t raw) : raw_(raw) {}
   std::int64_t raw_ = 0;
 };
