@@ -56,6 +56,7 @@ Command AddBars(CLI::App& app);
 Command AddTrades(CLI::App& app);
 Command AddReplay(CLI::App& app);
 Command AddBacktest(CLI::App& app);
+Command AddSymdb(CLI::App& app);
 Command AddDemo(CLI::App& app);
 Command AddBench(CLI::App& app);
 

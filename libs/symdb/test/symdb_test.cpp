@@ -1,0 +1,123 @@
+// The symbol master end to end: `tickflow symdb` as its own process on a free
+// port, queried through the client library; graceful shutdown on SIGTERM.
+#include "tickflow/symdb/symdb.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "tickflow/importer/importer.hpp"
+
+namespace tickflow::symdb {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(SymbolManagerTest, LooksUpBothWays) {
+  store::SymbolInfo x;
+  x.id = 3;
+  x.symbol = "XBTUSD";
+  SymbolManager m({x}, {{1, "Kraken"}});
+  EXPECT_EQ(m.Symbol(3).value(), "XBTUSD");
+  EXPECT_EQ(m.Id("XBTUSD").value(), 3);
+  EXPECT_EQ(m.ExchangeName(1).value(), "Kraken");
+  EXPECT_EQ(m.Symbol(4).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(m.Id("").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(m.ExchangeName(9).error().code, ErrorCode::kNotFound);
+}
+
+class SymdbProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("tickflow_symdb_test_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "in");
+    fs::copy_file(fs::path(TICKFLOW_SOURCE_DIR) / "tests/data/kraken/XBTUSD.csv", dir_ / "in/XBTUSD.csv");
+    std::ofstream(dir_ / "in/ETHUSD.csv") << "1561939203,290.5,1.25\n";
+    db_ = (dir_ / "s.db").string();
+    auto store = store::OpenStore(db_).value();
+    ASSERT_EQ(importer::Import(*store, (dir_ / "in").string(), {})->files_failed, 0u);
+    // Start the service on a free port and read the address it prints.
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
+    pid_ = ::fork();
+    ASSERT_GE(pid_, 0);
+    if (pid_ == 0) {
+      ::dup2(out[1], 1);
+      ::close(out[0]);
+      ::execl(TICKFLOW_BINARY, TICKFLOW_BINARY, "symdb", "--listen", "127.0.0.1:0", "--db", db_.c_str(),
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    stdout_ = ::fdopen(out[0], "r");
+    char line[512] = {};
+    ASSERT_NE(std::fgets(line, sizeof line, stdout_), nullptr) << "symdb printed nothing";
+    const std::string text = line;
+    const auto at = text.find("127.0.0.1:");
+    ASSERT_NE(at, std::string::npos) << text;
+    address_ = "127.0.0.1:" + std::to_string(std::stoi(text.substr(at + 10)));
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (stdout_ != nullptr) std::fclose(stdout_);
+    fs::remove_all(dir_);
+  }
+
+  fs::path dir_;
+  std::string db_, address_;
+  pid_t pid_ = -1;
+  FILE* stdout_ = nullptr;
+};
+
+TEST_F(SymdbProcessTest, AnswersEveryCallAndMapsFailuresToStatusCodes) {
+  auto client = Client::Connect(address_).value();
+  EXPECT_EQ(client->LookupExchangeName(1).value(), "Kraken");
+  const SymbolId xbt = client->LookupSymbolId("XBTUSD").value();
+  EXPECT_EQ(client->LookupSymbol(xbt).value(), "XBTUSD");
+  const auto symbols = client->ListSymbols().value();
+  ASSERT_EQ(symbols.size(), 2u);
+  const auto& x = symbols[xbt == symbols[0].id ? 0 : 1];
+  EXPECT_EQ(x.trade_count, 2672u);
+  EXPECT_EQ(FormatIso8601(x.first_time), "2019-07-01T00:00:03.172Z");
+  EXPECT_EQ(FormatIso8601(x.last_time), "2019-07-01T00:59:51.213Z");
+  EXPECT_EQ(x.price_scale, 1);
+  EXPECT_EQ(x.volume_scale, 8);
+  EXPECT_EQ(x.base, "XBT");
+
+  auto missing = client->LookupSymbolId("NOPE");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(missing.error().message.find("unknown symbol 'NOPE'"), std::string::npos) << missing.error().message;
+  EXPECT_EQ(client->LookupSymbol(999).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(client->LookupSymbolId("").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(client->LookupExchangeName(7).error().code, ErrorCode::kNotFound);
+
+  // Graceful shutdown: exit status 0 and a goodbye naming the signal.
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid_, &status, 0), pid_);
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  char line[512] = {};
+  ASSERT_NE(std::fgets(line, sizeof line, stdout_), nullptr);
+  EXPECT_NE(std::string(line).find("shutting down after 8 requests (4 errors)"), std::string::npos) << line;
+}
+
+TEST(SymdbClientTest, NoServerIsAClearError) {
+  auto c = Client::Connect("127.0.0.1:1", std::chrono::milliseconds(300));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("no symdb answers at 127.0.0.1:1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tickflow::symdb
