@@ -159,6 +159,18 @@ class Gateway::Impl {
     s.bytes_sent = counters_.bytes.load();
     s.errors_sent = errors_sent_.load();
     s.malformed_frames = malformed_.load();
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [id, session] : sessions_) {
+        ClientStats c{id, 0, bus_.QueuedFrames(sbe::DataChannel(id))};
+        for (const auto& [rid, t] : session.streams) c.active_streams += !t->finished.load();
+        s.clients.push_back(c);
+      }
+    }
+    std::lock_guard lock(stats_mu_);
+    s.errors_by_code = errors_by_code_;
+    s.requests = requests_;
+    s.request_seconds_sum = request_seconds_;
     return s;
   }
 
@@ -177,12 +189,18 @@ class Gateway::Impl {
           bus::ToString(status));
     }
   }
+  void CountError(const std::string& key) {
+    std::lock_guard lock(stats_mu_);
+    ++errors_by_code_[key];
+  }
   void ClientErr(ClientId client, sbe::ClientErrorCode code) {
     ++errors_sent_;
+    CountError(std::string("ClientError/") + sbe::ToString(code));
     Reply(client, sbe::ClientError{client, code});
   }
   void DataErr(ClientId client, RequestId request, sbe::DataErrorCode code, SymbolId symbol = sbe::kNoSymbol) {
     ++errors_sent_;
+    CountError(std::string("DataError/") + sbe::ToString(code));
     Reply(client, sbe::DataError{client, request, code, symbol});
   }
 
@@ -234,7 +252,11 @@ class Gateway::Impl {
       case sbe::MessageType::kStartData: {
         sbe::StartData m;
         if (const auto st = view.As(&m); st == sbe::DecodeStatus::kOk) {
+          const auto t0 = Clock::now();
           StartData(std::move(m));
+          std::lock_guard lock(stats_mu_);
+          ++requests_;
+          request_seconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
         } else if (view.bytes().size() >= sbe::kHeaderSize + 4) {
           // The client id sits right after the message type: tell that client.
           const auto client = sbe::detail::Load<ClientId>(view.bytes().data() + sbe::kHeaderSize + 2);
@@ -527,6 +549,10 @@ class Gateway::Impl {
   std::atomic<std::uint64_t> streams_started_{0};
   std::atomic<std::uint64_t> errors_sent_{0};
   std::atomic<std::uint64_t> malformed_{0};
+  mutable std::mutex stats_mu_;
+  std::map<std::string, std::uint64_t> errors_by_code_;
+  std::uint64_t requests_ = 0;
+  double request_seconds_ = 0;
 };
 
 Result<std::unique_ptr<Gateway>> Gateway::Start(bus::Bus& bus, GatewayOptions options) {
@@ -539,5 +565,29 @@ Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Gateway::~Gateway() { Stop(); }
 void Gateway::Stop() { impl_->Stop(); }
 GatewayStats Gateway::stats() const { return impl_->stats(); }
+
+void WriteMetrics(const GatewayStats& s, observability::MetricsWriter& out) {
+  out.Gauge("tickflow_gateway_sessions", "Clients logged in", static_cast<double>(s.sessions));
+  out.Gauge("tickflow_gateway_active_streams", "Streams running", static_cast<double>(s.active_streams));
+  out.Counter("tickflow_gateway_streams_started_total", "Streams started", static_cast<double>(s.streams_started));
+  out.Counter("tickflow_gateway_messages_sent_total", "Messages sent in data frames (data and stream markers)",
+              static_cast<double>(s.messages_sent));
+  out.Counter("tickflow_gateway_frames_sent_total", "Bus frames sent", static_cast<double>(s.frames_sent));
+  out.Counter("tickflow_gateway_bytes_sent_total", "Bytes sent in data frames", static_cast<double>(s.bytes_sent));
+  out.Counter("tickflow_gateway_malformed_frames_total", "Control frames that did not decode",
+              static_cast<double>(s.malformed_frames));
+  for (const auto& [code, n] : s.errors_by_code) {
+    out.Counter("tickflow_gateway_errors_total", "Error messages sent to clients, by code", static_cast<double>(n),
+                {{"code", code}});
+  }
+  out.Counter("tickflow_gateway_request_seconds_sum", "Time from StartData to its answer", s.request_seconds_sum);
+  out.Counter("tickflow_gateway_request_seconds_count", "StartData requests answered", static_cast<double>(s.requests));
+  for (const ClientStats& c : s.clients) {
+    const observability::Labels l = {{"client", std::to_string(c.client)}};
+    out.Gauge("tickflow_gateway_client_lag_frames", "Frames waiting in the client's data channel",
+              static_cast<double>(c.queued_frames), l);
+    out.Gauge("tickflow_gateway_client_streams", "Streams running per client", static_cast<double>(c.active_streams), l);
+  }
+}
 
 }  // namespace tickflow::gateway

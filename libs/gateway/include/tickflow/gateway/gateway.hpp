@@ -19,7 +19,11 @@
 #include <string>
 #include <string_view>
 
+#include <map>
+#include <vector>
+
 #include "tickflow/bus/bus.hpp"
+#include "tickflow/observability/observability.hpp"
 #include "tickflow/core/result.hpp"
 #include "tickflow/store/store.hpp"
 
@@ -36,16 +40,29 @@ struct GatewayOptions {
   std::function<void(std::string_view line)> log{};     // optional
 };
 
+struct ClientStats {
+  ClientId client = 0;
+  std::uint64_t active_streams = 0;
+  std::uint64_t queued_frames = 0;  // lag: frames waiting in the client's data channel
+};
+
 struct GatewayStats {
   std::uint64_t sessions = 0;         // logged in now
   std::uint64_t active_streams = 0;
   std::uint64_t streams_started = 0;
-  std::uint64_t messages_sent = 0;    // data messages
+  std::uint64_t messages_sent = 0;    // messages in data frames (data and First/Last markers)
   std::uint64_t frames_sent = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t errors_sent = 0;      // ClientError + DataError
   std::uint64_t malformed_frames = 0; // control frames that did not decode
+  std::map<std::string, std::uint64_t> errors_by_code;  // "ClientError/client not logged in" -> count
+  std::uint64_t requests = 0;                     // StartData handled
+  double request_seconds_sum = 0;                 // StartData received -> answered (ack or error)
+  std::vector<ClientStats> clients;
 };
+
+// Writes the stats as Prometheus metrics (tickflow_gateway_*).
+void WriteMetrics(const GatewayStats& stats, observability::MetricsWriter& out);
 
 class Gateway {
  public:

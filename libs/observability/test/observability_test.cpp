@@ -1,0 +1,147 @@
+#include "tickflow/observability/observability.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "tickflow/client/client.hpp"
+#include "tickflow/gateway/gateway.hpp"
+#include "tickflow/importer/importer.hpp"
+
+namespace tickflow::observability {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A plain HTTP/1.1 GET over a socket, as a Prometheus scraper does it.
+std::string Get(int port, const std::string& path, const std::string& method = "GET") {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const std::string req = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  EXPECT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+// Every line is a comment or `name{labels} value`; every sample's metric has HELP and TYPE.
+void ExpectValidExposition(const std::string& text) {
+  const std::regex sample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$)");
+  const std::regex type(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge)$)");
+  std::set<std::string> typed;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (line.rfind("# HELP ", 0) == 0) continue;
+    if (std::regex_match(line, m, type)) {
+      EXPECT_TRUE(typed.insert(m[1]).second) << "TYPE twice: " << line;
+      continue;
+    }
+    ASSERT_TRUE(std::regex_match(line, m, sample)) << "not a sample: " << line;
+    EXPECT_TRUE(typed.count(m[1])) << "sample before its TYPE: " << line;
+  }
+}
+
+double Value(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST(MetricsTest, WritesPrometheusTextFormat) {
+  MetricsRegistry r;
+  r.AddCollector([](MetricsWriter& w) {
+    w.Counter("t_requests_total", "Requests", 3);
+    w.Counter("t_errors_total", "Errors by code", 1, {{"code", "not \"found\""}});
+    w.Counter("t_errors_total", "Errors by code", 2, {{"code", "bad"}});
+    w.Gauge("t_lag", "Lag", 0.5, {{"client", "7"}});
+  });
+  const std::string text = r.Render();
+  ExpectValidExposition(text);
+  EXPECT_NE(text.find("t_errors_total{code=\"not \\\"found\\\"\"} 1\n"), std::string::npos) << text;
+  std::size_t helps = 0;
+  for (std::size_t p = 0; (p = text.find("# HELP t_errors_total", p)) != std::string::npos; ++p) ++helps;
+  EXPECT_EQ(helps, 1u);
+}
+
+TEST(HttpServerTest, ServesMetricsAndHealthAndRefusesTheRest) {
+  MetricsRegistry r;
+  r.AddCollector([](MetricsWriter& w) { w.Gauge("t_up", "Up", 1); });
+  auto server = HttpServer::Start("127.0.0.1", 0, MetricsHandler(r)).value();
+  const std::string metrics = Get(server->port(), "/metrics");
+  EXPECT_NE(metrics.find("HTTP/1.1 200 OK"), std::string::npos);
+  EXPECT_NE(metrics.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
+  EXPECT_NE(metrics.find("\nt_up 1\n"), std::string::npos);
+  EXPECT_NE(Get(server->port(), "/healthz").find("\r\n\r\nok\n"), std::string::npos);
+  EXPECT_NE(Get(server->port(), "/nope").find("404 Not Found"), std::string::npos);
+  EXPECT_NE(Get(server->port(), "/metrics", "POST").find("405"), std::string::npos);
+  EXPECT_FALSE(HttpServer::Start("not-an-ip", 0, MetricsHandler(r)).ok());
+}
+
+TEST(LogLineTest, IsStructured) {
+  const std::string line = LogLine(LogLevel::kWarn, "gateway", "client \"7\" slow", {{"client", "7"}, {"why", "a b"}});
+  EXPECT_TRUE(std::regex_match(line, std::regex(R"(ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z level=warn component=gateway msg="client \\"7\\" slow" client=7 why="a b")")))
+      << line;
+}
+
+TEST(GatewayMetricsTest, CountersMoveWhenAStreamRuns) {
+  const fs::path dir = fs::temp_directory_path() / ("tickflow_obs_test_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "in");
+  fs::copy_file(fs::path(TICKFLOW_SOURCE_DIR) / "tests/data/kraken/XBTUSD.csv", dir / "in/XBTUSD.csv");
+  const std::string db = (dir / "s.db").string();
+  {
+    auto store = store::OpenStore(db).value();
+    ASSERT_EQ(importer::Import(*store, (dir / "in").string(), {})->files_failed, 0u);
+  }
+  auto bus = bus::MakeInProcessBus();
+  gateway::GatewayOptions o;
+  o.open_store = [db] { return store::OpenStore(db, {.create = false}); };
+  auto gw = gateway::Gateway::Start(*bus, o).value();
+  MetricsRegistry registry;
+  registry.AddCollector([&gw](MetricsWriter& w) { gateway::WriteMetrics(gw->stats(), w); });
+  auto http = HttpServer::Start("127.0.0.1", 0, MetricsHandler(registry)).value();
+
+  const std::string before = Get(http->port(), "/metrics");
+  ExpectValidExposition(before.substr(before.find("\r\n\r\n") + 4));
+  EXPECT_EQ(Value(before, "tickflow_gateway_messages_sent_total"), 0);
+  {
+    auto client = client::Client::Open({.client_id = 5, .bus = bus.get()}).value();
+    auto stream = client->RequestTrades({.symbols = {1}}, {.on_trade = [](const client::TradeEvent&) {}}).value();
+    ASSERT_TRUE(stream->Wait(std::chrono::seconds(10)).ok());
+    EXPECT_FALSE(client->RequestTrades({.symbols = {99}}).ok());
+    const std::string during = Get(http->port(), "/metrics");
+    EXPECT_EQ(Value(during, "tickflow_gateway_sessions"), 1);
+    EXPECT_NE(during.find("tickflow_gateway_client_lag_frames{client=\"5\"} "), std::string::npos);
+  }
+  const std::string after = Get(http->port(), "/metrics");
+  const std::string body = after.substr(after.find("\r\n\r\n") + 4);
+  ExpectValidExposition(body);
+  EXPECT_EQ(Value(after, "tickflow_gateway_messages_sent_total"), 2672 + 2) << "trades plus First and Last markers";
+  EXPECT_EQ(Value(after, "tickflow_gateway_streams_started_total"), 1);
+  EXPECT_GT(Value(after, "tickflow_gateway_bytes_sent_total"), 2672 * 40);
+  EXPECT_EQ(Value(after, "tickflow_gateway_request_seconds_count"), 2);
+  EXPECT_EQ(Value(after, "tickflow_gateway_errors_total{code=\"DataError/symbol not found\"}"), 1);
+  EXPECT_EQ(Value(after, "tickflow_gateway_sessions"), 0);
+  http.reset();
+  gw.reset();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tickflow::observability
