@@ -12,7 +12,7 @@ packages=(
   clang libclang-rt-14-dev
   python3 zip unzip
   chromium fonts-dejavu-core
-  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libtomlplusplus-dev
 )
 
 missing=()
