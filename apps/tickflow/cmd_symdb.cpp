@@ -4,6 +4,8 @@
 #include <memory>
 
 #include "common.hpp"
+#include "service_config.hpp"
+#include "tickflow/observability/observability.hpp"
 #include "tickflow/symdb/symdb.hpp"
 
 namespace tickflow::cli {
@@ -14,28 +16,32 @@ Command AddSymdb(CLI::App& app) {
       "Serves LookupExchangeName, LookupSymbol (id -> symbol), LookupSymbolId (symbol -> id) and ListSymbols\n"
       "(with trades, first/last time and precision). Unknown ids or names answer NOT_FOUND, out-of-range ids\n"
       "and empty names INVALID_ARGUMENT. Port 0 picks a free port; the bound address is printed. SIGINT,\n"
-      "SIGTERM and SIGHUP shut it down gracefully (calls in flight finish).\n\n"
+      "SIGTERM and SIGHUP shut it down gracefully (calls in flight finish). Prometheus metrics and a health\n"
+      "check are served on --metrics (/metrics, /healthz).\n\n"
       "Example: tickflow symdb --listen 127.0.0.1:50051");
-  struct Args {
-    std::string listen = "127.0.0.1:50051", db;
-  };
-  auto a = std::make_shared<Args>();
-  cmd->add_option("--listen", a->listen, "HOST:PORT to listen on")->capture_default_str();
-  AddDbOption(cmd, &a->db);
-  return {cmd, [a] {
-            const auto colon = a->listen.rfind(':');
-            int port = -1;
-            if (colon != std::string::npos) {
-              try {
-                port = std::stoi(a->listen.substr(colon + 1));
-              } catch (...) {
-                port = -1;
-              }
+  auto f = std::make_shared<ServiceFlags>();
+  AddServiceFlags(cmd, f.get(),
+                  {{"listen", "HOST:PORT of the gRPC service (port 0: any free port)"},
+                   {"db", "SQLite store file (default: $TICKFLOW_DB or the user data directory)"},
+                   {"metrics", "HOST:PORT of /metrics and /healthz (port 0: any free port)"},
+                   {"log_level", "debug, info, warn or error"}});
+  return {cmd, [f] {
+            auto cfg = LoadServiceConfig(config::ServiceId::kSymdb, *f);
+            if (!cfg.ok()) return Fail(cfg.error());
+            if (f->print_config) {
+              fmt::print("{}", cfg->Print());
+              return 0;
             }
-            if (colon == std::string::npos || port < 0 || port > 65535) {
-              return Fail("--listen '" + a->listen + "': expected HOST:PORT with a port 0..65535");
-            }
-            auto store = OpenExistingStore(a->db);
+            const auto split = [](const std::string& address) {
+              const auto colon = address.rfind(':');
+              return std::pair(address.substr(0, colon), std::stoi(address.substr(colon + 1)));
+            };
+            const std::string db = cfg->Get("db").empty() ? DefaultDbPath() : cfg->Get("db");
+            const auto log = [](observability::LogLevel level, std::string_view msg, const observability::Labels& fields) {
+              fmt::print("{}\n", observability::LogLine(level, "symdb", msg, fields));
+              std::fflush(stdout);
+            };
+            auto store = OpenExistingStore(db);
             if (!store.ok()) return Fail(store.error());
             auto manager = symdb::SymbolManager::FromStore(**store);
             if (!manager.ok()) return Fail(manager.error());
@@ -47,17 +53,31 @@ Command AddSymdb(CLI::App& app) {
             sigaddset(&signals, SIGTERM);
             sigaddset(&signals, SIGHUP);
             pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-            auto server = symdb::Server::Start(std::make_shared<const symdb::SymbolManager>(std::move(*manager)),
-                                               a->listen.substr(0, colon), port);
+            const auto [host, port] = split(cfg->Get("listen"));
+            auto server = symdb::Server::Start(std::make_shared<const symdb::SymbolManager>(std::move(*manager)), host, port);
             if (!server.ok()) return Fail(server.error());
-            fmt::print("symdb listening on {}:{} ({} symbols from {})\n", a->listen.substr(0, colon), (*server)->port(), n,
-                       a->db);
-            std::fflush(stdout);
+            symdb::Server* srv = server->get();
+            observability::MetricsRegistry registry;
+            registry.AddCollector([srv, n](observability::MetricsWriter& w) {
+              w.Gauge("tickflow_symdb_symbols", "Symbols served", static_cast<double>(n));
+              w.Counter("tickflow_symdb_requests_total", "Calls answered", static_cast<double>(srv->requests()));
+              w.Counter("tickflow_symdb_errors_total", "Calls answered with an error status",
+                        static_cast<double>(srv->errors()));
+            });
+            const auto [mhost, mport] = split(cfg->Get("metrics"));
+            auto http = observability::HttpServer::Start(mhost, mport, observability::MetricsHandler(registry));
+            if (!http.ok()) return Fail(http.error());
+            fmt::print("symdb listening on {}:{} ({} symbols from {})\n", host, srv->port(), n, db);
+            log(observability::LogLevel::kInfo, "metrics listening",
+                {{"address", mhost + ":" + std::to_string((*http)->port())}, {"path", "/metrics"}});
             int sig = 0;
             sigwait(&signals, &sig);
             fmt::print("symdb: {} received, shutting down after {} requests ({} errors)\n", strsignal(sig),
-                       (*server)->requests(), (*server)->errors());
-            (*server)->Shutdown();
+                       srv->requests(), srv->errors());
+            std::fflush(stdout);
+            (*http)->Stop();
+            srv->Shutdown();
+            log(observability::LogLevel::kInfo, "stopped", {});
             return 0;
           }};
 }

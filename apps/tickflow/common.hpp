@@ -57,6 +57,7 @@ Command AddTrades(CLI::App& app);
 Command AddReplay(CLI::App& app);
 Command AddBacktest(CLI::App& app);
 Command AddSymdb(CLI::App& app);
+Command AddGateway(CLI::App& app);
 Command AddDemo(CLI::App& app);
 Command AddBench(CLI::App& app);
 

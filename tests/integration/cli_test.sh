@@ -95,5 +95,28 @@ fi
 "$bin" generate --out "$work/gen2" --symbols 2 --trades 5000 --seed 7 >/dev/null
 cmp -s "$work/gen/XBTUSD.csv" "$work/gen2/XBTUSD.csv" && ok || bad "generate is not deterministic"
 
+# Services: effective configuration, layering, redaction, validation.
+printf '[gateway]\nmax_streams = 7\nlog_level = "warn"\n' > "$work/tickflow.toml"
+out=$(TICKFLOW_GATEWAY_MAX_STREAMS=9 TICKFLOW_GATEWAY_BUS_PASSWORD=hunter2 "$bin" gateway --config "$work/tickflow.toml" \
+      --messages-per-frame 64 --print-config 2>&1)
+grep -q 'max_streams = "9" .*# env TICKFLOW_GATEWAY_MAX_STREAMS' <<<"$out" && grep -q 'log_level = "warn" .*# file' <<<"$out" \
+  && grep -q 'messages_per_frame = "64" .*# flag --messages-per-frame' <<<"$out" && ! grep -q hunter2 <<<"$out" \
+  && grep -q 'bus_password = "<redacted>"' <<<"$out" && ok || bad "gateway --print-config: $out"
+out=$("$bin" symdb --env cluster --print-config); grep -q 'listen = "0.0.0.0:50051" .*# default (cluster)' <<<"$out" && ok || bad "symdb --print-config: $out"
+expect_fail "bad config value" "gateway.max_streams: 'lots' (from env TICKFLOW_GATEWAY_MAX_STREAMS) is not a positive integer" \
+  env TICKFLOW_GATEWAY_MAX_STREAMS=lots "$bin" gateway --print-config
+expect_fail "bad listen flag" "symdb.listen: 'nowhere' (from flag --listen) is not HOST:PORT" "$bin" symdb --listen nowhere --db "$db"
+
+# The gateway service: metrics and health, then a graceful stop on SIGTERM.
+"$bin" gateway --db "$db" --metrics 127.0.0.1:0 > "$work/gateway.log" 2>&1 &
+gpid=$!
+for _ in $(seq 100); do grep -q "metrics=" "$work/gateway.log" && break; sleep 0.1; done
+mport=$(grep -o 'metrics=127.0.0.1:[0-9]*' "$work/gateway.log" | cut -d: -f2)
+scrape() { python3 -c "import urllib.request,sys;print(urllib.request.urlopen('http://127.0.0.1:$mport'+sys.argv[1]).read().decode())" "$1"; }
+[ "$(scrape /healthz)" = "ok" ] && ok || bad "gateway /healthz"
+scrape /metrics | grep -q "^tickflow_gateway_sessions 0$" && ok || bad "gateway /metrics: $(scrape /metrics | head -5)"
+kill -TERM "$gpid"; wait "$gpid"; rc=$?
+[ "$rc" -eq 0 ] && grep -q 'level=info component=gateway msg="stopped"' "$work/gateway.log" && ok || bad "gateway stop rc=$rc: $(cat "$work/gateway.log")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

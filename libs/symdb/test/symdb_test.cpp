@@ -50,8 +50,8 @@ class SymdbProcessTest : public ::testing::Test {
     if (pid_ == 0) {
       ::dup2(out[1], 1);
       ::close(out[0]);
-      ::execl(TICKFLOW_BINARY, TICKFLOW_BINARY, "symdb", "--listen", "127.0.0.1:0", "--db", db_.c_str(),
-              static_cast<char*>(nullptr));
+      ::execl(TICKFLOW_BINARY, TICKFLOW_BINARY, "symdb", "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--db",
+              db_.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::close(out[1]);
@@ -62,6 +62,12 @@ class SymdbProcessTest : public ::testing::Test {
     const auto at = text.find("127.0.0.1:");
     ASSERT_NE(at, std::string::npos) << text;
     address_ = "127.0.0.1:" + std::to_string(std::stoi(text.substr(at + 10)));
+    ASSERT_NE(std::fgets(line, sizeof line, stdout_), nullptr);
+    const std::string log = line;  // a structured line naming the metrics address
+    const auto m = log.find("address=127.0.0.1:");
+    ASSERT_NE(m, std::string::npos) << log;
+    EXPECT_NE(log.find("level=info component=symdb msg=\"metrics listening\""), std::string::npos) << log;
+    metrics_port_ = std::stoi(log.substr(m + 18));
   }
   void TearDown() override {
     if (pid_ > 0) {
@@ -74,6 +80,7 @@ class SymdbProcessTest : public ::testing::Test {
 
   fs::path dir_;
   std::string db_, address_;
+  int metrics_port_ = 0;
   pid_t pid_ = -1;
   FILE* stdout_ = nullptr;
 };
@@ -112,6 +119,20 @@ TEST_F(SymdbProcessTest, AnswersEveryCallAndMapsFailuresToStatusCodes) {
   EXPECT_NE(out.find("XBTUSD: 2672 trades"), std::string::npos) << out;
   EXPECT_NE(out.find("ETHUSD: 1 trades"), std::string::npos) << out;
   EXPECT_NE(out.find("stream end: completed, 2673 received, 0 missing"), std::string::npos) << out;
+
+  // Its metrics count what it served.
+  const std::string scrape =
+      "curl -sf http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics 2>/dev/null || "
+      "python3 -c \"import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:" + std::to_string(metrics_port_) +
+      "/metrics').read().decode())\"";
+  FILE* m = ::popen(scrape.c_str(), "r");
+  ASSERT_NE(m, nullptr);
+  std::string metrics;
+  while (std::fgets(buf, sizeof buf, m) != nullptr) metrics += buf;
+  ::pclose(m);
+  EXPECT_NE(metrics.find("tickflow_symdb_symbols 2\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("tickflow_symdb_requests_total 12\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("tickflow_symdb_errors_total 4\n"), std::string::npos) << metrics;
 
   // Graceful shutdown: exit status 0 and a goodbye naming the signal.
   ASSERT_EQ(::kill(pid_, SIGTERM), 0);

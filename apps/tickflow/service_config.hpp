@@ -1,0 +1,25 @@
+// Wiring for the services' configuration: --config FILE, --env, --print-config
+// and per-key flags, layered by tickflow::config over the process environment.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common.hpp"
+#include "tickflow/config/config.hpp"
+
+namespace tickflow::cli {
+
+struct ServiceFlags {
+  std::string config_file;
+  std::string environment = "local";
+  bool print_config = false;
+  std::map<std::string, std::string> values;  // key -> value for flags given on the command line
+};
+
+// Adds --config, --env, --print-config, and one flag per key in `keys`.
+void AddServiceFlags(CLI::App* cmd, ServiceFlags* flags, const std::vector<std::pair<std::string, std::string>>& keys);
+Result<config::ServiceConfig> LoadServiceConfig(config::ServiceId service, const ServiceFlags& flags);
+
+}  // namespace tickflow::cli
