@@ -498,12 +498,10 @@ class Gateway::Impl {
     TICKFLOW_ASSIGN_OR_RETURN(auto store, options_.open_store());
     TICKFLOW_ASSIGN_OR_RETURN(auto cursor, store->Trades(task.request.symbols, RangeOf(task.request)));
     Pacer pacer(task.request.speed_permille);
-    std::vector<Trade> batch(4096);
     while (true) {
-      TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, cursor->Next(batch));
-      if (n == 0) return {};
-      for (std::size_t i = 0; i < n; ++i) {
-        const Trade& t = batch[i];
+      TICKFLOW_ASSIGN_OR_RETURN(const std::span<const Trade> batch, cursor->NextView());
+      if (batch.empty()) return {};
+      for (const Trade& t : batch) {
         if (!Emit(task, sender, pacer, t.time, sbe::TradeBar{t.symbol, *sent + 1, t.time, t.price, t.volume}, status)) {
           if (*status == SendStatus::kOk) ++*sent;  // appended, then a stop was seen
           return {};

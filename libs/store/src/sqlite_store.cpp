@@ -85,7 +85,7 @@ constexpr const char* kSymbolColumns =
 // decoded block in memory at a time. The statement yields (first_ts, count,
 // blobs...) in time order; `Decode` turns one row into `count` Rows.
 template <class Row, class Base, Status (*Decode)(const Stmt&, SymbolId, std::uint32_t, Row*)>
-class BlockCursor final : public Base {
+class BlockCursor : public Base {
  public:
   BlockCursor(const Db& db, Stmt stmt, SymbolId symbol, TimeRange range, std::uint32_t max_count)
       : db_(db), stmt_(std::move(stmt)), symbol_(symbol), range_(range), max_count_(max_count) {}
@@ -105,6 +105,17 @@ class BlockCursor final : public Base {
       n += k;
     }
     return n;
+  }
+
+  // The rest of the current block (trimmed to the range), without copying.
+  Result<std::span<const Row>> View() {
+    while (pos_ == end_) {
+      if (done_) return std::span<const Row>();
+      TICKFLOW_RETURN_IF_ERROR(LoadBlock());
+    }
+    const std::span<const Row> out(block_.data() + pos_, end_ - pos_);
+    pos_ = end_;
+    return out;
   }
 
  private:
@@ -148,7 +159,21 @@ Status DecodeTradeRow(const Stmt& st, SymbolId symbol, std::uint32_t count, Trad
 Status DecodeBarRow(const Stmt& st, SymbolId, std::uint32_t count, Bar* out) {
   return DecodeBarBlock(UnixNanos{st.Int(0)}, count, st.Blob(2), out);
 }
-using SqliteTradeCursor = BlockCursor<Trade, TradeCursor, DecodeTradeRow>;
+class SqliteTradeCursor final : public TradeCursor {
+ public:
+  SqliteTradeCursor(const Db& db, Stmt stmt, SymbolId symbol, TimeRange range, std::uint32_t max_count)
+      : blocks_(db, std::move(stmt), symbol, range, max_count) {}
+  Result<std::size_t> Next(std::span<Trade> out) override { return blocks_.Next(out); }
+  Result<std::span<const Trade>> NextView() override { return blocks_.View(); }
+
+ private:
+  // The block logic, shared with bars; its Base is a plain interface here.
+  struct Plain {
+    virtual ~Plain() = default;
+    virtual Result<std::size_t> Next(std::span<Trade> out) = 0;
+  };
+  BlockCursor<Trade, Plain, DecodeTradeRow> blocks_;
+};
 using SqliteBarCursor = BlockCursor<Bar, BarCursor, DecodeBarRow>;
 
 class SqliteStore;

@@ -120,6 +120,29 @@ TEST_F(StoreTest, StoresTradesExactlyAcrossManyBlocks) {
   }
 }
 
+TEST_F(StoreTest, ZeroCopyViewsYieldTheSameTrades) {
+  const TradeColumns cols = Random(13, 70000, kJuly2019);
+  Import("XBTUSD", cols);
+  Import("ETHUSD", Random(14, 5000, kJuly2019));
+  for (const std::vector<SymbolId>& ids : {std::vector<SymbolId>{1}, std::vector<SymbolId>{1, 2}}) {
+    const TimeRange range{cols.time[1000], cols.time[60000]};
+    const auto copied = All(*store_->Trades(ids, range).value());
+    auto cursor = store_->Trades(ids, range).value();
+    std::vector<Trade> viewed;
+    while (true) {
+      const auto view = cursor->NextView().value();
+      if (view.empty()) break;
+      viewed.insert(viewed.end(), view.begin(), view.end());
+    }
+    ASSERT_EQ(viewed.size(), copied.size());
+    for (std::size_t i = 0; i < viewed.size(); ++i) {
+      ASSERT_EQ(viewed[i].time, copied[i].time);
+      ASSERT_EQ(viewed[i].symbol, copied[i].symbol);
+      ASSERT_TRUE(viewed[i].price.SameRepresentation(copied[i].price));
+    }
+  }
+}
+
 TEST_F(StoreTest, FiltersByHalfOpenTimeRange) {
   const TradeColumns cols = Random(2, 50000, kJuly2019);
   Import("XBTUSD", cols);

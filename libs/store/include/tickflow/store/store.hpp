@@ -69,6 +69,16 @@ class TradeCursor {
   virtual ~TradeCursor() = default;
   // Fills `out` from the front; returns how many were written, 0 at the end.
   virtual Result<std::size_t> Next(std::span<Trade> out) = 0;
+  // Zero-copy: the next run of trades, valid until the next call on this
+  // cursor; empty at the end. Backends that decode blocks hand out the block.
+  virtual Result<std::span<const Trade>> NextView() {
+    view_.resize(4096);
+    TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, Next(view_));
+    return std::span<const Trade>(view_.data(), n);
+  }
+
+ private:
+  std::vector<Trade> view_;
 };
 
 class BarCursor {
