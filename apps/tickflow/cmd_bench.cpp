@@ -490,7 +490,8 @@ int BenchBacktest(const Args& a) {
 }  // namespace
 
 Command AddBench(CLI::App& app) {
-  auto* cmd = app.add_subcommand("bench", "Measure import, scan and bar speed against baselines in the same run");
+  auto* cmd = app.add_subcommand(
+      "bench", "Measure import, scan, bars, replay and backtest speed against baselines in the same run");
   cmd->footer(
       "  import  tickflow import vs bare CSV parsing and vs sqlite3's .import (--files files, --rows in total)\n"
       "  scan    one symbol's store scan vs the same columns in a flat mmap'd file, with RSS\n"

@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
       "  tickflow bars XBTUSD --res 1d --from 2023-01-01\n"
       "  tickflow trades XBTUSD --limit 10 --format csv\n"
       "  tickflow replay XBTUSD ETHUSD --from 2023-06-01 --print csv   # through the gateway\n"
-      "  tickflow backtest --strategy breakout --symbol XBTUSD --out report.html\n",
+      "  tickflow backtest --strategy breakout --symbol XBTUSD --out report.html\n"
+      "  tickflow symdb --listen 127.0.0.1:50051          # services: symdb, gateway (--print-config)\n",
       "tickflow"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tickflow 0.1.0");
