@@ -3,6 +3,7 @@
 #include "tickflow/gateway/gateway.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <filesystem>
@@ -456,6 +457,40 @@ TEST_F(GatewayTest, GapsInSequenceNumbersAreReported) {
   ASSERT_FALSE(gaps.empty());
   EXPECT_EQ(gaps.back().received, 1000u);
   EXPECT_GT(end.missing, 0u);
+}
+
+TEST_F(GatewayTest, AStoreFailureMidStreamIsReportedAndEndsTheStream) {
+  // Damage XBTUSD's trade blocks: its stream fails; ETHUSD's is untouched.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
+    const std::string sql = "UPDATE trade_blocks SET price = substr(price, 1, 3) WHERE symbol_id = " + std::to_string(xbt_);
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto c = Open(50);
+  std::vector<client::StreamError> errors;
+  Callbacks cb;
+  cb.on_error = [&](const client::StreamError& e) { errors.push_back(e); };
+  auto s = c->RequestTrades({.symbols = {xbt_}}, cb).value();
+  auto end = s->Wait(5000ms);
+  ASSERT_TRUE(end.ok());
+  EXPECT_EQ(end->reason, sbe::StreamEndReason::kFailed);
+  for (int i = 0; i < 100 && errors.empty(); ++i) std::this_thread::sleep_for(10ms);  // errors come on the response thread
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code, sbe::DataErrorCode::kDataUnavailable);
+  EXPECT_EQ(Replay(*c, {.symbols = {eth_}}).first.size(), 3000u) << "other symbols still stream";
+}
+
+TEST_F(GatewayTest, StoppingTheGatewayEndsStreamsInsteadOfLeavingThemHanging) {
+  auto c = Open(51);
+  auto s = c->RequestTrades({.symbols = {xbt_}, .speed_permille = 1000}).value();  // an hour in real time
+  std::this_thread::sleep_for(100ms);
+  gateway_->Stop();
+  auto end = s->Wait(5000ms);
+  ASSERT_TRUE(end.ok()) << end.error().message;
+  EXPECT_EQ(end->reason, sbe::StreamEndReason::kFailed);
+  EXPECT_EQ(end->missing, 0u);
 }
 
 TEST_F(GatewayTest, PacedReplayFollowsTheEventClock) {
