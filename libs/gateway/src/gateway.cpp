@@ -4,7 +4,6 @@
 #include <atomic>
 #include <map>
 #include <mutex>
-#include <queue>
 #include <thread>
 #include <vector>
 
@@ -29,55 +28,6 @@ struct StreamTask {
 
 struct Session {
   std::map<RequestId, std::shared_ptr<StreamTask>> streams;
-};
-
-// Merges several symbols' bar cursors by bar time (ties: request order).
-class BarMerger {
- public:
-  struct Item {
-    SymbolId symbol;
-    Bar bar;
-  };
-  Status Add(SymbolId symbol, std::unique_ptr<store::BarCursor> cursor) {
-    inputs_.push_back(Input{symbol, std::move(cursor), {}, 0, 0});
-    return Refill(inputs_.size() - 1);
-  }
-  // False at the end.
-  Result<bool> Next(Item* item) {
-    if (heap_.empty()) return false;
-    const std::size_t i = heap_.top().input;
-    heap_.pop();
-    Input& in = inputs_[i];
-    *item = Item{in.symbol, in.buffer[in.pos++]};
-    TICKFLOW_RETURN_IF_ERROR(Refill(i));
-    return true;
-  }
-
- private:
-  struct Input {
-    SymbolId symbol;
-    std::unique_ptr<store::BarCursor> cursor;
-    std::vector<Bar> buffer;
-    std::size_t pos, size;
-  };
-  struct Head {
-    UnixNanos time;
-    std::size_t input;
-    bool operator<(const Head& o) const { return time != o.time ? time > o.time : input > o.input; }
-  };
-  Status Refill(std::size_t i) {
-    Input& in = inputs_[i];
-    if (in.pos == in.size) {
-      in.buffer.resize(1024);
-      TICKFLOW_ASSIGN_OR_RETURN(in.size, in.cursor->Next(in.buffer));
-      in.pos = 0;
-      if (in.size == 0) return {};
-    }
-    heap_.push(Head{in.buffer[in.pos].time, i});
-    return {};
-  }
-  std::vector<Input> inputs_;
-  std::priority_queue<Head> heap_;
 };
 
 // Waits until the event at `t` is due under the replay speed; false if stopped.
@@ -513,23 +463,22 @@ class Gateway::Impl {
 
   Status StreamBars(StreamTask& task, detail::StreamSender& sender, std::uint32_t* sent, SendStatus* status) {
     TICKFLOW_ASSIGN_OR_RETURN(auto store, options_.open_store());
-    BarMerger merger;
-    for (SymbolId s : task.request.symbols) {
-      TICKFLOW_ASSIGN_OR_RETURN(auto cursor, store::ReadBars(*store, s, task.request.resolution, RangeOf(task.request)));
-      TICKFLOW_RETURN_IF_ERROR(merger.Add(s, std::move(cursor)));
-    }
+    TICKFLOW_ASSIGN_OR_RETURN(auto cursor, store::ReadBars(*store, task.request.symbols, task.request.resolution,
+                                                           RangeOf(task.request)));
     Pacer pacer(task.request.speed_permille);
-    BarMerger::Item item;
+    std::vector<store::SymbolBar> batch(1024);
     while (true) {
-      TICKFLOW_ASSIGN_OR_RETURN(const bool more, merger.Next(&item));
-      if (!more) return {};
-      const Bar& b = item.bar;
-      const sbe::DataBar m{item.symbol, *sent + 1, b.time, b.open, b.high, b.low, b.close, b.volume, b.trades};
-      if (!Emit(task, sender, pacer, b.time, m, status)) {
-        if (*status == SendStatus::kOk) ++*sent;
-        return {};
+      TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, cursor->Next(batch));
+      if (n == 0) return {};
+      for (std::size_t i = 0; i < n; ++i) {
+        const Bar& b = batch[i].bar;
+        const sbe::DataBar m{batch[i].symbol, *sent + 1, b.time, b.open, b.high, b.low, b.close, b.volume, b.trades};
+        if (!Emit(task, sender, pacer, b.time, m, status)) {
+          if (*status == SendStatus::kOk) ++*sent;
+          return {};
+        }
+        ++*sent;
       }
-      ++*sent;
     }
   }
 

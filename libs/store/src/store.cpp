@@ -10,33 +10,35 @@
 namespace tickflow::store {
 namespace {
 
-class MergedTradeCursor final : public TradeCursor {
+// K-way merge by time of several cursors of rows with a `time` field; ties go
+// to the earlier input, so the merge is stable.
+template <class Row, class Cursor>
+class HeapMerge {
  public:
-  explicit MergedTradeCursor(std::vector<std::unique_ptr<TradeCursor>> cursors) : inputs_(cursors.size()) {
+  explicit HeapMerge(std::vector<std::unique_ptr<Cursor>> cursors) : inputs_(cursors.size()) {
     for (std::size_t i = 0; i < cursors.size(); ++i) inputs_[i].cursor = std::move(cursors[i]);
   }
-
-  Result<std::size_t> Next(std::span<Trade> out) override {
+  // The next row and the index of its input; false at the end.
+  Result<bool> Pop(Row* row, std::size_t* input) {
     if (!primed_) {
       for (std::size_t i = 0; i < inputs_.size(); ++i) TICKFLOW_RETURN_IF_ERROR(Refill(i));
       primed_ = true;
     }
-    std::size_t n = 0;
-    while (n < out.size() && !heap_.empty()) {
-      const std::size_t i = heap_.top().input;
-      heap_.pop();
-      Input& in = inputs_[i];
-      out[n++] = in.buffer[in.pos++];
-      TICKFLOW_RETURN_IF_ERROR(Refill(i));
-    }
-    return n;
+    if (heap_.empty()) return false;
+    const std::size_t i = heap_.top().input;
+    heap_.pop();
+    Input& in = inputs_[i];
+    *row = in.buffer[in.pos++];
+    *input = i;
+    TICKFLOW_RETURN_IF_ERROR(Refill(i));
+    return true;
   }
 
  private:
   static constexpr std::size_t kBatch = 1024;
   struct Input {
-    std::unique_ptr<TradeCursor> cursor;
-    std::array<Trade, kBatch> buffer{};
+    std::unique_ptr<Cursor> cursor;
+    std::array<Row, kBatch> buffer{};
     std::size_t pos = 0;
     std::size_t size = 0;
   };
@@ -46,8 +48,7 @@ class MergedTradeCursor final : public TradeCursor {
     // std::priority_queue is a max-heap: "greater" means later, then higher input index.
     bool operator<(const Head& o) const { return time != o.time ? time > o.time : input > o.input; }
   };
-
-  // Makes input i's next trade available in the heap, if it has one.
+  // Makes input i's next row available in the heap, if it has one.
   Status Refill(std::size_t i) {
     Input& in = inputs_[i];
     if (in.pos == in.size) {
@@ -62,6 +63,42 @@ class MergedTradeCursor final : public TradeCursor {
   std::vector<Input> inputs_;
   std::priority_queue<Head> heap_;
   bool primed_ = false;
+};
+
+class MergedTradeCursor final : public TradeCursor {
+ public:
+  explicit MergedTradeCursor(std::vector<std::unique_ptr<TradeCursor>> cursors) : merge_(std::move(cursors)) {}
+  Result<std::size_t> Next(std::span<Trade> out) override {
+    std::size_t n = 0, input = 0;
+    while (n < out.size()) {
+      TICKFLOW_ASSIGN_OR_RETURN(const bool more, merge_.Pop(&out[n], &input));
+      if (!more) break;
+      ++n;
+    }
+    return n;
+  }
+
+ private:
+  HeapMerge<Trade, TradeCursor> merge_;
+};
+
+class MergedBarCursor final : public SymbolBarCursor {
+ public:
+  MergedBarCursor(std::vector<std::unique_ptr<BarCursor>> cursors, std::vector<SymbolId> symbols)
+      : merge_(std::move(cursors)), symbols_(std::move(symbols)) {}
+  Result<std::size_t> Next(std::span<SymbolBar> out) override {
+    std::size_t n = 0, input = 0;
+    while (n < out.size()) {
+      TICKFLOW_ASSIGN_OR_RETURN(const bool more, merge_.Pop(&out[n].bar, &input));
+      if (!more) break;
+      out[n++].symbol = symbols_[input];
+    }
+    return n;
+  }
+
+ private:
+  HeapMerge<Bar, BarCursor> merge_;
+  std::vector<SymbolId> symbols_;
 };
 
 class AggregatingBarCursor final : public BarCursor {
@@ -141,6 +178,18 @@ Result<std::unique_ptr<BarCursor>> ReadBars(Store& store, SymbolId symbol, TimeR
   }
   TICKFLOW_ASSIGN_OR_RETURN(auto cursor, store.MinuteBars(symbol, minutes));
   return std::unique_ptr<BarCursor>(std::make_unique<AggregatingBarCursor>(std::move(cursor), res));
+}
+
+Result<std::unique_ptr<SymbolBarCursor>> ReadBars(Store& store, std::span<const SymbolId> symbols, TimeResolution res,
+                                                  TimeRange range) {
+  if (symbols.empty()) return MakeError(ErrorCode::kInvalidArgument, "no symbols requested");
+  std::vector<std::unique_ptr<BarCursor>> cursors;
+  for (SymbolId s : symbols) {
+    TICKFLOW_ASSIGN_OR_RETURN(auto c, ReadBars(store, s, res, range));
+    cursors.push_back(std::move(c));
+  }
+  return std::unique_ptr<SymbolBarCursor>(
+      std::make_unique<MergedBarCursor>(std::move(cursors), std::vector<SymbolId>(symbols.begin(), symbols.end())));
 }
 
 std::unique_ptr<TradeCursor> MergeTrades(std::vector<std::unique_ptr<TradeCursor>> cursors) {

@@ -135,6 +135,20 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view location, const OpenOp
 // from the 1-minute bars.
 Result<std::unique_ptr<BarCursor>> ReadBars(Store& store, SymbolId symbol, TimeResolution res, TimeRange range);
 
+// A bar of one of several symbols.
+struct SymbolBar {
+  SymbolId symbol = 0;
+  Bar bar;
+};
+class SymbolBarCursor {
+ public:
+  virtual ~SymbolBarCursor() = default;
+  virtual Result<std::size_t> Next(std::span<SymbolBar> out) = 0;
+};
+// Bars of several symbols merged in time order (equal times keep the order of `symbols`).
+Result<std::unique_ptr<SymbolBarCursor>> ReadBars(Store& store, std::span<const SymbolId> symbols, TimeResolution res,
+                                                  TimeRange range);
+
 // Merges per-symbol cursors in time order (stable: ties go to the earlier cursor).
 std::unique_ptr<TradeCursor> MergeTrades(std::vector<std::unique_ptr<TradeCursor>> cursors);
 
