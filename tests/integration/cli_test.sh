@@ -114,7 +114,8 @@ for _ in $(seq 100); do grep -q "metrics=" "$work/gateway.log" && break; sleep 0
 mport=$(grep -o 'metrics=127.0.0.1:[0-9]*' "$work/gateway.log" | cut -d: -f2)
 scrape() { python3 -c "import urllib.request,sys;print(urllib.request.urlopen('http://127.0.0.1:$mport'+sys.argv[1]).read().decode())" "$1"; }
 [ "$(scrape /healthz)" = "ok" ] && ok || bad "gateway /healthz"
-scrape /metrics | grep -q "^tickflow_gateway_sessions 0$" && ok || bad "gateway /metrics: $(scrape /metrics | head -5)"
+metrics=$(scrape /metrics)  # captured first: grep -q on a pipe can break the writer
+grep -q "^tickflow_gateway_sessions 0$" <<<"$metrics" && ok || bad "gateway /metrics: $(head -5 <<<"$metrics")"
 kill -TERM "$gpid"; wait "$gpid"; rc=$?
 [ "$rc" -eq 0 ] && grep -q 'level=info component=gateway msg="stopped"' "$work/gateway.log" && ok || bad "gateway stop rc=$rc: $(cat "$work/gateway.log")"
 
