@@ -44,12 +44,7 @@ Command AddGateway(CLI::App& app) {
               fmt::print("{}\n", observability::LogLine(level, "gateway", msg, fields));
               std::fflush(stdout);
             };
-            sigset_t signals;
-            sigemptyset(&signals);
-            sigaddset(&signals, SIGINT);
-            sigaddset(&signals, SIGTERM);
-            sigaddset(&signals, SIGHUP);
-            pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+            const ShutdownSignals signals;  // before any thread starts
 
             auto bus = bus::MakeInProcessBus();
             gateway::GatewayOptions o;
@@ -78,8 +73,7 @@ Command AddGateway(CLI::App& app) {
             log(observability::LogLevel::kInfo, "gateway serving",
                 {{"control_channel", o.control_channel}, {"bus", "inproc"}, {"db", db},
                  {"metrics", metrics.substr(0, colon) + ":" + std::to_string((*http)->port())}});
-            int sig = 0;
-            sigwait(&signals, &sig);
+            const int sig = signals.Wait();
             const auto stats = g->stats();
             log(observability::LogLevel::kInfo, "shutting down",
                 {{"signal", strsignal(sig)}, {"streams_started", std::to_string(stats.streams_started)},

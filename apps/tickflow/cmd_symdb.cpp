@@ -46,13 +46,7 @@ Command AddSymdb(CLI::App& app) {
             auto manager = symdb::SymbolManager::FromStore(**store);
             if (!manager.ok()) return Fail(manager.error());
             const std::size_t n = manager->symbols().size();
-            // Block the shutdown signals before any thread starts, then wait for one.
-            sigset_t signals;
-            sigemptyset(&signals);
-            sigaddset(&signals, SIGINT);
-            sigaddset(&signals, SIGTERM);
-            sigaddset(&signals, SIGHUP);
-            pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+            const ShutdownSignals signals;  // before any thread starts
             const auto [host, port] = split(cfg->Get("listen"));
             auto server = symdb::Server::Start(std::make_shared<const symdb::SymbolManager>(std::move(*manager)), host, port);
             if (!server.ok()) return Fail(server.error());
@@ -70,8 +64,7 @@ Command AddSymdb(CLI::App& app) {
             fmt::print("symdb listening on {}:{} ({} symbols from {})\n", host, srv->port(), n, db);
             log(observability::LogLevel::kInfo, "metrics listening",
                 {{"address", mhost + ":" + std::to_string((*http)->port())}, {"path", "/metrics"}});
-            int sig = 0;
-            sigwait(&signals, &sig);
+            const int sig = signals.Wait();
             fmt::print("symdb: {} received, shutting down after {} requests ({} errors)\n", strsignal(sig),
                        srv->requests(), srv->errors());
             std::fflush(stdout);

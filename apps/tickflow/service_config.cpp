@@ -7,6 +7,20 @@ extern char** environ;
 
 namespace tickflow::cli {
 
+ShutdownSignals::ShutdownSignals() {
+  sigemptyset(&set_);
+  sigaddset(&set_, SIGINT);
+  sigaddset(&set_, SIGTERM);
+  sigaddset(&set_, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+}
+
+int ShutdownSignals::Wait() const {
+  int sig = 0;
+  sigwait(&set_, &sig);
+  return sig;
+}
+
 void AddServiceFlags(CLI::App* cmd, ServiceFlags* f, const std::vector<std::pair<std::string, std::string>>& keys) {
   cmd->add_option("--config", f->config_file, "TOML file; its [gateway] / [symdb] table applies");
   cmd->add_option("--env", f->environment, "Environment whose defaults apply: local or cluster")

@@ -2,6 +2,8 @@
 // and per-key flags, layered by tickflow::config over the process environment.
 #pragma once
 
+#include <signal.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -16,6 +18,17 @@ struct ServiceFlags {
   std::string environment = "local";
   bool print_config = false;
   std::map<std::string, std::string> values;  // key -> value for flags given on the command line
+};
+
+// SIGINT, SIGTERM and SIGHUP, blocked for every thread started after this
+// object is made, so that Wait() receives them on the calling thread.
+class ShutdownSignals {
+ public:
+  ShutdownSignals();
+  int Wait() const;  // the signal received
+
+ private:
+  sigset_t set_{};
 };
 
 // Adds --config, --env, --print-config, and one flag per key in `keys`.
