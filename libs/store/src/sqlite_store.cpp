@@ -84,8 +84,8 @@ constexpr const char* kSymbolColumns =
 // Streams one symbol's rows (trades or 1-minute bars) block by block: one
 // decoded block in memory at a time. The statement yields (first_ts, count,
 // blobs...) in time order; `Decode` turns one row into `count` Rows.
-template <class Row, class Base, Status (*Decode)(const Stmt&, SymbolId, std::uint32_t, Row*)>
-class BlockCursor : public Base {
+template <class Row, Status (*Decode)(const Stmt&, SymbolId, std::uint32_t, Row*)>
+class BlockCursor final : public RowCursor<Row> {
  public:
   BlockCursor(const Db& db, Stmt stmt, SymbolId symbol, TimeRange range, std::uint32_t max_count)
       : db_(db), stmt_(std::move(stmt)), symbol_(symbol), range_(range), max_count_(max_count) {}
@@ -108,7 +108,7 @@ class BlockCursor : public Base {
   }
 
   // The rest of the current block (trimmed to the range), without copying.
-  Result<std::span<const Row>> View() {
+  Result<std::span<const Row>> NextView() override {
     while (pos_ == end_) {
       if (done_) return std::span<const Row>();
       TICKFLOW_RETURN_IF_ERROR(LoadBlock());
@@ -159,22 +159,8 @@ Status DecodeTradeRow(const Stmt& st, SymbolId symbol, std::uint32_t count, Trad
 Status DecodeBarRow(const Stmt& st, SymbolId, std::uint32_t count, Bar* out) {
   return DecodeBarBlock(UnixNanos{st.Int(0)}, count, st.Blob(2), out);
 }
-class SqliteTradeCursor final : public TradeCursor {
- public:
-  SqliteTradeCursor(const Db& db, Stmt stmt, SymbolId symbol, TimeRange range, std::uint32_t max_count)
-      : blocks_(db, std::move(stmt), symbol, range, max_count) {}
-  Result<std::size_t> Next(std::span<Trade> out) override { return blocks_.Next(out); }
-  Result<std::span<const Trade>> NextView() override { return blocks_.View(); }
-
- private:
-  // The block logic, shared with bars; its Base is a plain interface here.
-  struct Plain {
-    virtual ~Plain() = default;
-    virtual Result<std::size_t> Next(std::span<Trade> out) = 0;
-  };
-  BlockCursor<Trade, Plain, DecodeTradeRow> blocks_;
-};
-using SqliteBarCursor = BlockCursor<Bar, BarCursor, DecodeBarRow>;
+using SqliteTradeCursor = BlockCursor<Trade, DecodeTradeRow>;
+using SqliteBarCursor = BlockCursor<Bar, DecodeBarRow>;
 
 class SqliteStore;
 

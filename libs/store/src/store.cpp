@@ -12,10 +12,10 @@ namespace {
 
 // K-way merge by time of several cursors of rows with a `time` field; ties go
 // to the earlier input, so the merge is stable.
-template <class Row, class Cursor>
+template <class Row>
 class HeapMerge {
  public:
-  explicit HeapMerge(std::vector<std::unique_ptr<Cursor>> cursors) : inputs_(cursors.size()) {
+  explicit HeapMerge(std::vector<std::unique_ptr<RowCursor<Row>>> cursors) : inputs_(cursors.size()) {
     for (std::size_t i = 0; i < cursors.size(); ++i) inputs_[i].cursor = std::move(cursors[i]);
   }
   // The next row and the index of its input; false at the end.
@@ -37,7 +37,7 @@ class HeapMerge {
  private:
   static constexpr std::size_t kBatch = 1024;
   struct Input {
-    std::unique_ptr<Cursor> cursor;
+    std::unique_ptr<RowCursor<Row>> cursor;
     std::array<Row, kBatch> buffer{};
     std::size_t pos = 0;
     std::size_t size = 0;
@@ -79,7 +79,7 @@ class MergedTradeCursor final : public TradeCursor {
   }
 
  private:
-  HeapMerge<Trade, TradeCursor> merge_;
+  HeapMerge<Trade> merge_;
 };
 
 class MergedBarCursor final : public SymbolBarCursor {
@@ -97,7 +97,7 @@ class MergedBarCursor final : public SymbolBarCursor {
   }
 
  private:
-  HeapMerge<Bar, BarCursor> merge_;
+  HeapMerge<Bar> merge_;
   std::vector<SymbolId> symbols_;
 };
 

@@ -64,28 +64,27 @@ struct TradeColumns {
   }
 };
 
-class TradeCursor {
+// A stream of rows (trades or bars) in time order.
+template <class Row>
+class RowCursor {
  public:
-  virtual ~TradeCursor() = default;
+  virtual ~RowCursor() = default;
   // Fills `out` from the front; returns how many were written, 0 at the end.
-  virtual Result<std::size_t> Next(std::span<Trade> out) = 0;
-  // Zero-copy: the next run of trades, valid until the next call on this
+  virtual Result<std::size_t> Next(std::span<Row> out) = 0;
+  // Zero-copy: the next run of rows, valid until the next call on this
   // cursor; empty at the end. Backends that decode blocks hand out the block.
-  virtual Result<std::span<const Trade>> NextView() {
+  virtual Result<std::span<const Row>> NextView() {
     view_.resize(4096);
     TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, Next(view_));
-    return std::span<const Trade>(view_.data(), n);
+    return std::span<const Row>(view_.data(), n);
   }
 
  private:
-  std::vector<Trade> view_;
+  std::vector<Row> view_;
 };
 
-class BarCursor {
- public:
-  virtual ~BarCursor() = default;
-  virtual Result<std::size_t> Next(std::span<Bar> out) = 0;
-};
+using TradeCursor = RowCursor<Trade>;
+using BarCursor = RowCursor<Bar>;
 
 // One file's contribution, written in one transaction: nothing is visible
 // until Commit; destroying it without Commit leaves the store as it was.
