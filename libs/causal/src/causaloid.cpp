@@ -260,13 +260,7 @@ Result<bool> CausalGraph::SubgraphFrom(NodeIndex start, const Evidence& evidence
   TICKFLOW_RETURN_IF_ERROR(Check(start));
   Freeze();
   // Breadth-first from start; each node once.
-  if (++epoch_ == 0) {
-    std::fill(mark_.begin(), mark_.end(), 0);
-    epoch_ = 1;
-  }
-  queue_.clear();
-  queue_.push_back(start);
-  mark_[start] = epoch_;
+  BeginSearch(start);
   for (std::size_t k = 0; k < queue_.size(); ++k) {
     const NodeIndex v = queue_[k];
     TICKFLOW_ASSIGN_OR_RETURN(const bool h, EvalNode(v, evidence, why, 0));
@@ -282,14 +276,19 @@ Result<bool> CausalGraph::SubgraphFrom(NodeIndex start, const Evidence& evidence
   return true;
 }
 
-bool CausalGraph::PathTo(NodeIndex from, NodeIndex to) const {
+void CausalGraph::BeginSearch(NodeIndex start) const {
+  // A new epoch unmarks every node at once; clear the marks only on wrap-around.
   if (++epoch_ == 0) {
     std::fill(mark_.begin(), mark_.end(), 0);
     epoch_ = 1;
   }
   queue_.clear();
-  queue_.push_back(from);
-  mark_[from] = epoch_;
+  queue_.push_back(start);
+  mark_[start] = epoch_;
+}
+
+bool CausalGraph::PathTo(NodeIndex from, NodeIndex to) const {
+  BeginSearch(from);
   bool found = from == to;
   for (std::size_t k = 0; k < queue_.size() && !found; ++k) {
     const NodeIndex v = queue_[k];

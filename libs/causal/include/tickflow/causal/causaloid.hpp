@@ -129,6 +129,7 @@ class CausalGraph {
   void Freeze() const;  // builds the compact adjacency and topological order
   Result<bool> EvalNode(NodeIndex node, const Evidence& evidence, Explanation* why, int depth) const;
   Result<bool> AllCausesAt(const Evidence& evidence, Explanation* why, int depth) const;
+  void BeginSearch(NodeIndex start) const;          // queue_ = {start}, only start marked
   bool PathTo(NodeIndex from, NodeIndex to) const;  // fills path_ (reversed)
 
   std::vector<Causaloid> nodes_;
