@@ -32,6 +32,12 @@ function(tickflow_add_library name)
   tickflow_warnings(tickflow_${name})
 endfunction()
 
+# Header-only helpers shared by the tests (tests/support).
+if(TICKFLOW_BUILD_TESTS AND NOT TARGET tickflow_test_support)
+  add_library(tickflow_test_support INTERFACE)
+  target_include_directories(tickflow_test_support INTERFACE ${CMAKE_CURRENT_LIST_DIR}/../tests/support/include)
+endif()
+
 # tickflow_add_test(NAME SOURCES ... DEPS ... [LABELS ...])
 function(tickflow_add_test name)
   if(NOT TICKFLOW_BUILD_TESTS)
@@ -39,7 +45,7 @@ function(tickflow_add_test name)
   endif()
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} tickflow_test_support GTest::gtest GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     TICKFLOW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   tickflow_warnings(${name})

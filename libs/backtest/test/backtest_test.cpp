@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tickflow/test/values.hpp"
+
 #include <cmath>
 #include <functional>
 
@@ -10,11 +12,7 @@
 namespace tickflow::backtest {
 namespace {
 
-Decimal D(std::string_view s) {
-  Decimal d;
-  EXPECT_EQ(Decimal::Parse(s, &d), DecimalParseStatus::kOk);
-  return d;
-}
+using tickflow::test::D;
 constexpr std::int64_t kDay = kNanosPerDay;
 const std::int64_t kT0 = 1672531200LL * kNanosPerSecond;  // 2023-01-01
 

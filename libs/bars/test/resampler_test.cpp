@@ -2,17 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "tickflow/test/values.hpp"
+
 #include <random>
 #include <vector>
 
 namespace tickflow::bars {
 namespace {
 
-Decimal D(std::string_view s) {
-  Decimal d;
-  EXPECT_EQ(Decimal::Parse(s, &d), DecimalParseStatus::kOk);
-  return d;
-}
+using tickflow::test::D;
 UnixNanos T(const char* iso) { return ParseTime(iso).value(); }
 
 template <class In>

@@ -2,17 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "tickflow/test/values.hpp"
+
 #include <random>
 #include <string>
 
 namespace tickflow {
 namespace {
 
-Decimal D(std::string_view s) {
-  Decimal d;
-  EXPECT_EQ(Decimal::Parse(s, &d), DecimalParseStatus::kOk) << s;
-  return d;
-}
+using tickflow::test::D;
 
 TEST(DecimalTest, RoundTripsTextExactly) {
   for (const char* s : {"0", "1", "10749.4", "10749.40", "0.004", "0.00000025", "0.0516",

@@ -2,17 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "tickflow/test/values.hpp"
+
 #include <random>
 
 namespace tickflow::models {
 namespace {
 
 UnixNanos T(const char* iso) { return ParseTime(iso).value(); }
-Decimal D(std::string_view s) {
-  Decimal d;
-  EXPECT_EQ(Decimal::Parse(s, &d), DecimalParseStatus::kOk);
-  return d;
-}
+using tickflow::test::D;
 bool On(MonthlyBreakoutModel& m, const char* iso, const char* price) { return m.OnTrade(T(iso), D(price)).value(); }
 
 // January: open 100, high 120, low 95, close 110 (an up month).

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tickflow/test/values.hpp"
+
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -12,11 +14,7 @@
 namespace tickflow::sbe {
 namespace {
 
-Decimal D(std::string_view s) {
-  Decimal d;
-  EXPECT_EQ(Decimal::Parse(s, &d), DecimalParseStatus::kOk);
-  return d;
-}
+using tickflow::test::D;
 
 std::vector<std::byte> ReadGolden(const std::string& name) {
   std::ifstream in(std::string(TICKFLOW_SOURCE_DIR) + "/tests/data/sbe/" + name + ".bin", std::ios::binary);

@@ -1,6 +1,8 @@
 #include "tickflow/store/store.hpp"
 
 #include <gtest/gtest.h>
+
+#include "tickflow/test/values.hpp"
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -13,11 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Decimal D(std::string_view s) {
-  Decimal d;
-  EXPECT_EQ(Decimal::Parse(s, &d), DecimalParseStatus::kOk) << s;
-  return d;
-}
+using tickflow::test::D;
 
 class StoreTest : public ::testing::Test {
  protected:
