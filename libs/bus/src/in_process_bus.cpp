@@ -14,9 +14,10 @@ namespace {
 // steady stream allocates nothing.
 class Channel {
  public:
-  explicit Channel(std::size_t capacity) : capacity_(capacity) {}
+  Channel(std::string name, std::size_t capacity)
+      : name_(std::move(name)), pattern_(name_.ends_with(".*")), capacity_(capacity) {}
 
-  PublishStatus Push(std::span<const std::byte> bytes, std::chrono::milliseconds wait) {
+  PublishStatus Push(std::span<const std::byte> bytes, std::chrono::milliseconds wait, std::string_view subject) {
     std::unique_lock lock(mu_);
     if (!room_.wait_for(lock, wait, [&] { return frames_.size() < capacity_ || closed_; })) {
       return PublishStatus::kBackPressured;
@@ -29,16 +30,23 @@ class Channel {
     }
     f.assign(bytes.begin(), bytes.end());
     frames_.push_back(std::move(f));
+    if (pattern_) subjects_.emplace_back(subject);
     ready_.notify_one();
     return PublishStatus::kOk;
   }
 
-  PollStatus Pop(Frame* out, std::chrono::milliseconds wait) {
+  PollStatus Pop(Frame* out, std::chrono::milliseconds wait, std::string* subject) {
     std::unique_lock lock(mu_);
     if (!ready_.wait_for(lock, wait, [&] { return !frames_.empty() || closed_; })) return PollStatus::kTimeout;
     if (frames_.empty()) return PollStatus::kClosed;
     *out = std::move(frames_.front());
     frames_.pop_front();
+    if (pattern_) {
+      if (subject != nullptr) *subject = std::move(subjects_.front());
+      subjects_.pop_front();
+    } else if (subject != nullptr) {
+      *subject = name_;
+    }
     room_.notify_one();
     return PollStatus::kFrame;
   }
@@ -52,6 +60,7 @@ class Channel {
     std::lock_guard lock(mu_);
     closed_ = true;
     frames_.clear();
+    subjects_.clear();
     ready_.notify_all();
     room_.notify_all();
   }
@@ -64,7 +73,10 @@ class Channel {
  private:
   mutable std::mutex mu_;
   std::condition_variable ready_, room_;
+  const std::string name_;
+  const bool pattern_;  // `prefix.*`: remembers each frame's subject
   std::deque<Frame> frames_;
+  std::deque<std::string> subjects_;
   std::vector<Frame> spare_;
   std::size_t capacity_;
   bool closed_ = false;
@@ -73,9 +85,9 @@ class Channel {
 class InProcessSubscription final : public Subscription {
  public:
   explicit InProcessSubscription(std::shared_ptr<Channel> channel) : channel_(std::move(channel)) {}
-  PollStatus Poll(Frame* frame, std::chrono::milliseconds wait) override {
+  PollStatus Poll(Frame* frame, std::chrono::milliseconds wait, std::string* subject) override {
     Frame old = std::move(*frame);
-    const PollStatus s = channel_->Pop(frame, wait);
+    const PollStatus s = channel_->Pop(frame, wait, subject);
     if (s == PollStatus::kFrame) {
       old.clear();
       channel_->Recycle(std::move(old));
@@ -102,7 +114,7 @@ class InProcessBus final : public Bus {
     std::lock_guard lock(mu_);
     auto [it, inserted] = channels_.try_emplace(std::string(name), nullptr);
     if (!inserted) return MakeError(ErrorCode::kAlreadyExists, "channel '" + std::string(name) + "' already exists");
-    it->second = std::make_shared<Channel>(options_.queue_frames);
+    it->second = std::make_shared<Channel>(std::string(name), options_.queue_frames);
     return {};
   }
 
@@ -128,8 +140,9 @@ class InProcessBus final : public Bus {
                         std::chrono::milliseconds wait) override {
     if (frame.size() > options_.max_frame_bytes) return PublishStatus::kTooLarge;
     std::shared_ptr<Channel> ch = Find(channel);
+    if (!ch) ch = FindPattern(channel);
     if (!ch) return PublishStatus::kNoSuchChannel;
-    return ch->Push(frame, wait);
+    return ch->Push(frame, wait, channel);
   }
 
   Result<std::unique_ptr<Subscription>> Subscribe(std::string_view channel) override {
@@ -149,6 +162,12 @@ class InProcessBus final : public Bus {
     auto it = channels_.find(name);
     return it == channels_.end() ? nullptr : it->second;
   }
+  // The pattern channel `prefix.*` that matches `prefix.token`, if any.
+  std::shared_ptr<Channel> FindPattern(std::string_view name) const {
+    const auto dot = name.rfind('.');
+    if (dot == std::string_view::npos || dot + 1 == name.size()) return nullptr;
+    return Find(std::string(name.substr(0, dot + 1)) + "*");
+  }
 
   BusOptions options_;
   mutable std::mutex mu_;
@@ -164,6 +183,7 @@ const char* ToString(PublishStatus status) {
     case PublishStatus::kNoSuchChannel: return "no such channel";
     case PublishStatus::kTooLarge: return "frame too large";
     case PublishStatus::kClosed: return "bus closed";
+    case PublishStatus::kNotPermitted: return "not permitted";
   }
   return "?";
 }

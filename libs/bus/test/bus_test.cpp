@@ -48,6 +48,29 @@ TEST(InProcessBusTest, DeliversFramesInOrder) {
   EXPECT_EQ(sub->Poll(&f, 1ms), PollStatus::kTimeout);
 }
 
+TEST(InProcessBusTest, PatternChannelReceivesEveryMatchingNameAndReportsIt) {
+  auto bus = MakeInProcessBus();
+  ASSERT_TRUE(bus->CreateChannel("ctl.*").ok());
+  ASSERT_TRUE(bus->CreateChannel("ctl.9").ok());  // an exact channel wins over the pattern
+  auto sub = bus->Subscribe("ctl.*").value();
+  ASSERT_EQ(bus->Publish("ctl.7", Bytes(7), 0ms), PublishStatus::kOk);
+  ASSERT_EQ(bus->Publish("ctl.8", Bytes(8), 0ms), PublishStatus::kOk);
+  ASSERT_EQ(bus->Publish("ctl.9", Bytes(9), 0ms), PublishStatus::kOk);
+  EXPECT_EQ(bus->Publish("ctl", Bytes(1), 0ms), PublishStatus::kNoSuchChannel);
+  EXPECT_EQ(bus->Publish("other.7", Bytes(1), 0ms), PublishStatus::kNoSuchChannel);
+  Frame f;
+  std::string subject;
+  ASSERT_EQ(sub->Poll(&f, 100ms, &subject), PollStatus::kFrame);
+  EXPECT_EQ(Value(f), 7u);
+  EXPECT_EQ(subject, "ctl.7");
+  ASSERT_EQ(sub->Poll(&f, 100ms, &subject), PollStatus::kFrame);
+  EXPECT_EQ(subject, "ctl.8");
+  EXPECT_EQ(sub->Poll(&f, 1ms, &subject), PollStatus::kTimeout);
+  auto exact = bus->Subscribe("ctl.9").value();
+  ASSERT_EQ(exact->Poll(&f, 100ms, &subject), PollStatus::kFrame);
+  EXPECT_EQ(subject, "ctl.9");
+}
+
 TEST(InProcessBusTest, FullQueueBackPressuresInsteadOfGrowing) {
   auto bus = MakeInProcessBus({.queue_frames = 4, .max_frame_bytes = 16});
   ASSERT_TRUE(bus->CreateChannel("c").ok());

@@ -41,9 +41,10 @@ class Stream::State {
  public:
   enum class Phase : std::uint8_t { kPending, kAccepted, kRejected, kEnded };
 
-  State(RequestId id, Callbacks cb, std::size_t queue_limit, bus::Bus* bus, std::string control, ClientId client)
+  State(RequestId id, Callbacks cb, std::size_t queue_limit, bus::Bus* bus, std::string control, ClientId client,
+        std::uint32_t resume_after)
       : id_(id), cb_(std::move(cb)), pull_(cb_.empty()), queue_limit_(queue_limit), bus_(bus),
-        control_(std::move(control)), client_(client) {}
+        control_(std::move(control)), client_(client), expected_(resume_after + 1) {}
 
   // Receive thread ------------------------------------------------------------
   void OnStart() { Deliver([&](Event& e) { e.kind = Event::Kind::kStart; }, [&] { if (cb_.on_start) cb_.on_start(id_); }); }
@@ -181,7 +182,7 @@ class Stream::State {
   const std::string control_;
   const ClientId client_;
   // Receive thread only.
-  std::uint32_t expected_ = 1;
+  std::uint32_t expected_;
   std::uint64_t received_ = 0;
   std::uint64_t missing_ = 0;
   // Shared.
@@ -202,40 +203,29 @@ bool Stream::done() const { return state_->done(); }
 class Client::Impl {
  public:
   explicit Impl(const ClientOptions& o)
-      : options_(o), bus_(*o.bus), data_(sbe::DataChannel(o.client_id)), errors_(sbe::ErrorChannel(o.client_id)) {}
+      : options_(o),
+        bus_(*o.bus),
+        control_(sbe::ControlChannel(o.control_channel, o.client_id)),
+        data_(sbe::DataChannel(o.client_id)),
+        errors_(sbe::ErrorChannel(o.client_id)) {}
 
   Status Open() {
-    for (const std::string* ch : {&data_, &errors_}) {
-      if (auto s = bus_.CreateChannel(*ch); !s.ok()) {
-        if (ch == &errors_) (void)bus_.DeleteChannel(data_);
-        if (s.error().code == ErrorCode::kAlreadyExists) {
-          return MakeError(ErrorCode::kAlreadyExists, "client id " + std::to_string(options_.client_id) +
-                                                          " is in use: channel " + *ch + " exists");
-        }
-        return s;
+    if (auto s = bus_.CreateChannel(errors_); !s.ok()) {
+      if (s.error().code == ErrorCode::kAlreadyExists) {
+        return MakeError(ErrorCode::kAlreadyExists, "client id " + std::to_string(options_.client_id) +
+                                                        " is in use: channel " + errors_ + " exists");
       }
+      return s;
     }
-    channels_created_ = true;
-    if (!bus_.HasChannel(options_.control_channel)) {
+    errors_created_ = true;
+    if (!bus_.HasChannel(sbe::ControlPattern(options_.control_channel))) {
       return MakeError(ErrorCode::kUnavailable, "no gateway serves the control channel " + options_.control_channel +
                                                     ": start one first (the channel does not exist)");
     }
-    TICKFLOW_ASSIGN_OR_RETURN(data_sub_, bus_.Subscribe(data_));
     TICKFLOW_ASSIGN_OR_RETURN(error_sub_, bus_.Subscribe(errors_));
-    receiver_ = std::thread([this] { ReceiveLoop(*data_sub_, &Impl::HandleData); });
-    responder_ = std::thread([this] { ReceiveLoop(*error_sub_, &Impl::HandleResponses); });
-    TICKFLOW_RETURN_IF_ERROR(Send(bus_, options_.control_channel, sbe::ClientLogin{options_.client_id}, options_.timeout));
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, options_.timeout, [&] { return login_ != LoginState::kPending; })) {
-      return MakeError(ErrorCode::kUnavailable, "the gateway did not acknowledge the login of client " +
-                                                    std::to_string(options_.client_id) + " within " +
-                                                    std::to_string(options_.timeout.count()) +
-                                                    " ms: is a gateway serving " + options_.control_channel + "?");
-    }
-    if (login_ == LoginState::kRefused) {
-      return MakeError(ErrorCode::kUnavailable, "login of client " + std::to_string(options_.client_id) +
-                                                    " refused: " + sbe::ToString(login_error_));
-    }
+    responder_ = std::thread([this] { ResponseLoop(); });
+    TICKFLOW_RETURN_IF_ERROR(LogIn());
+    if (options_.heartbeat.count() > 0) heartbeat_ = std::thread([this] { HeartbeatLoop(); });
     return {};
   }
 
@@ -246,14 +236,15 @@ class Client::Impl {
       return MakeError(ErrorCode::kInvalidArgument, "at most " + std::to_string(sbe::kMaxSymbolsPerRequest) +
                                                         " symbols per request, got " + std::to_string(r.symbols.size()));
     }
+    TICKFLOW_RETURN_IF_ERROR(EnsureLoggedIn());
     std::shared_ptr<Stream::State> state;
     RequestId id;
     {
       std::lock_guard lock(mu_);
       if (closed_) return MakeError(ErrorCode::kCancelled, "the client is closed");
       id = next_request_++;
-      state = std::make_shared<Stream::State>(id, std::move(cb), options_.pull_queue, &bus_, options_.control_channel,
-                                              options_.client_id);
+      state = std::make_shared<Stream::State>(id, std::move(cb), options_.pull_queue, &bus_, control_,
+                                              options_.client_id, r.resume_after);
       streams_[id] = state;  // registered before the request: data may beat the ack
     }
     sbe::StartData m;
@@ -264,8 +255,9 @@ class Client::Impl {
     m.speed_permille = r.speed_permille;
     m.from = r.from;
     m.to = r.to == UnixNanos::Max() ? UnixNanos::Min() : r.to;  // the wire's null means unbounded
+    m.resume_after = r.resume_after;
     m.symbols = r.symbols;
-    Status s = Send(bus_, options_.control_channel, m, options_.timeout);
+    Status s = Send(bus_, control_, m, options_.timeout);
     if (s.ok()) s = state->AwaitAck(options_.timeout);
     if (!s.ok()) {
       std::lock_guard lock(mu_);
@@ -275,7 +267,7 @@ class Client::Impl {
     return std::make_shared<Stream>(id, state);
   }
 
-  Status StopAll() { return Send(bus_, options_.control_channel, sbe::StopAllData{options_.client_id}, options_.timeout); }
+  Status StopAll() { return Send(bus_, control_, sbe::StopAllData{options_.client_id}, options_.timeout); }
 
   Status Close() {
     {
@@ -283,6 +275,8 @@ class Client::Impl {
       if (closed_) return {};
       closed_ = true;
     }
+    stop_heartbeat_ = true;
+    if (heartbeat_.joinable()) heartbeat_.join();
     Status result;
     bool logged_in;
     {
@@ -290,7 +284,7 @@ class Client::Impl {
       logged_in = login_ == LoginState::kAcked;
     }
     if (logged_in) {
-      result = Send(bus_, options_.control_channel, sbe::ClientLogout{options_.client_id}, options_.timeout);
+      result = Send(bus_, control_, sbe::ClientLogout{options_.client_id}, options_.timeout);
       if (result.ok()) {
         std::unique_lock lock(mu_);
         if (!cv_.wait_for(lock, options_.timeout, [&] { return logged_out_; })) {
@@ -299,19 +293,13 @@ class Client::Impl {
         }
       }
     }
-    stop_ = true;
-    std::map<RequestId, std::shared_ptr<Stream::State>> streams;
-    {
-      std::lock_guard lock(mu_);
-      streams.swap(streams_);
-    }
-    for (auto& [id, st] : streams) st->Abandon("the client was closed before stream " + std::to_string(id) + " ended");
-    if (receiver_.joinable()) receiver_.join();
+    AbandonStreams("the client was closed before stream ", " ended");
+    StopReceiver();
+    stop_responses_ = true;
     if (responder_.joinable()) responder_.join();
-    if (channels_created_) {
-      (void)bus_.DeleteChannel(data_);
+    if (errors_created_) {
       (void)bus_.DeleteChannel(errors_);
-      channels_created_ = false;
+      errors_created_ = false;
     }
     return result;
   }
@@ -319,7 +307,100 @@ class Client::Impl {
   ClientId id() const { return options_.client_id; }
 
  private:
-  enum class LoginState : std::uint8_t { kPending, kAcked, kRefused };
+  enum class LoginState : std::uint8_t { kPending, kAcked, kRefused, kLost };
+
+  // Sends ClientLogin, waits for the answer, then reads the data channel the
+  // gateway created for this session.
+  Status LogIn() {
+    {
+      std::lock_guard lock(mu_);
+      login_ = LoginState::kPending;
+    }
+    TICKFLOW_RETURN_IF_ERROR(Send(bus_, control_, sbe::ClientLogin{options_.client_id}, options_.timeout));
+    {
+      std::unique_lock lock(mu_);
+      if (!cv_.wait_for(lock, options_.timeout, [&] { return login_ != LoginState::kPending; })) {
+        return MakeError(ErrorCode::kUnavailable, "the gateway did not acknowledge the login of client " +
+                                                      std::to_string(options_.client_id) + " within " +
+                                                      std::to_string(options_.timeout.count()) +
+                                                      " ms: is a gateway serving " + options_.control_channel + "?");
+      }
+      if (login_ == LoginState::kRefused) {
+        if (login_error_ == sbe::ClientErrorCode::kAlreadyLoggedIn) {
+          return MakeError(ErrorCode::kAlreadyExists, "client id " + std::to_string(options_.client_id) +
+                                                          " is in use: it is already logged in at the gateway");
+        }
+        return MakeError(ErrorCode::kUnavailable, "login of client " + std::to_string(options_.client_id) +
+                                                      " refused: " + sbe::ToString(login_error_));
+      }
+      last_heard_ = Clock::now();
+    }
+    StopReceiver();
+    TICKFLOW_ASSIGN_OR_RETURN(data_sub_, bus_.Subscribe(data_));
+    stop_receiver_ = false;
+    receiver_ = std::thread([this] { DataLoop(); });
+    return {};
+  }
+
+  // Logs in again after the session was lost (gateway restarted or silent).
+  Status EnsureLoggedIn() {
+    std::lock_guard relogin(relogin_mu_);
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return MakeError(ErrorCode::kCancelled, "the client is closed");
+      if (login_ != LoginState::kLost) return {};
+    }
+    return LogIn();
+  }
+
+  void StopReceiver() {
+    stop_receiver_ = true;
+    if (receiver_.joinable()) receiver_.join();
+    data_sub_.reset();
+  }
+
+  void AbandonStreams(const std::string& before, const std::string& after) {
+    std::map<RequestId, std::shared_ptr<Stream::State>> streams;
+    {
+      std::lock_guard lock(mu_);
+      streams.swap(streams_);
+    }
+    for (auto& [id, st] : streams) st->Abandon(before + std::to_string(id) + after);
+  }
+
+  // The session is gone: every running stream ends with `why`; the next
+  // request logs in again.
+  void SessionLost(const std::string& why) {
+    {
+      std::lock_guard lock(mu_);
+      if (login_ != LoginState::kAcked || closed_) return;
+      login_ = LoginState::kLost;
+    }
+    AbandonStreams("stream ", " ended without its Last marker: " + why);
+  }
+
+  void HeartbeatLoop() {
+    const auto silence = std::max(options_.timeout, 3 * options_.heartbeat);
+    while (!stop_heartbeat_.load()) {
+      std::this_thread::sleep_for(std::min(options_.heartbeat, std::chrono::milliseconds(50)));
+      const auto now = Clock::now();
+      if (now - last_beat_ < options_.heartbeat) continue;
+      last_beat_ = now;
+      Clock::time_point heard;
+      {
+        std::lock_guard lock(mu_);
+        if (login_ != LoginState::kAcked) continue;
+        heard = last_heard_;
+      }
+      if (now - heard > silence) {
+        SessionLost("no answer from the gateway for " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - heard).count()) +
+                    " ms");
+        continue;
+      }
+      (void)Send(bus_, control_, sbe::ClientHeartbeat{options_.client_id}, options_.heartbeat);
+    }
+  }
 
   std::shared_ptr<Stream::State> Find(RequestId id) {
     std::lock_guard lock(mu_);
@@ -328,22 +409,39 @@ class Client::Impl {
   }
 
   // Data and responses have a thread each, so a slow data callback never
-  // delays an acknowledgement.
-  void ReceiveLoop(bus::Subscription& sub, void (Impl::*handle)(std::span<const std::byte>)) {
+  // delays an acknowledgement or a heartbeat.
+  void DataLoop() {
     bus::Frame frame;
-    while (!stop_.load()) {
-      if (sub.Poll(&frame, std::chrono::milliseconds(20)) == bus::PollStatus::kFrame) (this->*handle)(frame);
+    while (!stop_receiver_.load()) {
+      switch (data_sub_->Poll(&frame, std::chrono::milliseconds(20))) {
+        case bus::PollStatus::kFrame: HandleData(frame); break;
+        case bus::PollStatus::kTimeout: break;
+        case bus::PollStatus::kClosed:
+          SessionLost("the gateway closed the data channel " + data_);
+          return;
+      }
+    }
+  }
+
+  void ResponseLoop() {
+    bus::Frame frame;
+    while (!stop_responses_.load()) {
+      if (error_sub_->Poll(&frame, std::chrono::milliseconds(20)) == bus::PollStatus::kFrame) HandleResponses(frame);
     }
   }
 
   void HandleResponses(std::span<const std::byte> frame) {
+    {
+      std::lock_guard lock(mu_);
+      last_heard_ = Clock::now();
+    }
     sbe::FrameReader reader(frame);
     sbe::MessageView v;
     while (!reader.done() && reader.Next(&v) == sbe::DecodeStatus::kOk) {
       switch (v.type()) {
         case sbe::MessageType::kClientLoginAck: {
           std::lock_guard lock(mu_);
-          login_ = LoginState::kAcked;
+          if (login_ == LoginState::kPending) login_ = LoginState::kAcked;
           cv_.notify_all();
           break;
         }
@@ -356,12 +454,18 @@ class Client::Impl {
         case sbe::MessageType::kClientError: {
           sbe::ClientError m;
           if (v.As(&m) != sbe::DecodeStatus::kOk) break;
-          std::lock_guard lock(mu_);
-          if (login_ == LoginState::kPending) {
-            login_ = LoginState::kRefused;
-            login_error_ = m.code;
+          bool lost = false;
+          {
+            std::lock_guard lock(mu_);
+            if (login_ == LoginState::kPending) {
+              login_ = LoginState::kRefused;
+              login_error_ = m.code;
+            }
+            lost = login_ == LoginState::kAcked && m.code == sbe::ClientErrorCode::kNotLoggedIn;
+            cv_.notify_all();
           }
-          cv_.notify_all();
+          if (lost) SessionLost("the gateway has no session for client " + std::to_string(options_.client_id) +
+                                " (it restarted or expired the session)");
           break;
         }
         case sbe::MessageType::kStartDataAck: {
@@ -440,14 +544,17 @@ class Client::Impl {
 
   ClientOptions options_;
   bus::Bus& bus_;
-  const std::string data_, errors_;
-  bool channels_created_ = false;
+  const std::string control_, data_, errors_;
+  bool errors_created_ = false;
   std::unique_ptr<bus::Subscription> data_sub_, error_sub_;
-  std::thread receiver_, responder_;
-  std::atomic<bool> stop_{false};
+  std::thread receiver_, responder_, heartbeat_;
+  std::atomic<bool> stop_receiver_{false}, stop_responses_{false}, stop_heartbeat_{false};
   std::atomic<std::uint64_t> malformed_{0};
+  std::mutex relogin_mu_;  // one re-login at a time
   std::mutex mu_;
   std::condition_variable cv_;
+  Clock::time_point last_heard_ = Clock::now();  // any answer from the gateway
+  Clock::time_point last_beat_;                  // heartbeat thread only
   LoginState login_ = LoginState::kPending;
   sbe::ClientErrorCode login_error_ = sbe::ClientErrorCode::kUnknown;
   bool logged_out_ = false;

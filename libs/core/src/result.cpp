@@ -13,6 +13,7 @@ std::string_view ToString(ErrorCode code) {
     case ErrorCode::kAlreadyExists: return "already exists";
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kCancelled: return "cancelled";
+    case ErrorCode::kPermissionDenied: return "permission denied";
     case ErrorCode::kInternal: return "internal error";
   }
   return "unknown error";

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct StreamTask {
 
 struct Session {
   std::map<RequestId, std::shared_ptr<StreamTask>> streams;
+  Clock::time_point last_seen = Clock::now();
 };
 
 // Waits until the event at `t` is due under the replay speed; false if stopped.
@@ -65,13 +67,14 @@ class Gateway::Impl {
   Status Start() {
     if (!options_.open_store) return MakeError(ErrorCode::kInvalidArgument, "GatewayOptions.open_store is not set");
     TICKFLOW_ASSIGN_OR_RETURN(store_, options_.open_store());
-    if (!bus_.HasChannel(options_.control_channel)) {
-      TICKFLOW_RETURN_IF_ERROR(bus_.CreateChannel(options_.control_channel));
+    const std::string pattern = sbe::ControlPattern(options_.control_channel);
+    if (!bus_.HasChannel(pattern)) {
+      TICKFLOW_RETURN_IF_ERROR(bus_.CreateChannel(pattern));
       owns_control_ = true;
     }
-    TICKFLOW_ASSIGN_OR_RETURN(control_, bus_.Subscribe(options_.control_channel));
+    TICKFLOW_ASSIGN_OR_RETURN(control_, bus_.Subscribe(pattern));
     control_thread_ = std::thread([this] { ControlLoop(); });
-    Log("gateway listening on " + options_.control_channel);
+    Log("gateway listening on " + pattern);
     return {};
   }
 
@@ -86,11 +89,14 @@ class Gateway::Impl {
       for (auto& t : finished_) t->stop = true;
     }
     ReapFinished(true);
+    std::vector<ClientId> clients;
     {
       std::lock_guard lock(mu_);
+      for (const auto& [id, session] : sessions_) clients.push_back(id);
       sessions_.clear();
     }
-    if (owns_control_) (void)bus_.DeleteChannel(options_.control_channel);
+    for (ClientId c : clients) (void)bus_.DeleteChannel(sbe::DataChannel(c));
+    if (owns_control_) (void)bus_.DeleteChannel(sbe::ControlPattern(options_.control_channel));
     Log("gateway stopped");
   }
 
@@ -109,6 +115,7 @@ class Gateway::Impl {
     s.bytes_sent = counters_.bytes.load();
     s.errors_sent = errors_sent_.load();
     s.malformed_frames = malformed_.load();
+    s.sessions_expired = expired_.load();
     {
       std::lock_guard lock(mu_);
       for (const auto& [id, session] : sessions_) {
@@ -156,117 +163,188 @@ class Gateway::Impl {
 
   void ControlLoop() {
     bus::Frame frame;
+    std::string subject;
     auto last_reap = Clock::now();
     while (!stopping_.load()) {
-      const auto s = control_->Poll(&frame, std::chrono::milliseconds(50));
+      const auto s = control_->Poll(&frame, std::chrono::milliseconds(50), &subject);
       if (s == bus::PollStatus::kClosed) break;
       if (s == bus::PollStatus::kFrame) {
         try {
-          HandleFrame(frame);
+          HandleFrame(subject, frame);
         } catch (const std::exception& e) {  // a handler error must not take the gateway down
           Log(std::string("control handler failed: ") + e.what());
         }
       }
       if (Clock::now() - last_reap > std::chrono::milliseconds(200)) {
         ReapFinished(false);
+        ExpireSilentSessions();
         last_reap = Clock::now();
       }
     }
   }
 
-  void HandleFrame(std::span<const std::byte> frame) {
+  void HandleFrame(const std::string& subject, std::span<const std::byte> frame) {
+    const std::optional<ClientId> sender = sbe::SenderOf(options_.control_channel, subject);
+    if (!sender) {
+      ++malformed_;
+      Log("control frame on '" + subject + "' ignored: not <control>.<client id>");
+      return;
+    }
     sbe::FrameReader reader(frame);
     sbe::MessageView view;
     while (!reader.done()) {
       if (const auto st = reader.Next(&view); st != sbe::DecodeStatus::kOk) {
         ++malformed_;
-        Log(std::string("malformed control frame: ") + sbe::ToString(st) + " at byte " + std::to_string(reader.offset()));
+        Log(std::string("malformed control frame from client ") + std::to_string(*sender) + ": " + sbe::ToString(st) +
+            " at byte " + std::to_string(reader.offset()));
         return;
       }
-      HandleMessage(view);
+      HandleMessage(*sender, view);
     }
   }
 
-  void HandleMessage(const sbe::MessageView& view) {
+  // Decodes a message that names a client; false (after answering) when it
+  // does not decode or names a client other than the sender.
+  template <class M>
+  bool Accept(ClientId sender, const sbe::MessageView& view, M* m) {
+    if (const auto st = view.As(m); st != sbe::DecodeStatus::kOk) {
+      ++malformed_;
+      if (st == sbe::DecodeStatus::kTooManyEntries) {
+        DataErr(sender, 0, sbe::DataErrorCode::kTooManySymbols);
+      } else {
+        ClientErr(sender, sbe::ClientErrorCode::kMalformedMessage);
+      }
+      return false;
+    }
+    if (m->client_id != sender) {
+      Log("client " + std::to_string(sender) + " sent " + sbe::ToString(M::kType) + " for client " +
+          std::to_string(m->client_id) + ": refused");
+      ClientErr(sender, sbe::ClientErrorCode::kIdentityMismatch);
+      return false;
+    }
+    std::lock_guard lock(mu_);
+    if (auto it = sessions_.find(sender); it != sessions_.end()) it->second.last_seen = Clock::now();
+    return true;
+  }
+
+  void HandleMessage(ClientId sender, const sbe::MessageView& view) {
     switch (view.type()) {
       case sbe::MessageType::kClientLogin: {
         sbe::ClientLogin m;
-        if (view.As(&m) == sbe::DecodeStatus::kOk) Login(m.client_id);
+        if (Accept(sender, view, &m)) Login(m.client_id);
         return;
       }
       case sbe::MessageType::kClientLogout: {
         sbe::ClientLogout m;
-        if (view.As(&m) == sbe::DecodeStatus::kOk) Logout(m.client_id);
+        if (Accept(sender, view, &m)) Logout(m.client_id);
+        return;
+      }
+      case sbe::MessageType::kClientHeartbeat: {
+        sbe::ClientHeartbeat m;
+        if (Accept(sender, view, &m)) Heartbeat(m.client_id);
         return;
       }
       case sbe::MessageType::kStartData: {
         sbe::StartData m;
-        if (const auto st = view.As(&m); st == sbe::DecodeStatus::kOk) {
-          const auto t0 = Clock::now();
-          StartData(std::move(m));
-          std::lock_guard lock(stats_mu_);
-          ++requests_;
-          request_seconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
-        } else if (view.bytes().size() >= sbe::kHeaderSize + 4) {
-          // The client id sits right after the message type: tell that client.
-          const auto client = sbe::detail::Load<ClientId>(view.bytes().data() + sbe::kHeaderSize + 2);
-          if (st == sbe::DecodeStatus::kTooManyEntries) {
-            DataErr(client, 0, sbe::DataErrorCode::kTooManySymbols);
-          } else {
-            ClientErr(client, sbe::ClientErrorCode::kMalformedMessage);
-          }
-        }
+        if (!Accept(sender, view, &m)) return;
+        const auto t0 = Clock::now();
+        StartData(std::move(m));
+        std::lock_guard lock(stats_mu_);
+        ++requests_;
+        request_seconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
         return;
       }
       case sbe::MessageType::kStopData: {
         sbe::StopData m;
-        if (view.As(&m) == sbe::DecodeStatus::kOk) StopData(m.client_id, m.request_id);
+        if (Accept(sender, view, &m)) StopData(m.client_id, m.request_id);
         return;
       }
       case sbe::MessageType::kStopAllData: {
         sbe::StopAllData m;
-        if (view.As(&m) == sbe::DecodeStatus::kOk) StopAll(m.client_id);
+        if (Accept(sender, view, &m)) StopAll(m.client_id);
         return;
       }
       default:
         ++malformed_;
-        Log(std::string("unexpected ") + sbe::ToString(view.type()) + " on the control channel");
+        Log(std::string("unexpected ") + sbe::ToString(view.type()) + " on the control channel from client " +
+            std::to_string(sender));
         return;
     }
   }
 
+  // Opens a session and gives the client a fresh data channel (one left over
+  // from an earlier session, e.g. before a gateway restart, is replaced).
   void Login(ClientId client) {
-    bool already;
     {
       std::lock_guard lock(mu_);
-      already = !sessions_.try_emplace(client).second;
+      if (sessions_.contains(client)) return ClientErr(client, sbe::ClientErrorCode::kAlreadyLoggedIn);
     }
-    if (already) return ClientErr(client, sbe::ClientErrorCode::kAlreadyLoggedIn);
-    if (!bus_.HasChannel(sbe::DataChannel(client)) || !bus_.HasChannel(sbe::ErrorChannel(client))) {
+    const std::string data = sbe::DataChannel(client);
+    Status created = bus_.HasChannel(data) ? bus_.DeleteChannel(data) : Status{};
+    if (created.ok()) created = bus_.CreateChannel(data);
+    if (!created.ok()) {
+      Log("login of client " + std::to_string(client) + " failed: cannot create " + data + ": " +
+          created.error().message);
+      return ClientErr(client, sbe::ClientErrorCode::kLoginError);
+    }
+    {
       std::lock_guard lock(mu_);
-      sessions_.erase(client);
-      Log("login of client " + std::to_string(client) + " refused: its data/error channels do not exist");
-      return;
+      sessions_.try_emplace(client);
     }
     Log("client " + std::to_string(client) + " logged in");
     Reply(client, sbe::ClientLoginAck{client});
   }
 
-  void Logout(ClientId client) {
+  // Ends the session's streams and deletes its data channel; false if there
+  // was no session.
+  bool EndSession(ClientId client) {
     {
       std::lock_guard lock(mu_);
       auto it = sessions_.find(client);
-      if (it == sessions_.end()) return ClientErr(client, sbe::ClientErrorCode::kNotLoggedIn);
-      // Streams end on their own threads (each sends its Last… marker); the
-      // reaper joins them, so a client that stopped reading delays nobody.
+      if (it == sessions_.end()) return false;
+      // Streams end on their own threads; the reaper joins them, so a client
+      // that stopped reading delays nobody.
       for (auto& [rid, t] : it->second.streams) {
         t->stop = true;
         finished_.push_back(t);
       }
       sessions_.erase(it);
     }
+    (void)bus_.DeleteChannel(sbe::DataChannel(client));
+    return true;
+  }
+
+  void Logout(ClientId client) {
+    if (!EndSession(client)) return ClientErr(client, sbe::ClientErrorCode::kNotLoggedIn);
     Log("client " + std::to_string(client) + " logged out");
     Reply(client, sbe::ClientLogoutAck{client});
+  }
+
+  void Heartbeat(ClientId client) {
+    bool known;
+    {
+      std::lock_guard lock(mu_);
+      known = sessions_.contains(client);
+    }
+    if (!known) return ClientErr(client, sbe::ClientErrorCode::kNotLoggedIn);
+    Reply(client, sbe::ClientHeartbeatAck{client});
+  }
+
+  void ExpireSilentSessions() {
+    std::vector<ClientId> silent;
+    {
+      std::lock_guard lock(mu_);
+      const auto now = Clock::now();
+      for (const auto& [id, session] : sessions_) {
+        if (now - session.last_seen > options_.session_timeout) silent.push_back(id);
+      }
+    }
+    for (ClientId c : silent) {
+      if (!EndSession(c)) continue;
+      ++expired_;
+      Log("client " + std::to_string(c) + " expired: nothing heard for " +
+          std::to_string(options_.session_timeout.count()) + " ms; its streams and data channel are gone");
+    }
   }
 
   void StopData(ClientId client, RequestId request) {
@@ -448,9 +526,16 @@ class Gateway::Impl {
     TICKFLOW_ASSIGN_OR_RETURN(auto store, options_.open_store());
     TICKFLOW_ASSIGN_OR_RETURN(auto cursor, store->Trades(task.request.symbols, RangeOf(task.request)));
     Pacer pacer(task.request.speed_permille);
+    std::uint32_t skip = task.request.resume_after;
     while (true) {
-      TICKFLOW_ASSIGN_OR_RETURN(const std::span<const Trade> batch, cursor->NextView());
+      TICKFLOW_ASSIGN_OR_RETURN(std::span<const Trade> batch, cursor->NextView());
       if (batch.empty()) return {};
+      if (skip > 0) {  // resuming: the first `resume_after` trades were delivered before
+        const auto n = std::min<std::size_t>(skip, batch.size());
+        batch = batch.subspan(n);
+        skip -= static_cast<std::uint32_t>(n);
+        *sent += static_cast<std::uint32_t>(n);
+      }
       for (const Trade& t : batch) {
         if (!Emit(task, sender, pacer, t.time, sbe::TradeBar{t.symbol, *sent + 1, t.time, t.price, t.volume}, status)) {
           if (*status == SendStatus::kOk) ++*sent;  // appended, then a stop was seen
@@ -467,10 +552,14 @@ class Gateway::Impl {
                                                            RangeOf(task.request)));
     Pacer pacer(task.request.speed_permille);
     std::vector<store::SymbolBar> batch(1024);
+    std::uint32_t skip = task.request.resume_after;
     while (true) {
       TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, cursor->Next(batch));
       if (n == 0) return {};
-      for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t first = std::min<std::size_t>(skip, n);  // resuming: delivered before
+      skip -= static_cast<std::uint32_t>(first);
+      *sent += static_cast<std::uint32_t>(first);
+      for (std::size_t i = first; i < n; ++i) {
         const Bar& b = batch[i].bar;
         const sbe::DataBar m{batch[i].symbol, *sent + 1, b.time, b.open, b.high, b.low, b.close, b.volume, b.trades};
         if (!Emit(task, sender, pacer, b.time, m, status)) {
@@ -496,6 +585,7 @@ class Gateway::Impl {
   std::atomic<std::uint64_t> streams_started_{0};
   std::atomic<std::uint64_t> errors_sent_{0};
   std::atomic<std::uint64_t> malformed_{0};
+  std::atomic<std::uint64_t> expired_{0};
   mutable std::mutex stats_mu_;
   std::map<std::string, std::uint64_t> errors_by_code_;
   std::uint64_t requests_ = 0;
@@ -523,6 +613,8 @@ void WriteMetrics(const GatewayStats& s, observability::MetricsWriter& out) {
   out.Counter("tickflow_gateway_bytes_sent_total", "Bytes sent in data frames", static_cast<double>(s.bytes_sent));
   out.Counter("tickflow_gateway_malformed_frames_total", "Control frames that did not decode",
               static_cast<double>(s.malformed_frames));
+  out.Counter("tickflow_gateway_sessions_expired_total", "Sessions ended because the client fell silent",
+              static_cast<double>(s.sessions_expired));
   for (const auto& [code, n] : s.errors_by_code) {
     out.Counter("tickflow_gateway_errors_total", "Error messages sent to clients, by code", static_cast<double>(n),
                 {{"code", code}});

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <optional>
 #include <thread>
 
 #include "tickflow/client/client.hpp"
@@ -60,6 +61,7 @@ class GatewayTest : public ::testing::Test {
 
   void StartGateway(std::size_t per_frame = 256) {
     gateway::GatewayOptions o;
+    o.session_timeout = 300ms;
     const std::string db = db_;
     o.open_store = [db] { return store::OpenStore(db, {.create = false}); };
     o.messages_per_frame = per_frame;
@@ -67,7 +69,7 @@ class GatewayTest : public ::testing::Test {
   }
 
   std::unique_ptr<Client> Open(ClientId id) {
-    auto c = Client::Open({.client_id = id, .bus = bus_.get(), .timeout = 5000ms});
+    auto c = Client::Open({.client_id = id, .bus = bus_.get(), .timeout = 5000ms, .heartbeat = 50ms});
     EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
     return c.ok() ? std::move(c).value() : nullptr;
   }
@@ -92,20 +94,22 @@ class GatewayTest : public ::testing::Test {
     return {got, end.ok() ? *end : client::StreamEnd{}};
   }
 
-  // Raw protocol access: a channel pair we read ourselves.
+  // Raw protocol access: an error channel we read ourselves (the gateway
+  // creates the data channel at login).
   struct Raw {
-    std::unique_ptr<bus::Subscription> errors, data;
+    std::unique_ptr<bus::Subscription> errors;
   };
   Raw RawClient(ClientId id) {
-    EXPECT_TRUE(bus_->CreateChannel(sbe::DataChannel(id)).ok());
     EXPECT_TRUE(bus_->CreateChannel(sbe::ErrorChannel(id)).ok());
-    return Raw{bus_->Subscribe(sbe::ErrorChannel(id)).value(), bus_->Subscribe(sbe::DataChannel(id)).value()};
+    return Raw{bus_->Subscribe(sbe::ErrorChannel(id)).value()};
   }
+  // Sends a message on the control channel of `sender` (default: the client it names).
   template <class M>
-  void SendRaw(const M& m) {
+  void SendRaw(const M& m, std::optional<ClientId> sender = std::nullopt) {
     std::vector<std::byte> buf(sbe::EncodedSize(m));
     ASSERT_EQ(sbe::Encode(m, buf), buf.size());
-    ASSERT_EQ(bus_->Publish("qd.control", buf, 1000ms), bus::PublishStatus::kOk);
+    ASSERT_EQ(bus_->Publish(sbe::ControlChannel("qd.control", sender.value_or(m.client_id)), buf, 1000ms),
+              bus::PublishStatus::kOk);
   }
   // Next message on a raw subscription, decoded as M.
   template <class M>
@@ -164,8 +168,8 @@ TEST_F(GatewayTest, ClientOpenFailsClearlyWithoutAGatewayOrWhenTheIdIsTaken) {
   ASSERT_FALSE(lonely.ok());
   EXPECT_NE(lonely.error().message.find("no gateway serves the control channel qd.control"), std::string::npos)
       << lonely.error().message;
-  EXPECT_FALSE(bus_->HasChannel(sbe::DataChannel(4))) << "a failed open leaves no channels behind";
-  ASSERT_TRUE(bus_->CreateChannel("qd.control").ok());  // a channel, but nobody serving it
+  EXPECT_FALSE(bus_->HasChannel(sbe::ErrorChannel(4))) << "a failed open leaves no channels behind";
+  ASSERT_TRUE(bus_->CreateChannel("qd.control.*").ok());  // a channel, but nobody serving it
   const auto t0 = std::chrono::steady_clock::now();
   auto unanswered = Client::Open({.client_id = 5, .bus = bus_.get(), .timeout = 300ms});
   ASSERT_FALSE(unanswered.ok());
@@ -238,14 +242,15 @@ TEST_F(GatewayTest, ClientReturnsRequestErrorsAsErrors) {
 
 TEST_F(GatewayTest, MalformedControlFramesNeverTakeTheGatewayDown) {
   const std::vector<std::byte> garbage(37, std::byte{0x5A});
-  ASSERT_EQ(bus_->Publish("qd.control", garbage, 100ms), bus::PublishStatus::kOk);
+  ASSERT_EQ(bus_->Publish("qd.control.11", garbage, 100ms), bus::PublishStatus::kOk);
+  ASSERT_EQ(bus_->Publish("qd.control.eleven", garbage, 100ms), bus::PublishStatus::kOk);  // not a client id
   auto login = std::vector<std::byte>(sbe::EncodedSize(sbe::ClientLogin{}));
   (void)sbe::Encode(sbe::ClientLogin{11}, login);
   login.resize(login.size() - 1);  // truncated
-  ASSERT_EQ(bus_->Publish("qd.control", login, 100ms), bus::PublishStatus::kOk);
+  ASSERT_EQ(bus_->Publish("qd.control.11", login, 100ms), bus::PublishStatus::kOk);
   auto c = Open(11);
   ASSERT_NE(c, nullptr);
-  EXPECT_GE(gateway_->stats().malformed_frames, 2u);
+  EXPECT_GE(gateway_->stats().malformed_frames, 3u);
   EXPECT_EQ(Replay(*c, {.symbols = {xbt_}}).first.size(), 2672u);
 }
 
@@ -426,14 +431,69 @@ TEST_F(GatewayTest, AClientThatDisappearsAffectsNobodyElse) {
   r.symbols = {xbt_, eth_};
   SendRaw(r);
   Expect<sbe::StartDataAck>(*raw.errors);
-  // It vanishes without reading or logging out: its channels go away.
+  // It vanishes without reading, heartbeats or logging out.
   raw = Raw{};
-  ASSERT_TRUE(bus_->DeleteChannel(sbe::DataChannel(30)).ok());
   ASSERT_TRUE(bus_->DeleteChannel(sbe::ErrorChannel(30)).ok());
   auto other = Open(31);
   EXPECT_EQ(Replay(*other, {.symbols = {xbt_}}).first.size(), 2672u);
+  // The session expires after session_timeout (300 ms here): stream ended, channel deleted.
+  for (int i = 0; i < 300 && gateway_->stats().sessions_expired == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(gateway_->stats().sessions_expired, 1u);
   for (int i = 0; i < 200 && gateway_->stats().active_streams > 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(gateway_->stats().active_streams, 0u) << "the orphaned stream ended";
+  EXPECT_FALSE(bus_->HasChannel(sbe::DataChannel(30)));
+  EXPECT_EQ(gateway_->stats().sessions, 1u) << "the heartbeating client keeps its session";
+  auto again = Open(30);  // the id is free again
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(Replay(*again, {.symbols = {eth_}}).first.size(), 3000u);
+}
+
+TEST_F(GatewayTest, OnlyTheClientANameBelongsToMaySpeakForIt) {
+  auto a = Open(50);
+  auto raw = RawClient(51);
+  SendRaw(sbe::ClientLogin{51});
+  Expect<sbe::ClientLoginAck>(*raw.errors);
+  // 51 speaks for 50 on its own control channel: every kind of message is refused.
+  sbe::StartData r;
+  r.client_id = 50;
+  r.request_id = 1;
+  r.symbols = {xbt_};
+  SendRaw(r, 51);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kIdentityMismatch);
+  SendRaw(sbe::ClientLogout{50}, 51);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kIdentityMismatch);
+  SendRaw(sbe::ClientLogin{50}, 51);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kIdentityMismatch);
+  SendRaw(sbe::StopAllData{50}, 51);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kIdentityMismatch);
+  // 50 is untouched.
+  EXPECT_EQ(Replay(*a, {.symbols = {xbt_}}).first.size(), 2672u);
+  EXPECT_EQ(gateway_->stats().errors_by_code.at("ClientError/client id does not match the authenticated identity"), 4u);
+}
+
+std::string Csv(const std::vector<Trade>& trades);
+
+TEST_F(GatewayTest, AStreamCutShortCanBeResumedWithNothingMissingOrDoubled) {
+  auto c = Open(60);
+  std::vector<Trade> first;
+  std::uint32_t last_seq = 0;
+  Callbacks cb;
+  cb.on_trade = [&](const client::TradeEvent& e) {
+    first.push_back(e.trade);
+    last_seq = e.sequence;
+  };
+  auto s = c->RequestTrades({.symbols = {xbt_, eth_}, .speed_permille = 0}, cb).value();
+  while (first.size() < 1000 && !s->done()) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(s->Stop().ok());
+  (void)s->Wait(5000ms);
+  ASSERT_GT(last_seq, 0u);
+  ASSERT_EQ(first.size(), last_seq);
+  auto [rest, end] = Replay(*c, {.symbols = {xbt_, eth_}, .resume_after = last_seq});
+  EXPECT_EQ(end.reason, sbe::StreamEndReason::kCompleted);
+  EXPECT_EQ(end.missing, 0u);
+  EXPECT_EQ(end.sent, 5672u) << "the Last marker counts the whole stream";
+  first.insert(first.end(), rest.begin(), rest.end());
+  EXPECT_EQ(Csv(first), Csv(StoreTrades({xbt_, eth_})));
 }
 
 TEST_F(GatewayTest, GapsInSequenceNumbersAreReported) {

@@ -9,6 +9,8 @@ std::uint16_t KnownBlockLength(std::uint16_t template_id) {
     case MessageType::kClientLogout: return ClientLogout::kBlockLength;
     case MessageType::kClientLoginAck: return ClientLoginAck::kBlockLength;
     case MessageType::kClientLogoutAck: return ClientLogoutAck::kBlockLength;
+    case MessageType::kClientHeartbeat: return ClientHeartbeat::kBlockLength;
+    case MessageType::kClientHeartbeatAck: return ClientHeartbeatAck::kBlockLength;
     case MessageType::kStartData: return StartData::kBlockLength;
     case MessageType::kStopData: return StopData::kBlockLength;
     case MessageType::kStopAllData: return StopAllData::kBlockLength;
@@ -105,6 +107,8 @@ const char* ToString(MessageType type) {
     case MessageType::kClientLogout: return "ClientLogout";
     case MessageType::kClientLoginAck: return "ClientLoginAck";
     case MessageType::kClientLogoutAck: return "ClientLogoutAck";
+    case MessageType::kClientHeartbeat: return "ClientHeartbeat";
+    case MessageType::kClientHeartbeatAck: return "ClientHeartbeatAck";
     case MessageType::kStartData: return "StartData";
     case MessageType::kStopData: return "StopData";
     case MessageType::kStopAllData: return "StopAllData";

@@ -34,12 +34,14 @@ auto Samples() {
   start.speed_permille = 10000;
   start.from = UnixNanos{1561939200000000000};
   start.to = UnixNanos{1561942800000000000};
+  start.resume_after = 1000;
   start.symbols = {1, 513};
   DataBar bar{1, 3, UnixNanos{1561939200000000000}, D("10749.4"), D("11041.8"), D("10600"),
               D("10812.20"), D("1234.00000025"), 2672};
   TradeBar trade{1, 1, UnixNanos{1561939203172000000}, D("10749.4"), D("0.03869709")};
   return std::make_tuple(
-      ClientLogin{7}, ClientLogout{7}, ClientLoginAck{7}, ClientLogoutAck{7}, start, StopData{7, 42},
+      ClientLogin{7}, ClientLogout{7}, ClientLoginAck{7}, ClientLogoutAck{7}, ClientHeartbeat{7},
+      ClientHeartbeatAck{7}, start, StopData{7, 42},
       StopAllData{7}, StartDataAck{7, 42, 2}, DataBatch{42, 256}, bar,
       FirstDataBar{42, TimeResolution::kOneHour}, LastDataBar{42, 24, StreamEndReason::kCompleted},
       trade, FirstTradeBar{42}, LastTradeBar{42, 2672, StreamEndReason::kStopped},
@@ -116,7 +118,7 @@ TEST(CodecTest, EncodeRefusesTooSmallBuffers) {
 }
 
 TEST(CodecTest, RejectsHostileHeadersAndBodies) {
-  auto bytes = EncodeToVector(std::get<12>(Samples()));  // TradeBar
+  auto bytes = EncodeToVector(std::get<TradeBar>(Samples()));  // TradeBar
   TradeBar t;
   auto bad = bytes;
   bad[4] = std::byte{9};  // schemaId
@@ -146,7 +148,7 @@ TEST(CodecTest, RejectsHostileHeadersAndBodies) {
 }
 
 TEST(CodecTest, RejectsOversizedGroups) {
-  auto bytes = EncodeToVector(std::get<4>(Samples()));  // StartData
+  auto bytes = EncodeToVector(std::get<StartData>(Samples()));  // StartData
   const std::size_t group = kHeaderSize + StartData::kBlockLength;
   StartData s;
   auto bad = bytes;
@@ -161,7 +163,7 @@ TEST(CodecTest, RejectsOversizedGroups) {
 }
 
 TEST(CodecTest, AcceptsNewerVersionWithLongerBlock) {
-  const TradeBar t = std::get<12>(Samples());
+  const TradeBar t = std::get<TradeBar>(Samples());
   auto bytes = EncodeToVector(t);
   bytes.insert(bytes.end(), 4, std::byte{0xAB});  // a field added by version 2
   detail::Store<std::uint16_t>(bytes.data(), TradeBar::kBlockLength + 4);
@@ -178,7 +180,7 @@ TEST(FrameTest, BatchesManyMessagesAndReadsThemBack) {
   std::vector<std::byte> buf(64 * 1024);
   FrameWriter w(buf);
   ASSERT_TRUE(w.Append(DataBatch{5, 1000}));
-  ASSERT_TRUE(w.Append(std::get<4>(Samples())));  // a message with a group in the middle
+  ASSERT_TRUE(w.Append(std::get<StartData>(Samples())));  // a message with a group in the middle
   for (std::uint32_t i = 1; i <= 1000; ++i) {
     ASSERT_TRUE(w.Append(TradeBar{3, i, UnixNanos{i * 1000LL}, D("1.5"), D("2")}));
   }
@@ -214,7 +216,7 @@ TEST(FrameTest, WriterStopsAtCapacityWithoutPartialMessages) {
 
 TEST(FrameTest, GarbageNeverCrashesTheReader) {
   std::mt19937 rng(1);
-  const auto valid = EncodeToVector(std::get<4>(Samples()));
+  const auto valid = EncodeToVector(std::get<StartData>(Samples()));
   for (int i = 0; i < 20000; ++i) {
     std::vector<std::byte> frame;
     if (i % 2 == 0) {

@@ -4,9 +4,14 @@
 // or get a callback on their own thread.
 //
 // Delivery is point to point: each frame goes to one subscriber of its
-// channel, in publish order (tickflow gives every channel one reader). The
-// in-process backend (MakeInProcessBus) is the default; NATS comes later
-// behind the same interface.
+// channel, in publish order (tickflow gives every channel one reader). A
+// channel named `prefix.*` (a pattern) receives the frames published to any
+// `prefix.<token>`; Poll reports the name each frame was published to, which
+// is how the gateway learns who sent a request.
+//
+// Backends: in-process (MakeInProcessBus, the default) and NATS
+// (MakeNatsBus in nats_bus.hpp), where the server enforces who may publish
+// and read what.
 //
 // Thread-safety: every Bus method may be called from any thread.
 #pragma once
@@ -32,6 +37,7 @@ enum class [[nodiscard]] PublishStatus : std::uint8_t {
   kNoSuchChannel,  // never created, or deleted (the reader went away)
   kTooLarge,       // frame larger than the bus allows
   kClosed,         // the bus is shutting down
+  kNotPermitted,   // the server refused this publisher on this channel
 };
 const char* ToString(PublishStatus status);
 
@@ -49,8 +55,10 @@ struct BusOptions {
 class Subscription {
  public:
   virtual ~Subscription() = default;
-  // Waits up to `wait` for the next frame; reuses *frame's storage.
-  virtual PollStatus Poll(Frame* frame, std::chrono::milliseconds wait) = 0;
+  // Waits up to `wait` for the next frame; reuses *frame's storage. When
+  // `subject` is given it receives the channel name the frame was published
+  // to (differs from the subscribed name for a pattern).
+  virtual PollStatus Poll(Frame* frame, std::chrono::milliseconds wait, std::string* subject = nullptr) = 0;
 };
 
 // Runs `on_frame` on its own thread for every frame of a subscription until

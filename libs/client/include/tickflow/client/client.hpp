@@ -4,13 +4,18 @@
 //   auto stream = client->RequestTrades({.symbols = {1}}, {.on_trade = [](const TradeEvent& t) {...}}).value();
 //   auto end = stream->Wait(std::chrono::seconds(60));
 //
-// Open creates the client's data and error channels through the bus admin
-// API, logs in and waits for the acknowledgement (a timeout is an error).
+// Open creates the client's error channel, logs in on its control channel
+// (`qd.control.<id>`) and waits for the acknowledgement (a timeout is an
+// error); the gateway then creates the data channel, which the client reads.
 // Requests wait for the gateway's StartDataAck (or its DataError, returned as
 // an Error). Results arrive through callbacks or, when a request has no
 // callbacks, through Stream::Next (pull). Gaps in sequence numbers are counted
-// and reported. Close (also run by the destructor) stops streams, logs out and
-// deletes the channels.
+// and reported. While open the client sends a heartbeat every `heartbeat`; if
+// the gateway stops answering for `timeout` (it died) or no longer knows the
+// client (it restarted), every running stream ends with an error instead of
+// hanging, and the next request logs in again, so a stream can be resumed
+// with Request::resume_after = the last sequence received. Close (also run by
+// the destructor) stops streams, logs out and deletes the error channel.
 //
 // Thread-safety: Client and Stream methods may be called from any thread.
 // on_start, on_trade, on_bar, on_gap and on_end run on the client's data
@@ -38,7 +43,8 @@ struct ClientOptions {
   ClientId client_id = 1;
   bus::Bus* bus = nullptr;
   std::string control_channel = "qd.control";
-  std::chrono::milliseconds timeout{5000};  // for login, acknowledgements and logout
+  std::chrono::milliseconds timeout{5000};  // for login, acknowledgements, logout, and gateway silence
+  std::chrono::milliseconds heartbeat{1000};  // 0 = never (the gateway then expires the session)
   std::size_t pull_queue = 65536;           // events buffered per pull-style stream
 };
 
@@ -91,6 +97,7 @@ struct Request {
   UnixNanos from = UnixNanos::Min();         // inclusive; Min = from the start
   UnixNanos to = UnixNanos::Max();           // exclusive; Max = to the end
   std::uint32_t speed_permille = 0;          // 0 = as fast as possible, 1000 = real time
+  std::uint32_t resume_after = 0;            // skip the stream's first N events: resume after sequence N
 };
 
 // One event of a pull-style stream.

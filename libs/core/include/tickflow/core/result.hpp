@@ -21,6 +21,7 @@ enum class ErrorCode : std::uint8_t {
   kAlreadyExists,
   kUnavailable,      // a server or resource is not reachable
   kCancelled,
+  kPermissionDenied,  // the server refused: credentials or permissions
   kInternal,
 };
 

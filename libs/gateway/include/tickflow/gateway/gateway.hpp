@@ -1,6 +1,16 @@
-// The QD gateway: listens on a control channel, keeps one session per client
-// id, and serves StartData requests as streams of SBE frames on the client's
-// data channel (acknowledgements and errors go to its error channel).
+// The QD gateway: listens on the control pattern (`qd.control.*`), keeps one
+// session per client id, and serves StartData requests as streams of SBE
+// frames on the client's data channel (acknowledgements and errors go to its
+// error channel).
+//
+// The gateway is the trusted party of the bus: it creates a client's data
+// channel when the client logs in and deletes it at logout, so no client ever
+// needs the right to create channels. A message is accepted only from the
+// control channel of the client id it names (`qd.control.7` speaks for 7;
+// on NATS the server lets each user publish only on its own), anything else
+// is answered with ClientError(IdentityMismatch). A session that sends
+// nothing (heartbeats included) for `session_timeout` is expired: its streams
+// end and its data channel is deleted, so the id can log in again.
 //
 // Every stream runs on its own thread with its own store connection, so a
 // 50-million-trade stream never holds back a small one or another client. A
@@ -37,6 +47,7 @@ struct GatewayOptions {
   std::size_t max_streams = 256;                        // beyond: DataUnavailable
   std::chrono::milliseconds publish_wait{50};           // per attempt; the stop flag is checked between
   std::chrono::milliseconds stalled_client{60000};      // a stream blocked this long by a full channel fails
+  std::chrono::milliseconds session_timeout{15000};     // silence after which a session is expired
   std::function<void(std::string_view line)> log{};     // optional
 };
 
@@ -55,6 +66,7 @@ struct GatewayStats {
   std::uint64_t bytes_sent = 0;
   std::uint64_t errors_sent = 0;      // ClientError + DataError
   std::uint64_t malformed_frames = 0; // control frames that did not decode
+  std::uint64_t sessions_expired = 0; // sessions ended for silence (no heartbeat)
   std::map<std::string, std::uint64_t> errors_by_code;  // "ClientError/client not logged in" -> count
   std::uint64_t requests = 0;                     // StartData handled
   double request_seconds_sum = 0;                 // StartData received -> answered (ack or error)

@@ -125,9 +125,11 @@ inline void EncodeFields(const ClientLogin& m, Writer& w) { w.Put(m.client_id); 
 inline void EncodeFields(const ClientLogout& m, Writer& w) { w.Put(m.client_id); }
 inline void EncodeFields(const ClientLoginAck& m, Writer& w) { w.Put(m.client_id); }
 inline void EncodeFields(const ClientLogoutAck& m, Writer& w) { w.Put(m.client_id); }
+inline void EncodeFields(const ClientHeartbeat& m, Writer& w) { w.Put(m.client_id); }
+inline void EncodeFields(const ClientHeartbeatAck& m, Writer& w) { w.Put(m.client_id); }
 inline void EncodeFields(const StartData& m, Writer& w) {
   w.Put(m.client_id).Put(m.request_id).Put(m.data_type).Put(m.resolution).Put(m.speed_permille)
-      .Put(m.from).Put(m.to);
+      .Put(m.from).Put(m.to).Put(m.resume_after);
 }
 inline void EncodeFields(const StopData& m, Writer& w) { w.Put(m.client_id).Put(m.request_id); }
 inline void EncodeFields(const StopAllData& m, Writer& w) { w.Put(m.client_id); }
@@ -159,6 +161,8 @@ inline bool DecodeFields(Reader& r, ClientLogin* m) { r.Get(&m->client_id); retu
 inline bool DecodeFields(Reader& r, ClientLogout* m) { r.Get(&m->client_id); return true; }
 inline bool DecodeFields(Reader& r, ClientLoginAck* m) { r.Get(&m->client_id); return true; }
 inline bool DecodeFields(Reader& r, ClientLogoutAck* m) { r.Get(&m->client_id); return true; }
+inline bool DecodeFields(Reader& r, ClientHeartbeat* m) { r.Get(&m->client_id); return true; }
+inline bool DecodeFields(Reader& r, ClientHeartbeatAck* m) { r.Get(&m->client_id); return true; }
 inline bool DecodeFields(Reader& r, StartData* m) {
   r.Get(&m->client_id);
   r.Get(&m->request_id);
@@ -167,6 +171,7 @@ inline bool DecodeFields(Reader& r, StartData* m) {
   r.Get(&m->speed_permille);
   r.Get(&m->from);
   r.Get(&m->to);
+  r.Get(&m->resume_after);
   return true;
 }
 inline bool DecodeFields(Reader& r, StopData* m) { r.Get(&m->client_id); r.Get(&m->request_id); return true; }

@@ -25,6 +25,8 @@ enum class MessageType : std::uint16_t {
   kClientLogout = 102,
   kClientLoginAck = 103,
   kClientLogoutAck = 104,
+  kClientHeartbeat = 105,
+  kClientHeartbeatAck = 106,
   kStartData = 201,
   kStopData = 202,
   kStopAllData = 203,
@@ -95,13 +97,25 @@ struct ClientLogoutAck {
   ClientId client_id = 0;
   friend bool operator==(const ClientLogoutAck&, const ClientLogoutAck&) = default;
 };
+struct ClientHeartbeat {
+  static constexpr MessageType kType = MessageType::kClientHeartbeat;
+  static constexpr std::uint16_t kBlockLength = 4;
+  ClientId client_id = 0;
+  friend bool operator==(const ClientHeartbeat&, const ClientHeartbeat&) = default;
+};
+struct ClientHeartbeatAck {
+  static constexpr MessageType kType = MessageType::kClientHeartbeatAck;
+  static constexpr std::uint16_t kBlockLength = 4;
+  ClientId client_id = 0;
+  friend bool operator==(const ClientHeartbeatAck&, const ClientHeartbeatAck&) = default;
+};
 
 // --- requests --------------------------------------------------------------
 // data_type and resolution are carried as raw wire values (not validated by the
 // codec) so the gateway can answer an unknown one with the matching DataError.
 struct StartData {
   static constexpr MessageType kType = MessageType::kStartData;
-  static constexpr std::uint16_t kBlockLength = 30;
+  static constexpr std::uint16_t kBlockLength = 34;
   static constexpr std::uint16_t kSymbolBlockLength = 2;
   ClientId client_id = 0;
   RequestId request_id = 0;
@@ -110,6 +124,7 @@ struct StartData {
   std::uint32_t speed_permille = 0;     // 0 = as fast as possible, 1000 = real time
   UnixNanos from = UnixNanos::Min();    // Min() = unbounded (the SBE null value)
   UnixNanos to = UnixNanos::Min();      // Min() = unbounded
+  std::uint32_t resume_after = 0;       // skip the first N data messages (resume after sequence N)
   std::vector<SymbolId> symbols;
   friend bool operator==(const StartData&, const StartData&) = default;
 };
