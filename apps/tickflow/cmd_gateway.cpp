@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include "common.hpp"
+#include "bus_flags.hpp"
 #include "service_config.hpp"
 #include "tickflow/bus/bus.hpp"
 #include "tickflow/gateway/gateway.hpp"
@@ -13,15 +14,24 @@ namespace tickflow::cli {
 Command AddGateway(CLI::App& app) {
   auto* cmd = app.add_subcommand("gateway", "Run the QD gateway service (metrics, health check, graceful shutdown)");
   cmd->footer(
-      "Serves StartData requests from the control channel as SBE streams (docs/protocol.md). With --bus inproc the\n"
-      "bus lives in this process, so only clients in this process can connect; `tickflow replay` and the examples\n"
-      "run gateway and client together that way. SIGINT, SIGTERM and SIGHUP end every stream with its Last marker\n"
-      "and stop. Prometheus metrics and a health check are served on --metrics (/metrics, /healthz).\n\n"
-      "Example: tickflow gateway --print-config --env cluster");
+      "Serves StartData requests from the control channels as SBE streams (docs/protocol.md). With\n"
+      "--bus nats://HOST:PORT clients in other processes and machines connect through nats-server, which enforces\n"
+      "that each client reads only its own channels (docs/services.md#nats); the gateway creates and deletes each\n"
+      "client's JetStream data stream. With --bus inproc only clients in this process can connect.\n"
+      "SIGINT, SIGTERM and SIGHUP end every stream with its Last marker and stop. Prometheus metrics and a health\n"
+      "check are served on --metrics (/metrics, /healthz).\n\n"
+      "Examples:\n"
+      "  tickflow nats-config --dir /tmp/nats --clients 1-8 && scripts/nats.sh start /tmp/nats\n"
+      "  tickflow gateway --bus nats://127.0.0.1:4222 --creds /tmp/nats/creds/gateway.creds --db trades.db\n"
+      "  tickflow gateway --print-config --env cluster");
   auto f = std::make_shared<ServiceFlags>();
   AddServiceFlags(cmd, f.get(),
-                  {{"bus", "inproc (nats://HOST:PORT is not part of this build)"},
+                  {{"bus", "inproc, or nats://HOST:PORT"},
+                   {"creds", "NATS credentials file (user and password) from tickflow nats-config"},
+                   {"bus_user", "NATS user, when not given by --creds"},
                    {"bus_password", "password for the bus user (redacted when printed)"},
+                   {"queue_group", "NATS queue group, so several gateways share the control subjects"},
+                   {"session_timeout_ms", "a client silent this long (no heartbeat) loses its session"},
                    {"control_channel", "control channel the gateway listens on"},
                    {"db", "SQLite store file (default: $TICKFLOW_DB or the user data directory)"},
                    {"metrics", "HOST:PORT of /metrics and /healthz (port 0: any free port)"},
@@ -35,9 +45,6 @@ Command AddGateway(CLI::App& app) {
               fmt::print("{}", cfg->Print());
               return 0;
             }
-            if (cfg->Get("bus") != "inproc") {
-              return Fail("bus '" + cfg->Get("bus") + "': this build has only the in-process bus (--bus inproc)");
-            }
             const std::string db = cfg->Get("db").empty() ? DefaultDbPath() : cfg->Get("db");
             if (auto probe = OpenExistingStore(db); !probe.ok()) return Fail(probe.error());
             const auto log = [](observability::LogLevel level, std::string_view msg, const observability::Labels& fields) {
@@ -46,8 +53,17 @@ Command AddGateway(CLI::App& app) {
             };
             const ShutdownSignals signals;  // before any thread starts
 
-            auto bus = bus::MakeInProcessBus();
+            BusFlags bf{cfg->Get("bus"), cfg->Get("creds"), cfg->Get("bus_user"), cfg->Get("bus_password"),
+                        cfg->Get("queue_group")};
+            Result<std::unique_ptr<bus::Bus>> bus =
+                bf.nats() ? ConnectNats(bf, std::nullopt,
+                                        [&log](std::string_view line) {
+                                          log(observability::LogLevel::kWarn, line, {});
+                                        })
+                          : Result<std::unique_ptr<bus::Bus>>(bus::MakeInProcessBus());
+            if (!bus.ok()) return Fail(bus.error());
             gateway::GatewayOptions o;
+            o.session_timeout = std::chrono::milliseconds(cfg->GetInt("session_timeout_ms"));
             o.control_channel = cfg->Get("control_channel");
             o.max_streams = static_cast<std::size_t>(cfg->GetInt("max_streams"));
             o.messages_per_frame = static_cast<std::size_t>(cfg->GetInt("messages_per_frame"));
@@ -60,7 +76,7 @@ Command AddGateway(CLI::App& app) {
             o.log = [&log, debug](std::string_view line) {
               if (debug) log(observability::LogLevel::kDebug, line, {});
             };
-            auto gw = gateway::Gateway::Start(*bus, o);
+            auto gw = gateway::Gateway::Start(**bus, o);
             if (!gw.ok()) return Fail(gw.error());
             gateway::Gateway* g = gw->get();
             observability::MetricsRegistry registry;
@@ -71,7 +87,7 @@ Command AddGateway(CLI::App& app) {
                                                          observability::MetricsHandler(registry));
             if (!http.ok()) return Fail(http.error());
             log(observability::LogLevel::kInfo, "gateway serving",
-                {{"control_channel", o.control_channel}, {"bus", "inproc"}, {"db", db},
+                {{"control_channel", o.control_channel}, {"bus", bf.url}, {"db", db},
                  {"metrics", metrics.substr(0, colon) + ":" + std::to_string((*http)->port())}});
             const int sig = signals.Wait();
             const auto stats = g->stats();

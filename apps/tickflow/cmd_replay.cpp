@@ -2,10 +2,12 @@
 // the in-process bus, and report what arrived.
 #include <chrono>
 #include <cmath>
+#include <thread>
 #include <vector>
 
 #include "common.hpp"
 #include "replay_session.hpp"
+#include "tickflow/symdb/symdb.hpp"
 
 namespace tickflow::cli {
 namespace {
@@ -21,20 +23,45 @@ Result<std::uint32_t> ParseSpeed(const std::string& text) {
   return static_cast<std::uint32_t>(std::max(1.0, std::round(x * 1000)));
 }
 
+Result<ResolvedSymbols> ResolveInStore(const std::string& db, const std::vector<std::string>& symbols) {
+  TICKFLOW_ASSIGN_OR_RETURN(auto store, OpenExistingStore(db));
+  return ResolveSymbols(*store, symbols);
+}
+
+Result<ResolvedSymbols> ResolveInSymdb(const std::string& address, const std::vector<std::string>& symbols) {
+  TICKFLOW_ASSIGN_OR_RETURN(auto symdb, symdb::Client::Connect(address));
+  ResolvedSymbols r;
+  r.names.resize(65536);
+  for (const std::string& s : symbols) {
+    TICKFLOW_ASSIGN_OR_RETURN(const SymbolId id, symdb->LookupSymbolId(s));
+    r.ids.push_back(id);
+    r.names[id] = s;
+  }
+  return r;
+}
+
 }  // namespace
 
 Command AddReplay(CLI::App& app) {
   auto* cmd = app.add_subcommand("replay", "Replay trades or bars through the gateway to a client, as a live feed would");
   cmd->footer(
-      "Runs the QD gateway and a client in this process over the in-process bus: the client logs in, requests\n"
-      "the stream, and receives SBE messages (several symbols are merged in time order). Prints a summary;\n"
-      "--print csv prints every message received (times ISO 8601 UTC, numbers exact).\n\n"
+      "By default runs the QD gateway and a client in this process over the in-process bus. With\n"
+      "--bus nats://HOST:PORT the client connects to a gateway in another process (`tickflow gateway --bus ...`);\n"
+      "--creds names the client's credentials (and its client id). The client logs in, requests the stream and\n"
+      "receives SBE messages (several symbols are merged in time order). Prints a summary; --print csv prints\n"
+      "every message (times ISO 8601 UTC, numbers exact). Symbol names are resolved by --symdb HOST:PORT if\n"
+      "given, else in the --db store. If the stream is cut short (gateway restart), the replay resumes after the\n"
+      "last sequence received, up to --retries times, so nothing is missing or doubled.\n\n"
       "Examples:\n"
       "  tickflow replay XBTUSD ETHUSD --from 2023-06-01 --to 2023-06-02 --print csv\n"
-      "  tickflow replay XBTUSD --bars 1h --speed 3600      # one hour of bars per second");
+      "  tickflow replay XBTUSD --bars 1h --speed 3600      # one hour of bars per second\n"
+      "  tickflow replay XBTUSD --bus nats://127.0.0.1:4222 --creds /tmp/nats/creds/client-1.creds");
   struct Args {
     std::vector<std::string> symbols;
-    std::string bars, from, to, speed = "max", print, db;
+    std::string bars, from, to, speed = "max", print, db, symdb;
+    BusFlags bus;
+    int client_id = -1;
+    int retries = 3;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("SYMBOL", a->symbols, "One or more symbols")->required();
@@ -45,6 +72,11 @@ Command AddReplay(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--print", a->print, "Print every message received")->check(CLI::IsMember({"csv"}));
   AddDbOption(cmd, &a->db);
+  AddBusOptions(cmd, &a->bus);
+  cmd->add_option("--client-id", a->client_id, "Client id on a NATS bus (default: from --creds, else 1)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--symdb", a->symdb, "HOST:PORT of `tickflow symdb`, to resolve symbol names without the store");
+  cmd->add_option("--retries", a->retries, "Resumes after a stream was cut short (NATS bus)")->capture_default_str();
   return {cmd, [a] {
             auto range = ParseRange(a->from, a->to);
             if (!range.ok()) return Fail(range.error());
@@ -56,13 +88,14 @@ Command AddReplay(CLI::App& app) {
               if (!r.ok()) return Fail("--bars: " + r.error().message);
               res = *r;
             }
-            auto store = OpenExistingStore(a->db);
-            if (!store.ok()) return Fail(store.error());
-            auto resolved = ResolveSymbols(**store, a->symbols);
+            auto resolved = a->symdb.empty() ? ResolveInStore(a->db, a->symbols) : ResolveInSymdb(a->symdb, a->symbols);
             if (!resolved.ok()) return Fail(resolved.error());
             const std::vector<SymbolId>& ids = resolved->ids;
             const std::vector<std::string>& names = resolved->names;
-            auto session = ReplaySession::Start(a->db);
+            auto session = a->bus.nats()
+                               ? ReplaySession::Connect(a->bus, a->client_id < 0 ? std::nullopt
+                                                                                 : std::optional<ClientId>(a->client_id))
+                               : ReplaySession::Start(a->db);
             if (!session.ok()) return Fail(session.error());
 
             const bool csv = a->print == "csv";
@@ -75,11 +108,13 @@ Command AddReplay(CLI::App& app) {
             };
             client::Callbacks cb;
             std::uint64_t gaps = 0;
+            std::uint32_t last_seq = 0;
             cb.on_gap = [&](const client::Gap&) { ++gaps; };
             cb.on_error = [](const client::StreamError& e) {
               fmt::print(stderr, "tickflow: gateway reported: {}\n", sbe::ToString(e.code));
             };
             cb.on_trade = [&](const client::TradeEvent& e) {
+              last_seq = e.sequence;
               seen(e.trade.time);
               if (csv) {
                 fmt::print("{},{},{},{}\n", names[e.trade.symbol], FormatIso8601(e.trade.time), e.trade.price.ToString(),
@@ -87,6 +122,7 @@ Command AddReplay(CLI::App& app) {
               }
             };
             cb.on_bar = [&](const client::BarEvent& e) {
+              last_seq = e.sequence;
               seen(e.bar.time);
               if (csv) {
                 fmt::print("{},{},{},{},{},{},{},{}\n", names[e.symbol], FormatIso8601(e.bar.time), e.bar.open.ToString(),
@@ -104,10 +140,18 @@ Command AddReplay(CLI::App& app) {
             req.to = range->to;
             req.speed_permille = *speed;
             const auto t0 = std::chrono::steady_clock::now();
-            auto stream = res == TimeResolution::kNone ? session->client->RequestTrades(req, cb)
-                                                       : session->client->RequestBars(req, res, cb);
-            if (!stream.ok()) return Fail(stream.error());
-            auto end = (*stream)->Wait(std::chrono::hours(24 * 365));
+            Result<client::StreamEnd> end = MakeError(ErrorCode::kInternal, "no stream");
+            for (int attempt = 0;; ++attempt) {
+              req.resume_after = last_seq;
+              auto stream = res == TimeResolution::kNone ? session->client->RequestTrades(req, cb)
+                                                         : session->client->RequestBars(req, res, cb);
+              end = stream.ok() ? (*stream)->Wait(std::chrono::hours(24 * 365)) : Result<client::StreamEnd>(stream.error());
+              const bool cut = !end.ok() || end->reason == sbe::StreamEndReason::kFailed;
+              if (!cut || !a->bus.nats() || attempt >= a->retries) break;
+              fmt::print(stderr, "tickflow: stream cut short after sequence {} ({}); resuming in 1 s\n", last_seq,
+                         end.ok() ? "gateway ended it with Failed" : end.error().message);
+              std::this_thread::sleep_for(std::chrono::seconds(1));
+            }
             if (!end.ok()) return Fail(end.error());
             const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             std::FILE* out = csv ? stderr : stdout;

@@ -58,6 +58,7 @@ Command AddReplay(CLI::App& app);
 Command AddBacktest(CLI::App& app);
 Command AddSymdb(CLI::App& app);
 Command AddGateway(CLI::App& app);
+Command AddNatsConfig(CLI::App& app);
 Command AddDemo(CLI::App& app);
 Command AddBench(CLI::App& app);
 

@@ -19,6 +19,23 @@ Result<ReplaySession> ReplaySession::Start(const std::string& db, ClientId clien
   return s;
 }
 
+Result<ReplaySession> ReplaySession::Connect(const BusFlags& flags, std::optional<ClientId> client_id) {
+  if (!client_id && !flags.creds.empty()) {
+    TICKFLOW_ASSIGN_OR_RETURN(const config::Credentials c, ReadCredentials(flags.creds));
+    client_id = c.client_id;
+  }
+  const ClientId id = client_id.value_or(1);
+  ReplaySession s;
+  TICKFLOW_ASSIGN_OR_RETURN(s.bus, ConnectNats(flags, id, [](std::string_view line) {
+                              fmt::print(stderr, "tickflow: {}\n", line);
+                            }));
+  client::ClientOptions co;
+  co.client_id = id;
+  co.bus = s.bus.get();
+  TICKFLOW_ASSIGN_OR_RETURN(s.client, client::Client::Open(co));
+  return s;
+}
+
 ReplaySession::~ReplaySession() {
   client.reset();
   gateway.reset();

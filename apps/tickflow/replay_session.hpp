@@ -1,10 +1,12 @@
-// Gateway and client in one process over the in-process bus, on a store file:
-// the wiring behind `tickflow replay` and `tickflow demo`.
+// Gateway and client in one process over the in-process bus, on a store file
+// (the wiring behind `tickflow replay` and `tickflow demo`), or a client alone
+// on a NATS bus, talking to a gateway in another process.
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "bus_flags.hpp"
 #include "tickflow/bus/bus.hpp"
 #include "tickflow/client/client.hpp"
 #include "tickflow/gateway/gateway.hpp"
@@ -17,6 +19,8 @@ struct ReplaySession {
   std::unique_ptr<client::Client> client;
 
   static Result<ReplaySession> Start(const std::string& db, ClientId client_id = 1);
+  // Client id: `client_id` if set, else the creds file's, else 1.
+  static Result<ReplaySession> Connect(const BusFlags& flags, std::optional<ClientId> client_id);
   ~ReplaySession();  // client first, then gateway, then bus
   ReplaySession() = default;
   ReplaySession(ReplaySession&&) = default;

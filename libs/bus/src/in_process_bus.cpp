@@ -184,6 +184,7 @@ const char* ToString(PublishStatus status) {
     case PublishStatus::kTooLarge: return "frame too large";
     case PublishStatus::kClosed: return "bus closed";
     case PublishStatus::kNotPermitted: return "not permitted";
+    case PublishStatus::kLost: return "earlier frames were lost";
   }
   return "?";
 }

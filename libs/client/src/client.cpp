@@ -330,8 +330,12 @@ class Client::Impl {
           return MakeError(ErrorCode::kAlreadyExists, "client id " + std::to_string(options_.client_id) +
                                                           " is in use: it is already logged in at the gateway");
         }
-        return MakeError(ErrorCode::kUnavailable, "login of client " + std::to_string(options_.client_id) +
-                                                      " refused: " + sbe::ToString(login_error_));
+        return MakeError(ErrorCode::kUnavailable,
+                         "login of client " + std::to_string(options_.client_id) + " refused: " +
+                             sbe::ToString(login_error_) +
+                             (login_error_ == sbe::ClientErrorCode::kLoginError
+                                  ? " (the gateway could not create the data channel; its log says why)"
+                                  : ""));
       }
       last_heard_ = Clock::now();
     }

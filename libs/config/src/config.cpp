@@ -25,7 +25,11 @@ struct KeySpec {
 
 constexpr KeySpec kGatewayKeys[] = {
     {"bus", Kind::kBus, "inproc", "nats://127.0.0.1:4222", false, "message bus: inproc or nats://HOST:PORT"},
+    {"bus_user", Kind::kString, "", "", false, "NATS user (or take it from creds)"},
     {"bus_password", Kind::kString, "", "", true, "password for the bus user"},
+    {"creds", Kind::kPath, "", "", false, "NATS credentials file written by tickflow nats-config"},
+    {"queue_group", Kind::kString, "", "qd.gateways", false, "NATS queue group shared by several gateways"},
+    {"session_timeout_ms", Kind::kPositiveInt, "15000", "15000", false, "silence after which a client session expires"},
     {"control_channel", Kind::kString, "qd.control", "qd.control", false, "control channel or subject"},
     {"db", Kind::kPath, "", "", false, "store: SQLite file"},
     {"metrics", Kind::kAddress, "127.0.0.1:9464", "0.0.0.0:9464", false, "HOST:PORT of /metrics and /healthz"},
@@ -182,6 +186,33 @@ std::string ServiceConfig::Print() const {
     out += line + "  # " + s.source + "\n";
   }
   return out;
+}
+
+Result<Credentials> ParseCredentials(std::string_view text, const std::string& file_name) {
+  toml::table doc;
+  try {
+    doc = toml::parse(text, file_name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << e.source().begin;
+    return MakeError(ErrorCode::kParse, file_name + ": " + std::string(e.description()) + " at " + where.str());
+  }
+  Credentials c;
+  const auto user = doc["user"].value<std::string>();
+  const auto password = doc["password"].value<std::string>();
+  if (!user || user->empty() || !password) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     file_name + ": needs user = \"...\" and password = \"...\" (tickflow nats-config writes such files)");
+  }
+  c.user = *user;
+  c.password = *password;
+  if (const auto id = doc["client_id"].value<std::int64_t>()) {
+    if (*id < 0 || *id > 65535) {
+      return MakeError(ErrorCode::kInvalidArgument, file_name + ": client_id " + std::to_string(*id) + " is not 0..65535");
+    }
+    c.client_id = static_cast<ClientId>(*id);
+  }
+  return c;
 }
 
 }  // namespace tickflow::config

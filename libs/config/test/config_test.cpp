@@ -68,3 +68,28 @@ TEST(ConfigTest, ValidationNamesKeyValueAndSource) {
 
 }  // namespace
 }  // namespace tickflow::config
+
+namespace tickflow::config {
+namespace {
+
+TEST(CredentialsTest, ParsesUserPasswordAndClientId) {
+  auto c = ParseCredentials("user = \"client-7\"\npassword = \"s3cret\"\nclient_id = 7\n", "c.creds");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->user, "client-7");
+  EXPECT_EQ(c->password, "s3cret");
+  EXPECT_EQ(c->client_id, ClientId{7});
+  EXPECT_FALSE(ParseCredentials("user = \"gateway\"\npassword = \"x\"\n", "g").value().client_id.has_value());
+}
+
+TEST(CredentialsTest, ErrorsNameTheFileAndWhatIsMissing) {
+  auto missing = ParseCredentials("user = \"u\"\n", "a.creds");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("a.creds: needs user"), std::string::npos) << missing.error().message;
+  auto bad = ParseCredentials("user = \"u\"\npassword = \"p\"\nclient_id = 70000\n", "b.creds");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("client_id 70000"), std::string::npos);
+  EXPECT_EQ(ParseCredentials("user = ", "c.creds").error().code, ErrorCode::kParse);
+}
+
+}  // namespace
+}  // namespace tickflow::config

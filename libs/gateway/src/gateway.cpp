@@ -474,6 +474,11 @@ class Gateway::Impl {
       reason = sbe::StreamEndReason::kFailed;
       Log("client " + std::to_string(task.client) + " stopped reading; stream " + std::to_string(req.request_id) +
           " ended");
+    } else if (status == SendStatus::kBroken) {
+      reason = sbe::StreamEndReason::kFailed;
+      Log("stream " + std::to_string(req.request_id) + " of client " + std::to_string(task.client) +
+          " broken: the bus lost frames; the client can resume after its last sequence");
+      DataErr(task.client, req.request_id, sbe::DataErrorCode::kDataSend);
     }
     if (status != SendStatus::kClientGone) {
       if (trades) {

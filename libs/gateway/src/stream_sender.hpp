@@ -13,7 +13,13 @@
 
 namespace tickflow::gateway::detail {
 
-enum class SendStatus : std::uint8_t { kOk, kStopped, kClientGone, kStalled };
+enum class SendStatus : std::uint8_t {
+  kOk,
+  kStopped,     // the stop flag was raised
+  kClientGone,  // the channel no longer exists
+  kStalled,     // the channel stayed full for `stalled_after`
+  kBroken,      // the bus lost frames of this channel (or refused it): the stream cannot continue in order
+};
 
 struct SenderCounters {
   std::atomic<std::uint64_t> messages{0};
@@ -68,7 +74,13 @@ class StreamSender {
           if (!ignore_stop && stop_.load(std::memory_order_relaxed)) return SendStatus::kStopped;
           if (std::chrono::steady_clock::now() - start > stalled_after_) return SendStatus::kStalled;
           continue;
-        default:
+        case bus::PublishStatus::kLost:
+        case bus::PublishStatus::kNotPermitted:
+        case bus::PublishStatus::kTooLarge:
+          writer_.Clear();
+          return SendStatus::kBroken;
+        case bus::PublishStatus::kNoSuchChannel:
+        case bus::PublishStatus::kClosed:
           writer_.Clear();
           return SendStatus::kClientGone;
       }

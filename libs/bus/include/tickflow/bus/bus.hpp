@@ -38,6 +38,7 @@ enum class [[nodiscard]] PublishStatus : std::uint8_t {
   kTooLarge,       // frame larger than the bus allows
   kClosed,         // the bus is shutting down
   kNotPermitted,   // the server refused this publisher on this channel
+  kLost,           // a frame accepted earlier on this channel was lost (e.g. server restart): order is broken
 };
 const char* ToString(PublishStatus status);
 

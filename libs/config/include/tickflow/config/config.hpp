@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "tickflow/core/ids.hpp"
 #include "tickflow/core/result.hpp"
 
 namespace tickflow::config {
@@ -55,5 +56,14 @@ class ServiceConfig {
   ServiceId service_ = ServiceId::kGateway;
   std::vector<Setting> settings_;
 };
+
+// A bus credentials file (TOML): user, password and, for a client, the
+// client id the user may speak for.
+struct Credentials {
+  std::string user;
+  std::string password;
+  std::optional<ClientId> client_id;
+};
+Result<Credentials> ParseCredentials(std::string_view text, const std::string& file_name);
 
 }  // namespace tickflow::config

@@ -18,13 +18,16 @@ namespace tickflow::sbe {
 
 inline constexpr std::string_view kDefaultControlChannel = "qd.control";
 inline constexpr std::string_view kDataChannelPrefix = "qd.data.";
+inline constexpr std::string_view kErrorChannelPrefix = "qd.error.";
 
 inline std::string DataChannel(ClientId client) { return std::string(kDataChannelPrefix) + std::to_string(client); }
-inline std::string ErrorChannel(ClientId client) { return "qd.error." + std::to_string(client); }
+inline std::string ErrorChannel(ClientId client) { return std::string(kErrorChannelPrefix) + std::to_string(client); }
 inline std::string ControlChannel(std::string_view control, ClientId client) {
   return std::string(control) + "." + std::to_string(client);
 }
 inline std::string ControlPattern(std::string_view control) { return std::string(control) + ".*"; }
+// Reply-inbox prefix of a client's bus connection: only that client may read it.
+inline std::string InboxPrefix(ClientId client) { return "_INBOX_" + std::to_string(client); }
 
 // The client id a control channel name speaks for ("qd.control.7" -> 7).
 inline std::optional<ClientId> SenderOf(std::string_view control, std::string_view channel) {

@@ -1,0 +1,104 @@
+// tickflow nats-config: writes a nats-server configuration with one user per
+// client and the gateway's trusted user, plus a credentials file for each.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "common.hpp"
+#include "tickflow/gateway/nats_server_config.hpp"
+
+namespace tickflow::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string RandomPassword() {
+  std::random_device rd;  // /dev/urandom
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 32; ++i) out += kHex[rd() % 16];
+  return out;
+}
+
+Result<std::pair<ClientId, ClientId>> ParseClientRange(const std::string& text) {
+  const auto dash = text.find('-');
+  try {
+    const unsigned long lo = std::stoul(text.substr(0, dash));
+    const unsigned long hi = dash == std::string::npos ? lo : std::stoul(text.substr(dash + 1));
+    if (lo <= hi && hi <= 65535 && hi - lo < 10000) return std::pair{static_cast<ClientId>(lo), static_cast<ClientId>(hi)};
+  } catch (const std::exception&) {
+  }
+  return MakeError(ErrorCode::kInvalidArgument, "--clients '" + text + "': use an id or a range such as 1-16 (at most 10,000)");
+}
+
+Status WritePrivate(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  if (!(out << text)) return MakeError(ErrorCode::kIo, "cannot write " + path.string());
+  out.close();
+  ::chmod(path.c_str(), 0600);
+  return {};
+}
+
+}  // namespace
+
+Command AddNatsConfig(CLI::App& app) {
+  auto* cmd = app.add_subcommand("nats-config", "Write a nats-server configuration with one user per client");
+  cmd->footer(
+      "Writes DIR/nats.conf and DIR/creds/{gateway,admin,client-N}.creds (mode 0600, random passwords).\n"
+      "Client N may publish only on qd.control.N and read only qd.error.N, its own JetStream data stream\n"
+      "(through the consumer the gateway creates) and its own reply inbox _INBOX_N; the gateway user makes the\n"
+      "JetStream admin calls; the admin user may do anything (operations, benchmarks). Start the server with\n"
+      "scripts/nats.sh start DIR. Running it again replaces the passwords; add clients by rewriting the file and\n"
+      "reloading (scripts/nats.sh reload DIR).\n\n"
+      "Example: tickflow nats-config --dir /tmp/nats --clients 1-16 --port 4222");
+  struct Args {
+    std::string dir, clients = "1-16", host = "127.0.0.1", control = "qd.control";
+    int port = 4222, http = 8222;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--dir", a->dir, "Directory for nats.conf, creds/ and the JetStream store (js/)")->required();
+  cmd->add_option("--clients", a->clients, "Client ids to create users for: N or N-M")->capture_default_str();
+  cmd->add_option("--host", a->host, "Address the server listens on")->capture_default_str();
+  cmd->add_option("--port", a->port, "Client port")->capture_default_str()->check(CLI::Range(1, 65535));
+  cmd->add_option("--http", a->http, "Monitoring port (/healthz); 0 = off")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--control", a->control, "Control channel prefix")->capture_default_str();
+  return {cmd, [a] {
+            auto range = ParseClientRange(a->clients);
+            if (!range.ok()) return Fail(range.error());
+            const fs::path dir = fs::absolute(a->dir);
+            std::error_code ec;
+            fs::create_directories(dir / "creds", ec);
+            fs::create_directories(dir / "js", ec);
+            if (ec) return Fail("cannot create " + (dir / "creds").string() + ": " + ec.message());
+            gateway::NatsServerSetup setup;
+            setup.listen = a->host + ":" + std::to_string(a->port);
+            setup.http = a->http == 0 ? "" : a->host + ":" + std::to_string(a->http);
+            setup.store_dir = (dir / "js").string();
+            setup.control_channel = a->control;
+            setup.users.push_back({"gateway", RandomPassword(), gateway::NatsRole::kGateway, 0});
+            setup.users.push_back({"admin", RandomPassword(), gateway::NatsRole::kAdmin, 0});
+            for (unsigned id = range->first; id <= range->second; ++id) {
+              setup.users.push_back({"client-" + std::to_string(id), RandomPassword(), gateway::NatsRole::kClient,
+                                     static_cast<ClientId>(id)});
+            }
+            if (auto s = WritePrivate(dir / "nats.conf", gateway::NatsServerConfig(setup)); !s.ok()) return Fail(s.error());
+            for (const auto& u : setup.users) {
+              if (auto s = WritePrivate(dir / "creds" / (u.name + ".creds"), gateway::CredentialsFile(u)); !s.ok()) {
+                return Fail(s.error());
+              }
+            }
+            fmt::print("wrote {} ({} users: gateway, admin, clients {}..{})\n", (dir / "nats.conf").string(),
+                       setup.users.size(), range->first, range->second);
+            fmt::print("credentials in {}\n", (dir / "creds").string());
+            fmt::print("start it:  scripts/nats.sh start {}\n", dir.string());
+            fmt::print("gateway:   tickflow gateway --bus nats://{}:{} --creds {}\n", a->host, a->port,
+                       (dir / "creds/gateway.creds").string());
+            fmt::print("client:    tickflow replay SYMBOL --bus nats://{}:{} --creds {}\n", a->host, a->port,
+                       (dir / "creds" / ("client-" + std::to_string(range->first) + ".creds")).string());
+            return 0;
+          }};
+}
+
+}  // namespace tickflow::cli

@@ -1,0 +1,461 @@
+#include "tickflow/bus/nats_bus.hpp"
+
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace tickflow::bus {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kConsumer = "reader";
+
+std::string Describe(natsStatus s, jsErrCode jerr = static_cast<jsErrCode>(0)) {
+  std::string out = natsStatus_GetText(s);
+  if (jerr != 0) out += " (JetStream error " + std::to_string(static_cast<int>(jerr)) + ")";
+  return out;
+}
+
+// The connection's last error text if it concerns `what` ("Publish to \"x\"").
+std::string LastErrorAbout(natsConnection* nc, const std::string& what) {
+  const char* text = nullptr;
+  (void)natsConnection_GetLastError(nc, &text);
+  if (text != nullptr && std::strstr(text, "Permissions Violation") != nullptr &&
+      std::strstr(text, what.c_str()) != nullptr) {
+    return text;
+  }
+  return {};
+}
+
+// Per stream channel: an estimate of unread frames, and whether a frame
+// already accepted was lost.
+struct StreamState {
+  std::mutex mu;
+  std::size_t backlog = 0;     // unread frames at the last check
+  std::size_t since_check = 0; // frames published since
+  bool checked = false;
+  std::atomic<bool> broken{false};
+  std::string broken_why;
+};
+
+// Core NATS subscription (control and error channels).
+class CoreSubscription final : public Subscription {
+ public:
+  explicit CoreSubscription(natsSubscription* sub) : sub_(sub) {}
+  ~CoreSubscription() override {
+    (void)natsSubscription_Unsubscribe(sub_);
+    natsSubscription_Destroy(sub_);
+  }
+  PollStatus Poll(Frame* frame, std::chrono::milliseconds wait, std::string* subject) override {
+    natsMsg* msg = nullptr;
+    const natsStatus s = natsSubscription_NextMsg(&msg, sub_, std::max<std::int64_t>(1, wait.count()));
+    if (s == NATS_TIMEOUT) return PollStatus::kTimeout;
+    if (s != NATS_OK) {
+      // Slow-consumer drops are reported but the subscription lives on.
+      if (s == NATS_SLOW_CONSUMER) return PollStatus::kTimeout;
+      return PollStatus::kClosed;
+    }
+    const auto* data = reinterpret_cast<const std::byte*>(natsMsg_GetData(msg));
+    frame->assign(data, data + natsMsg_GetDataLength(msg));
+    if (subject != nullptr) *subject = natsMsg_GetSubject(msg);
+    natsMsg_Destroy(msg);
+    return PollStatus::kFrame;
+  }
+
+ private:
+  natsSubscription* sub_;
+};
+
+// JetStream pull subscription bound to a stream's durable consumer. A batch
+// is acknowledged when the next one is fetched, i.e. after the reader has
+// taken every frame of it.
+class PullSubscription final : public Subscription {
+ public:
+  PullSubscription(natsSubscription* sub, jsCtx* js, std::string stream, std::string channel, int batch)
+      : sub_(sub), js_(js), stream_(std::move(stream)), channel_(std::move(channel)), batch_(batch) {}
+  ~PullSubscription() override {
+    AckBatch();
+    natsMsgList_Destroy(&list_);
+    natsSubscription_Destroy(sub_);  // keeps the durable consumer
+  }
+
+  PollStatus Poll(Frame* frame, std::chrono::milliseconds wait, std::string* subject) override {
+    while (true) {
+      if (next_ < list_.Count) {
+        natsMsg* msg = list_.Msgs[next_++];
+        if (!Fresh(msg)) continue;
+        const auto* data = reinterpret_cast<const std::byte*>(natsMsg_GetData(msg));
+        frame->assign(data, data + natsMsg_GetDataLength(msg));
+        if (subject != nullptr) *subject = channel_;
+        return PollStatus::kFrame;
+      }
+      AckBatch();
+      natsMsgList_Destroy(&list_);
+      list_ = {};
+      next_ = 0;
+      jsErrCode jerr = static_cast<jsErrCode>(0);
+      const natsStatus s =
+          natsSubscription_Fetch(&list_, sub_, batch_, std::max<std::int64_t>(1, wait.count()), &jerr);
+      if (s == NATS_OK) continue;
+      list_ = {};
+      if (s == NATS_TIMEOUT) return PollStatus::kTimeout;
+      // The consumer (and its stream) went away: the channel was deleted.
+      jsConsumerInfo* ci = nullptr;
+      jerr = static_cast<jsErrCode>(0);
+      const natsStatus info = js_GetConsumerInfo(&ci, js_, stream_.c_str(), kConsumer, nullptr, &jerr);
+      if (ci != nullptr) jsConsumerInfo_Destroy(ci);
+      if (info == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr || jerr == JSStreamNotFoundErr) {
+        return PollStatus::kClosed;
+      }
+      std::this_thread::sleep_for(std::min(wait, std::chrono::milliseconds(20)));  // reconnecting
+      return PollStatus::kTimeout;
+    }
+  }
+
+ private:
+  // Drops redeliveries of frames already handed out (after an ack was lost).
+  bool Fresh(natsMsg* msg) {
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) return true;
+    const std::uint64_t seq = meta->Sequence.Stream;
+    jsMsgMetaData_Destroy(meta);
+    if (seq <= last_seq_) return false;
+    last_seq_ = seq;
+    return true;
+  }
+  // Work-queue streams need explicit acks: one per frame, sent once the
+  // reader has taken the whole batch.
+  void AckBatch() {
+    for (int i = 0; i < list_.Count; ++i) {
+      if (list_.Msgs[i] != nullptr) (void)natsMsg_Ack(list_.Msgs[i], nullptr);
+    }
+  }
+
+  natsSubscription* sub_;
+  jsCtx* js_;
+  std::string stream_, channel_;
+  int batch_;
+  natsMsgList list_{};
+  int next_ = 0;
+  std::uint64_t last_seq_ = 0;
+};
+
+class NatsBus final : public Bus {
+ public:
+  explicit NatsBus(NatsBusOptions o) : o_(std::move(o)) {}
+
+  ~NatsBus() override {
+    if (js_ != nullptr) {
+      jsPubOptions po;
+      jsPubOptions_Init(&po);
+      po.MaxWait = 2000;
+      (void)js_PublishAsyncComplete(js_, &po);
+      jsCtx_Destroy(js_);
+    }
+    if (nc_ != nullptr) {
+      natsConnection_Close(nc_);
+      natsConnection_Destroy(nc_);
+    }
+    if (opts_ != nullptr) natsOptions_Destroy(opts_);
+  }
+
+  Status Connect() {
+    TICKFLOW_RETURN_IF_ERROR(Check(natsOptions_Create(&opts_), "options"));
+    TICKFLOW_RETURN_IF_ERROR(Check(natsOptions_SetURL(opts_, o_.url.c_str()), "url " + o_.url));
+    if (!o_.user.empty()) {
+      TICKFLOW_RETURN_IF_ERROR(Check(natsOptions_SetUserInfo(opts_, o_.user.c_str(), o_.password.c_str()), "user"));
+    }
+    (void)natsOptions_SetName(opts_, o_.name.c_str());
+    if (!o_.inbox_prefix.empty()) {
+      TICKFLOW_RETURN_IF_ERROR(Check(natsOptions_SetCustomInboxPrefix(opts_, o_.inbox_prefix.c_str()), "inbox prefix"));
+    }
+    (void)natsOptions_SetTimeout(opts_, o_.connect_timeout.count());
+    (void)natsOptions_SetMaxReconnect(opts_, -1);
+    (void)natsOptions_SetReconnectWait(opts_, 100);
+    (void)natsOptions_SetReconnectBufSize(opts_, 64 << 20);
+    (void)natsOptions_SetMaxPendingMsgs(opts_, 1 << 20);
+    (void)natsOptions_SetErrorHandler(opts_, &NatsBus::OnAsyncError, this);
+    (void)natsOptions_SetDisconnectedCB(opts_, &NatsBus::OnDisconnected, this);
+    (void)natsOptions_SetReconnectedCB(opts_, &NatsBus::OnReconnected, this);
+    const natsStatus s = natsConnection_Connect(&nc_, opts_);
+    if (s != NATS_OK) {
+      const std::string where = "cannot connect to NATS at " + Redacted(o_.url);
+      if (s == NATS_CONNECTION_AUTH_FAILED || s == NATS_NOT_PERMITTED) {
+        return MakeError(ErrorCode::kPermissionDenied,
+                         where + ": the server refused the credentials" +
+                             (o_.user.empty() ? " (none given: pass --creds)" : " of user '" + o_.user + "'"));
+      }
+      return MakeError(ErrorCode::kUnavailable, where + ": " + Describe(s) +
+                                                    " (is nats-server running? scripts/nats.sh start starts one)");
+    }
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = 5000;
+    jo.PublishAsync.MaxPending = 256;
+    jo.PublishAsync.StallWait = 50;
+    jo.PublishAsync.ErrHandler = &NatsBus::OnPublishFailed;
+    jo.PublishAsync.ErrHandlerClosure = this;
+    return Check(natsConnection_JetStream(&js_, nc_, &jo), "JetStream context");
+  }
+
+  Status CreateChannel(std::string_view name) override {
+    if (name.empty()) return MakeError(ErrorCode::kInvalidArgument, "empty channel name");
+    if (!IsStream(name)) return {};
+    const std::string subject(name), stream = StreamNameOf(name);
+    const char* subjects[] = {subject.c_str()};
+    jsStreamConfig sc;
+    jsStreamConfig_Init(&sc);
+    sc.Name = stream.c_str();
+    sc.Subjects = subjects;
+    sc.SubjectsLen = 1;
+    sc.Retention = js_WorkQueuePolicy;  // a frame is gone once its reader acknowledged it
+    sc.Storage = js_FileStorage;        // memory storage keeps ~1 GiB RSS after use (MEASUREMENTS.md)
+    sc.Discard = js_DiscardNew;
+    sc.MaxBytes = static_cast<std::int64_t>(std::max<std::size_t>(4 * o_.queue_frames, 1024) * o_.max_frame_bytes);
+    sc.MaxMsgSize = static_cast<std::int32_t>(o_.max_frame_bytes);
+    sc.Replicas = o_.replicas;
+    jsStreamInfo* si = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    natsStatus s = js_AddStream(&si, js_, &sc, nullptr, &jerr);
+    if (si != nullptr) jsStreamInfo_Destroy(si);
+    if (s != NATS_OK) {
+      if (jerr == JSStreamNameExistErr) {
+        return MakeError(ErrorCode::kAlreadyExists, "channel '" + subject + "' already exists");
+      }
+      return AdminError("create stream " + stream + " for channel " + subject, s, jerr);
+    }
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = kConsumer;
+    cc.AckPolicy = js_AckExplicit;  // work-queue streams require it
+    cc.AckWait = std::int64_t{600} * 1000000000;  // a reader may sit on a batch for 10 min before redelivery
+    cc.MaxAckPending = static_cast<std::int64_t>(4 * o_.fetch_batch);
+    jsConsumerInfo* ci = nullptr;
+    s = js_AddConsumer(&ci, js_, stream.c_str(), &cc, nullptr, &jerr);
+    if (ci != nullptr) jsConsumerInfo_Destroy(ci);
+    if (s != NATS_OK) {
+      (void)js_DeleteStream(js_, stream.c_str(), nullptr, nullptr);
+      return AdminError("create the reader of " + stream, s, jerr);
+    }
+    std::lock_guard lock(mu_);
+    streams_[subject] = std::make_shared<StreamState>();
+    return {};
+  }
+
+  Status DeleteChannel(std::string_view name) override {
+    if (!IsStream(name)) return {};
+    const std::string stream = StreamNameOf(name);
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_DeleteStream(js_, stream.c_str(), nullptr, &jerr);
+    {
+      std::lock_guard lock(mu_);
+      streams_.erase(std::string(name));
+    }
+    if (s == NATS_OK) return {};
+    if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) {
+      return MakeError(ErrorCode::kNotFound, "no channel '" + std::string(name) + "'");
+    }
+    return AdminError("delete stream " + stream, s, jerr);
+  }
+
+  bool HasChannel(std::string_view name) const override {
+    if (!IsStream(name)) return true;
+    return StreamMessages(name).has_value();
+  }
+
+  PublishStatus Publish(std::string_view channel, std::span<const std::byte> frame,
+                        std::chrono::milliseconds wait) override {
+    if (frame.size() > o_.max_frame_bytes) return PublishStatus::kTooLarge;
+    if (natsConnection_IsClosed(nc_)) return PublishStatus::kClosed;
+    const std::string subject(channel);
+    if (!IsStream(channel)) return PublishCore(subject, frame, wait);
+    const std::shared_ptr<StreamState> st = State(subject);
+    std::lock_guard lock(st->mu);
+    if (st->broken.exchange(false)) {
+      if (!StreamMessages(channel)) return PublishStatus::kNoSuchChannel;
+      log("frames on " + subject + " were lost: " + st->broken_why);
+      return PublishStatus::kLost;
+    }
+    const auto deadline = Clock::now() + wait;
+    while (!st->checked || st->backlog + st->since_check >= o_.queue_frames) {
+      const auto unread = StreamMessages(channel);
+      if (!unread) return PublishStatus::kNoSuchChannel;
+      st->backlog = *unread;
+      st->since_check = 0;
+      st->checked = true;
+      if (st->backlog < o_.queue_frames) break;
+      if (Clock::now() >= deadline) return PublishStatus::kBackPressured;
+      std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(2), deadline - Clock::now()));
+    }
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = o_.ack_timeout.count();
+    const natsStatus s = js_PublishAsync(js_, subject.c_str(), frame.data(), static_cast<int>(frame.size()), &po);
+    if (s == NATS_TIMEOUT) return PublishStatus::kBackPressured;  // too many unacknowledged frames
+    if (s != NATS_OK) return natsConnection_IsClosed(nc_) ? PublishStatus::kClosed : PublishStatus::kBackPressured;
+    ++st->since_check;
+    return PublishStatus::kOk;
+  }
+
+  Result<std::unique_ptr<Subscription>> Subscribe(std::string_view channel) override {
+    const std::string subject(channel);
+    if (IsStream(channel)) {
+      const std::string stream = StreamNameOf(channel);
+      jsSubOptions so;
+      jsSubOptions_Init(&so);
+      so.Stream = stream.c_str();
+      so.Consumer = kConsumer;
+      so.ManualAck = true;
+      natsSubscription* sub = nullptr;
+      jsErrCode jerr = static_cast<jsErrCode>(0);
+      const natsStatus s = js_PullSubscribe(&sub, js_, subject.c_str(), kConsumer, nullptr, &so, &jerr);
+      if (s != NATS_OK) {
+        if (sub != nullptr) natsSubscription_Destroy(sub);
+        if (const std::string denied = LastErrorAbout(nc_, "\""); !denied.empty()) {
+          return MakeError(ErrorCode::kPermissionDenied, "cannot read channel " + subject + ": " + denied);
+        }
+        if (s == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr || jerr == JSStreamNotFoundErr) {
+          return MakeError(ErrorCode::kNotFound, "cannot subscribe: no channel '" + subject + "'");
+        }
+        return MakeError(ErrorCode::kUnavailable, "cannot read channel " + subject + ": " + Describe(s, jerr));
+      }
+      return std::unique_ptr<Subscription>(std::make_unique<PullSubscription>(
+          sub, js_, stream, subject, static_cast<int>(o_.fetch_batch)));
+    }
+    natsSubscription* sub = nullptr;
+    natsStatus s = !o_.queue_group.empty() && subject.ends_with(".*")
+                       ? natsConnection_QueueSubscribeSync(&sub, nc_, subject.c_str(), o_.queue_group.c_str())
+                       : natsConnection_SubscribeSync(&sub, nc_, subject.c_str());
+    if (s != NATS_OK) return MakeError(ErrorCode::kUnavailable, "cannot subscribe to " + subject + ": " + Describe(s));
+    (void)natsSubscription_SetPendingLimits(sub, 1 << 20, 1 << 30);
+    s = natsConnection_FlushTimeout(nc_, 5000);  // the server answers a refused subscribe before the PONG
+    if (const std::string denied = LastErrorAbout(nc_, "Subscription to \"" + subject + "\""); !denied.empty()) {
+      natsSubscription_Destroy(sub);
+      return MakeError(ErrorCode::kPermissionDenied, "not permitted to read " + subject + ": " + denied);
+    }
+    if (s != NATS_OK) log("subscribe to " + subject + " not confirmed: " + Describe(s));
+    return std::unique_ptr<Subscription>(std::make_unique<CoreSubscription>(sub));
+  }
+
+  std::size_t QueuedFrames(std::string_view channel) const override {
+    if (!IsStream(channel)) return 0;
+    return StreamMessages(channel).value_or(0);
+  }
+
+ private:
+  bool IsStream(std::string_view name) const { return name.starts_with(o_.stream_prefix); }
+
+  std::shared_ptr<StreamState> State(const std::string& subject) {
+    std::lock_guard lock(mu_);
+    auto& st = streams_[subject];
+    if (!st) st = std::make_shared<StreamState>();
+    return st;
+  }
+
+  // Unread frames in a stream channel; nullopt if the stream does not exist.
+  std::optional<std::size_t> StreamMessages(std::string_view channel) const {
+    const std::string stream = StreamNameOf(channel);
+    jsStreamInfo* si = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
+    if (s != NATS_OK || si == nullptr) return std::nullopt;
+    const auto msgs = static_cast<std::size_t>(si->State.Msgs);
+    jsStreamInfo_Destroy(si);
+    return msgs;
+  }
+
+  PublishStatus PublishCore(const std::string& subject, std::span<const std::byte> frame,
+                            std::chrono::milliseconds wait) {
+    const natsStatus s = natsConnection_Publish(nc_, subject.c_str(), frame.data(), static_cast<int>(frame.size()));
+    if (s != NATS_OK) return natsConnection_IsClosed(nc_) ? PublishStatus::kClosed : PublishStatus::kBackPressured;
+    // A refused publish is reported asynchronously, before the PONG of a flush.
+    if (natsConnection_FlushTimeout(nc_, std::max<std::int64_t>(1, wait.count())) == NATS_OK &&
+        !LastErrorAbout(nc_, "Publish to \"" + subject + "\"").empty()) {
+      return PublishStatus::kNotPermitted;
+    }
+    return PublishStatus::kOk;
+  }
+
+  Status Check(natsStatus s, const std::string& what) const {
+    if (s == NATS_OK) return {};
+    return MakeError(ErrorCode::kUnavailable, "NATS " + what + ": " + Describe(s));
+  }
+
+  Status AdminError(const std::string& what, natsStatus s, jsErrCode jerr) const {
+    if (const std::string denied = LastErrorAbout(nc_, "\""); !denied.empty()) {
+      return MakeError(ErrorCode::kPermissionDenied, "cannot " + what + ": " + denied);
+    }
+    return MakeError(ErrorCode::kUnavailable, "cannot " + what + ": " + Describe(s, jerr));
+  }
+
+  void log(const std::string& line) const {
+    if (o_.log) o_.log(line);
+  }
+
+  static std::string Redacted(const std::string& url) {
+    const auto at = url.find('@');
+    const auto scheme = url.find("://");
+    if (at == std::string::npos || scheme == std::string::npos) return url;
+    return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
+  }
+
+  static void OnAsyncError(natsConnection*, natsSubscription*, natsStatus err, void* closure) {
+    auto* self = static_cast<NatsBus*>(closure);
+    const char* text = nullptr;
+    (void)natsConnection_GetLastError(self->nc_, &text);
+    self->log(std::string("NATS: ") + (text != nullptr && *text != '\0' ? text : natsStatus_GetText(err)));
+  }
+  static void OnDisconnected(natsConnection* nc, void* closure) {
+    if (!natsConnection_IsClosed(nc)) static_cast<NatsBus*>(closure)->log("NATS: disconnected; reconnecting");
+  }
+  static void OnReconnected(natsConnection*, void* closure) {
+    static_cast<NatsBus*>(closure)->log("NATS: reconnected");
+  }
+  static void OnPublishFailed(jsCtx*, jsPubAckErr* pae, void* closure) {
+    auto* self = static_cast<NatsBus*>(closure);
+    const std::string subject = natsMsg_GetSubject(pae->Msg);
+    const std::string why = pae->ErrText != nullptr ? pae->ErrText : natsStatus_GetText(pae->Err);
+    std::shared_ptr<StreamState> st;
+    {
+      std::lock_guard lock(self->mu_);
+      auto it = self->streams_.find(subject);
+      if (it == self->streams_.end()) return;  // deleted: nobody reads it any more
+      st = it->second;
+    }
+    st->broken_why = why;  // read only after `broken` is seen
+    st->broken = true;
+  }
+
+  NatsBusOptions o_;
+  natsOptions* opts_ = nullptr;
+  natsConnection* nc_ = nullptr;
+  jsCtx* js_ = nullptr;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<StreamState>> streams_;
+};
+
+}  // namespace
+
+std::string StreamNameOf(std::string_view channel) {
+  std::string out;
+  out.reserve(channel.size());
+  for (char c : channel) {
+    out += (c == '.' || c == '*' || c == '>' || c == ' ') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Bus>> MakeNatsBus(const NatsBusOptions& options) {
+  auto bus = std::make_unique<NatsBus>(options);
+  TICKFLOW_RETURN_IF_ERROR(bus->Connect());
+  return std::unique_ptr<Bus>(std::move(bus));
+}
+
+}  // namespace tickflow::bus

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Starts and stops a nats-server (JetStream on) for tickflow.
+#   scripts/nats.sh start DIR     DIR/nats.conf from `tickflow nats-config --dir DIR`; waits until healthy
+#   scripts/nats.sh stop DIR      stops the server started from DIR (by its PID)
+#   scripts/nats.sh reload DIR    re-reads DIR/nats.conf (users added or changed)
+#   scripts/nats.sh status DIR
+# The PID is kept in DIR/nats.pid and the log in DIR/nats.log.
+set -euo pipefail
+cmd="${1:-}"
+dir="${2:-}"
+if [[ -z "$cmd" || -z "$dir" ]]; then
+  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+fi
+pidfile="$dir/nats.pid"
+running() { [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+case "$cmd" in
+  start)
+    command -v nats-server >/dev/null || { echo "nats-server is not installed: run scripts/install-deps.sh" >&2; exit 1; }
+    [[ -f "$dir/nats.conf" ]] || { echo "$dir/nats.conf missing: run tickflow nats-config --dir $dir" >&2; exit 1; }
+    if running; then echo "nats-server already running (pid $(cat "$pidfile"))"; exit 0; fi
+    nats-server -c "$dir/nats.conf" -l "$dir/nats.log" &
+    echo $! > "$pidfile"
+    http=$(sed -n 's/^http: "\(.*\)"$/\1/p' "$dir/nats.conf")
+    for _ in $(seq 1 100); do
+      if [[ -n "$http" ]] && curl -sf "http://$http/healthz" >/dev/null 2>&1; then
+        echo "nats-server running (pid $(cat "$pidfile"), $(sed -n 's/^listen: "\(.*\)"$/\1/p' "$dir/nats.conf"))"
+        exit 0
+      fi
+      running || { echo "nats-server exited; see $dir/nats.log:" >&2; tail -5 "$dir/nats.log" >&2; exit 1; }
+      [[ -z "$http" ]] && { sleep 0.5; echo "nats-server started (pid $(cat "$pidfile")); no monitoring port"; exit 0; }
+      sleep 0.1
+    done
+    echo "nats-server did not become healthy within 10 s; see $dir/nats.log" >&2
+    exit 1
+    ;;
+  stop)
+    if running; then
+      pid=$(cat "$pidfile")
+      kill "$pid"
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      echo "nats-server stopped"
+    else
+      echo "nats-server not running"
+    fi
+    rm -f "$pidfile"
+    ;;
+  reload)
+    running || { echo "nats-server not running" >&2; exit 1; }
+    nats-server --signal "reload=$(cat "$pidfile")"
+    ;;
+  status)
+    if running; then echo "running (pid $(cat "$pidfile"))"; else echo "not running"; exit 1; fi
+    ;;
+  *)
+    echo "unknown command '$cmd' (start, stop, reload, status)" >&2
+    exit 2
+    ;;
+esac
