@@ -13,6 +13,7 @@ packages=(
   python3 zip unzip
   chromium fonts-dejavu-core
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libtomlplusplus-dev
+  nats-server libnats-dev curl procps
 )
 
 missing=()

@@ -209,6 +209,7 @@ class NatsBus final : public Bus {
     if (name.empty()) return MakeError(ErrorCode::kInvalidArgument, "empty channel name");
     if (!IsStream(name)) return {};
     const std::string subject(name), stream = StreamNameOf(name);
+    TICKFLOW_RETURN_IF_ERROR(ProbeAdmin(stream, "create channel " + subject));
     const char* subjects[] = {subject.c_str()};
     jsStreamConfig sc;
     jsStreamConfig_Init(&sc);
@@ -252,6 +253,7 @@ class NatsBus final : public Bus {
   Status DeleteChannel(std::string_view name) override {
     if (!IsStream(name)) return {};
     const std::string stream = StreamNameOf(name);
+    TICKFLOW_RETURN_IF_ERROR(ProbeAdmin(stream, "delete channel " + std::string(name)));
     jsErrCode jerr = static_cast<jsErrCode>(0);
     const natsStatus s = js_DeleteStream(js_, stream.c_str(), nullptr, &jerr);
     {
@@ -267,7 +269,7 @@ class NatsBus final : public Bus {
 
   bool HasChannel(std::string_view name) const override {
     if (!IsStream(name)) return true;
-    return StreamMessages(name).has_value();
+    return StreamMessages(name).ok();
   }
 
   PublishStatus Publish(std::string_view channel, std::span<const std::byte> frame,
@@ -279,18 +281,22 @@ class NatsBus final : public Bus {
     const std::shared_ptr<StreamState> st = State(subject);
     std::lock_guard lock(st->mu);
     if (st->broken.exchange(false)) {
-      if (!StreamMessages(channel)) return PublishStatus::kNoSuchChannel;
+      if (const auto unread = StreamMessages(channel); !unread.ok() && unread.error().code == ErrorCode::kNotFound) {
+        return PublishStatus::kNoSuchChannel;
+      }
       log("frames on " + subject + " were lost: " + st->broken_why);
       return PublishStatus::kLost;
     }
     const auto deadline = Clock::now() + wait;
     while (!st->checked || st->backlog + st->since_check >= o_.queue_frames) {
       const auto unread = StreamMessages(channel);
-      if (!unread) return PublishStatus::kNoSuchChannel;
-      st->backlog = *unread;
-      st->since_check = 0;
-      st->checked = true;
-      if (st->backlog < o_.queue_frames) break;
+      if (!unread.ok() && unread.error().code == ErrorCode::kNotFound) return PublishStatus::kNoSuchChannel;
+      if (unread.ok()) {
+        st->backlog = *unread;
+        st->since_check = 0;
+        st->checked = true;
+        if (st->backlog < o_.queue_frames) break;
+      }  // else the server cannot be asked now (reconnecting): wait like a full stream
       if (Clock::now() >= deadline) return PublishStatus::kBackPressured;
       std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(2), deadline - Clock::now()));
     }
@@ -308,6 +314,13 @@ class NatsBus final : public Bus {
     const std::string subject(channel);
     if (IsStream(channel)) {
       const std::string stream = StreamNameOf(channel);
+      // Probe the right to use the consumer: a JetStream API publish without a
+      // reply is ignored by the server, but refused at once if not permitted.
+      const std::string probe = "$JS.API.CONSUMER.INFO." + stream + "." + kConsumer;
+      if (PublishCore(probe, {}, std::chrono::milliseconds(5000)) == PublishStatus::kNotPermitted) {
+        return MakeError(ErrorCode::kPermissionDenied,
+                         "not permitted to read " + subject + ": " + LastErrorAbout(nc_, "Publish to \"" + probe));
+      }
       jsSubOptions so;
       jsSubOptions_Init(&so);
       so.Stream = stream.c_str();
@@ -346,7 +359,8 @@ class NatsBus final : public Bus {
 
   std::size_t QueuedFrames(std::string_view channel) const override {
     if (!IsStream(channel)) return 0;
-    return StreamMessages(channel).value_or(0);
+    const auto unread = StreamMessages(channel);
+    return unread.ok() ? *unread : 0;
   }
 
  private:
@@ -359,13 +373,19 @@ class NatsBus final : public Bus {
     return st;
   }
 
-  // Unread frames in a stream channel; nullopt if the stream does not exist.
-  std::optional<std::size_t> StreamMessages(std::string_view channel) const {
+  // Unread frames in a stream channel: kNotFound if the stream does not
+  // exist, kUnavailable if the server could not be asked (reconnecting).
+  Result<std::size_t> StreamMessages(std::string_view channel) const {
     const std::string stream = StreamNameOf(channel);
     jsStreamInfo* si = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
     const natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
-    if (s != NATS_OK || si == nullptr) return std::nullopt;
+    if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) {
+      return MakeError(ErrorCode::kNotFound, "no channel '" + std::string(channel) + "'");
+    }
+    if (s != NATS_OK || si == nullptr) {
+      return MakeError(ErrorCode::kUnavailable, "stream " + stream + " info: " + Describe(s, jerr));
+    }
     const auto msgs = static_cast<std::size_t>(si->State.Msgs);
     jsStreamInfo_Destroy(si);
     return msgs;
@@ -381,6 +401,18 @@ class NatsBus final : public Bus {
       return PublishStatus::kNotPermitted;
     }
     return PublishStatus::kOk;
+  }
+
+  // A refused JetStream API request is never answered (the call would wait
+  // for its timeout): probe the right first with a reply-less INFO request,
+  // which the server ignores when it is allowed.
+  Status ProbeAdmin(const std::string& stream, const std::string& what) {
+    const std::string probe = "$JS.API.STREAM.INFO." + stream;
+    if (PublishCore(probe, {}, std::chrono::milliseconds(5000)) == PublishStatus::kNotPermitted) {
+      return MakeError(ErrorCode::kPermissionDenied, "not permitted to " + what + " (JetStream admin): " +
+                                                         LastErrorAbout(nc_, "Publish to \"" + probe));
+    }
+    return {};
   }
 
   Status Check(natsStatus s, const std::string& what) const {

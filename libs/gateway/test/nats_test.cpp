@@ -1,0 +1,352 @@
+// Gateway and clients over a real nats-server (JetStream, one user per
+// client, permissions from NatsServerConfig), started by the test on free
+// ports and stopped by its PID: isolation enforced by the server, flow
+// control, expiry of vanished clients, gateway and server restarts.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "tickflow/bus/nats_bus.hpp"
+#include "tickflow/client/client.hpp"
+#include "tickflow/gateway/gateway.hpp"
+#include "tickflow/gateway/nats_server_config.hpp"
+#include "tickflow/importer/importer.hpp"
+#include "tickflow/sbe/channels.hpp"
+#include "tickflow/sbe/codec.hpp"
+
+extern char** environ;
+
+namespace tickflow {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using client::Callbacks;
+using client::Client;
+
+const fs::path kSample = fs::path(TICKFLOW_SOURCE_DIR) / "tests/data/kraken/XBTUSD.csv";
+
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t n = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+class NatsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("tickflow_nats_test_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "in");
+    fs::copy_file(kSample, dir_ / "in/XBTUSD.csv");
+    std::ofstream eth(dir_ / "in/ETHUSD.csv");
+    for (int i = 0; i < 20000; ++i) eth << 1561939203 + i / 3 << "." << (i % 3) * 100 << "," << 290 + i % 7 << ".5,1." << i << "\n";
+    eth.close();
+    db_ = (dir_ / "store.db").string();
+    {
+      auto store = store::OpenStore(db_).value();
+      ASSERT_EQ(importer::Import(*store, (dir_ / "in").string(), {}).value().files_failed, 0u);
+    }
+    store_ = store::OpenStore(db_).value();
+    xbt_ = store_->FindSymbol("XBTUSD")->id;
+    eth_ = store_->FindSymbol("ETHUSD")->id;
+
+    port_ = FreePort();
+    gateway::NatsServerSetup setup;
+    setup.listen = "127.0.0.1:" + std::to_string(port_);
+    setup.http = "";
+    setup.store_dir = (dir_ / "js").string();
+    setup.users = {{"gateway", "gw-pass", gateway::NatsRole::kGateway, 0}};
+    for (ClientId id = 1; id <= 4; ++id) {
+      setup.users.push_back({"client-" + std::to_string(id), "pass-" + std::to_string(id), gateway::NatsRole::kClient, id});
+    }
+    std::ofstream(dir_ / "nats.conf") << gateway::NatsServerConfig(setup);
+    StartServer();
+  }
+
+  void TearDown() override {
+    clients_.clear();
+    gateway_.reset();
+    gateway_bus_.reset();
+    StopServer();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void StartServer() {
+    const std::string conf = (dir_ / "nats.conf").string(), log = (dir_ / "nats.log").string();
+    const char* argv[] = {"nats-server", "-c", conf.c_str(), "-l", log.c_str(), nullptr};
+    ASSERT_EQ(::posix_spawnp(&server_pid_, "nats-server", nullptr, nullptr, const_cast<char**>(argv), environ), 0)
+        << "nats-server is not installed (scripts/install-deps.sh)";
+    for (int i = 0; i < 100; ++i) {  // ready when a client can log in
+      if (Connect("gateway", "gw-pass", "").ok()) return;
+      std::this_thread::sleep_for(50ms);
+    }
+    FAIL() << "nats-server did not start; see " << log;
+  }
+
+  void StopServer() {
+    if (server_pid_ <= 0) return;
+    ::kill(server_pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(server_pid_, &status, 0);
+    server_pid_ = -1;
+  }
+
+  Result<std::unique_ptr<bus::Bus>> Connect(const std::string& user, const std::string& password,
+                                            const std::string& inbox, std::size_t queue_frames = 64) {
+    bus::NatsBusOptions o;
+    o.url = "nats://127.0.0.1:" + std::to_string(port_);
+    o.user = user;
+    o.password = password;
+    o.inbox_prefix = inbox;
+    o.queue_frames = queue_frames;
+    o.fetch_batch = 8;
+    o.connect_timeout = 1000ms;
+    o.log = [user](std::string_view line) { std::fprintf(stderr, "[%s] %.*s\n", user.c_str(), static_cast<int>(line.size()), line.data()); };
+    return bus::MakeNatsBus(o);
+  }
+
+  void StartGateway(std::size_t per_frame = 256, std::size_t queue_frames = 64) {
+    gateway_bus_ = Connect("gateway", "gw-pass", "", queue_frames).value();
+    gateway::GatewayOptions o;
+    const std::string db = db_;
+    o.open_store = [db] { return store::OpenStore(db, {.create = false}); };
+    o.messages_per_frame = per_frame;
+    o.session_timeout = 1500ms;
+    o.log = [](std::string_view line) { std::fprintf(stderr, "[gw] %.*s\n", static_cast<int>(line.size()), line.data()); };
+    gateway_ = gateway::Gateway::Start(*gateway_bus_, o).value();
+  }
+
+  // A client on its own connection, as its own NATS user.
+  std::unique_ptr<Client> Open(ClientId id) {
+    auto b = Connect("client-" + std::to_string(id), "pass-" + std::to_string(id), sbe::InboxPrefix(id));
+    EXPECT_TRUE(b.ok()) << (b.ok() ? "" : b.error().message);
+    if (!b.ok()) return nullptr;
+    auto c = Client::Open({.client_id = id, .bus = b->get(), .timeout = 5000ms, .heartbeat = 200ms});
+    EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
+    clients_.push_back(std::move(*b));
+    return c.ok() ? std::move(c).value() : nullptr;
+  }
+
+  std::vector<Trade> StoreTrades(std::vector<SymbolId> ids) {
+    auto cursor = store_->Trades(ids, {}).value();
+    std::vector<Trade> all, buf(1000);
+    while (std::size_t n = cursor->Next(buf).value()) all.insert(all.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+    return all;
+  }
+
+  static std::string Key(const Trade& t) {
+    return std::to_string(t.symbol) + "," + std::to_string(t.time.ns) + "," + t.price.ToString() + "," + t.volume.ToString();
+  }
+  static std::vector<std::string> Keys(const std::vector<Trade>& trades) {
+    std::vector<std::string> out;
+    for (const Trade& t : trades) out.push_back(Key(t));
+    return out;
+  }
+
+  fs::path dir_;
+  std::string db_;
+  std::unique_ptr<store::Store> store_;
+  SymbolId xbt_ = 0, eth_ = 0;
+  int port_ = 0;
+  pid_t server_pid_ = -1;
+  std::unique_ptr<bus::Bus> gateway_bus_;
+  std::unique_ptr<gateway::Gateway> gateway_;
+  std::vector<std::unique_ptr<bus::Bus>> clients_;  // connections, outliving their clients
+};
+
+TEST_F(NatsTest, TradesArriveCompleteAndInOrderAcrossProcessesBoundaries) {
+  StartGateway();
+  auto c = Open(1);
+  ASSERT_NE(c, nullptr);
+  std::vector<Trade> got;
+  auto s = c->RequestTrades({.symbols = {xbt_, eth_}}, {.on_trade = [&](const client::TradeEvent& e) { got.push_back(e.trade); }});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto end = (*s)->Wait(60s);
+  ASSERT_TRUE(end.ok()) << end.error().message;
+  EXPECT_EQ(end->reason, sbe::StreamEndReason::kCompleted);
+  EXPECT_EQ(end->missing, 0u);
+  EXPECT_EQ(Keys(got), Keys(StoreTrades({xbt_, eth_})));
+  ASSERT_TRUE(c->Close().ok());
+  EXPECT_FALSE(gateway_bus_->HasChannel(sbe::DataChannel(1))) << "the gateway deleted the data stream at logout";
+}
+
+TEST_F(NatsTest, TheServerKeepsClientsOutOfEachOthersChannels) {
+  StartGateway();
+  auto a = Open(1);
+  ASSERT_NE(a, nullptr);
+  auto b = Connect("client-2", "pass-2", sbe::InboxPrefix(2)).value();
+
+  // B cannot read A's replies, A's data stream, or anything in A's inbox.
+  auto errors = b->Subscribe(sbe::ErrorChannel(1));
+  ASSERT_FALSE(errors.ok());
+  EXPECT_EQ(errors.error().code, ErrorCode::kPermissionDenied) << errors.error().message;
+  EXPECT_NE(errors.error().message.find("Permissions Violation"), std::string::npos) << errors.error().message;
+  auto data = b->Subscribe(sbe::DataChannel(1));
+  ASSERT_FALSE(data.ok());
+  EXPECT_EQ(data.error().code, ErrorCode::kPermissionDenied) << data.error().message;
+  EXPECT_FALSE(b->Subscribe("_INBOX_1.>").ok());
+  // B cannot create or delete channels (the JetStream admin API).
+  EXPECT_EQ(b->CreateChannel(sbe::DataChannel(2)).error().code, ErrorCode::kPermissionDenied);
+  EXPECT_FALSE(b->DeleteChannel(sbe::DataChannel(1)).ok());
+  // B cannot speak on A's control subject: log in, request or log out as A.
+  std::vector<std::byte> buf(sbe::EncodedSize(sbe::ClientLogout{1}));
+  (void)sbe::Encode(sbe::ClientLogout{1}, buf);
+  EXPECT_EQ(b->Publish(sbe::ControlChannel("qd.control", 1), buf, 2000ms), bus::PublishStatus::kNotPermitted);
+  // On its own subject, B claiming A's id is refused by the gateway.
+  auto own = b->Subscribe(sbe::ErrorChannel(2)).value();
+  EXPECT_EQ(b->Publish(sbe::ControlChannel("qd.control", 2), buf, 2000ms), bus::PublishStatus::kOk);
+  bus::Frame reply;
+  ASSERT_EQ(own->Poll(&reply, 5000ms), bus::PollStatus::kFrame);
+  sbe::ClientError err;
+  ASSERT_EQ(sbe::Decode(std::span<const std::byte>(reply), &err), sbe::DecodeStatus::kOk);
+  EXPECT_EQ(err.code, sbe::ClientErrorCode::kIdentityMismatch);
+  // A client library on B's connection cannot open as A.
+  auto as_a = Client::Open({.client_id = 1, .bus = b.get(), .timeout = 2000ms});
+  ASSERT_FALSE(as_a.ok());
+  EXPECT_EQ(as_a.error().code, ErrorCode::kPermissionDenied) << as_a.error().message;
+  // A wrong password is refused at connect.
+  auto wrong = Connect("client-1", "not-it", sbe::InboxPrefix(1));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().code, ErrorCode::kPermissionDenied) << wrong.error().message;
+  // A is unaffected by all of it.
+  std::uint64_t n = 0;
+  auto s = a->RequestTrades({.symbols = {xbt_}}, {.on_trade = [&](const client::TradeEvent&) { ++n; }}).value();
+  EXPECT_EQ(s->Wait(30s)->missing, 0u);
+  EXPECT_EQ(n, 2672u);
+}
+
+TEST_F(NatsTest, ASlowClientLosesNothingWhileTheBacklogStaysBounded) {
+  StartGateway(/*per_frame=*/64, /*queue_frames=*/8);
+  auto c = Open(1);
+  ASSERT_NE(c, nullptr);
+  std::vector<Trade> got;
+  auto s = c->RequestTrades({.symbols = {xbt_, eth_}}, {.on_trade = [&](const client::TradeEvent& e) {
+                              got.push_back(e.trade);
+                              if (got.size() % 256 == 0) std::this_thread::sleep_for(2ms);
+                            }}).value();
+  std::size_t max_backlog = 0;
+  while (!s->done()) {
+    max_backlog = std::max(max_backlog, gateway_bus_->QueuedFrames(sbe::DataChannel(1)));
+    std::this_thread::sleep_for(5ms);
+  }
+  auto end = s->Wait(1s).value();
+  EXPECT_EQ(end.missing, 0u);
+  EXPECT_EQ(Keys(got), Keys(StoreTrades({xbt_, eth_})));
+  EXPECT_GT(max_backlog, 0u);
+  EXPECT_LE(max_backlog, 8u + 4u) << "the gateway waits at 8 unread frames (plus what is in flight)";
+}
+
+TEST_F(NatsTest, AClientThatVanishesIsExpiredAndItsIdCanLogInAgain) {
+  StartGateway();
+  {
+    // Logs in and starts a stream, then its connection dies without a logout.
+    auto raw = Connect("client-3", "pass-3", sbe::InboxPrefix(3)).value();
+    auto errors = raw->Subscribe(sbe::ErrorChannel(3)).value();
+    std::vector<std::byte> buf(64);
+    const auto n = sbe::Encode(sbe::ClientLogin{3}, buf);
+    ASSERT_EQ(raw->Publish(sbe::ControlChannel("qd.control", 3), std::span(buf).first(n), 2000ms), bus::PublishStatus::kOk);
+    bus::Frame f;
+    ASSERT_EQ(errors->Poll(&f, 5000ms), bus::PollStatus::kFrame);
+    EXPECT_TRUE(gateway_bus_->HasChannel(sbe::DataChannel(3)));
+  }
+  for (int i = 0; i < 400 && gateway_->stats().sessions_expired == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(gateway_->stats().sessions_expired, 1u);
+  EXPECT_FALSE(gateway_bus_->HasChannel(sbe::DataChannel(3))) << "its data stream was deleted";
+  auto again = Open(3);
+  ASSERT_NE(again, nullptr);
+  std::uint64_t got = 0;
+  auto s = again->RequestTrades({.symbols = {xbt_}}, {.on_trade = [&](const client::TradeEvent&) { ++got; }}).value();
+  EXPECT_EQ(s->Wait(30s)->missing, 0u);
+  EXPECT_EQ(got, 2672u);
+}
+
+TEST_F(NatsTest, AGatewayRestartEndsTheStreamWithAnErrorAndTheRestCanBeResumed) {
+  StartGateway(/*per_frame=*/16);
+  auto c = Open(4);
+  ASSERT_NE(c, nullptr);
+  std::vector<Trade> got;
+  std::uint32_t last = 0;
+  Callbacks cb;
+  cb.on_trade = [&](const client::TradeEvent& e) {
+    got.push_back(e.trade);
+    last = e.sequence;
+    if (got.size() % 100 == 0) std::this_thread::sleep_for(1ms);
+  };
+  auto s = c->RequestTrades({.symbols = {xbt_, eth_}}, cb).value();
+  while (got.size() < 2000) std::this_thread::sleep_for(1ms);
+  gateway_.reset();  // the gateway goes away mid-stream
+  gateway_bus_.reset();
+  auto end = s->Wait(15s);
+  ASSERT_TRUE(!end.ok() || end->reason == sbe::StreamEndReason::kFailed) << "an error, not a hang";
+  StartGateway(/*per_frame=*/16);
+  // The next request logs in again (the new gateway has no session) and resumes.
+  Result<std::shared_ptr<client::Stream>> rest = MakeError(ErrorCode::kInternal, "");
+  for (int i = 0; i < 50 && !rest.ok(); ++i) {
+    rest = c->RequestTrades({.symbols = {xbt_, eth_}, .resume_after = last}, cb);
+    if (!rest.ok()) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(rest.ok()) << rest.error().message;
+  auto rest_end = (*rest)->Wait(60s);
+  ASSERT_TRUE(rest_end.ok()) << rest_end.error().message;
+  EXPECT_EQ(rest_end->missing, 0u);
+  EXPECT_EQ(Keys(got), Keys(StoreTrades({xbt_, eth_}))) << "nothing missing, nothing doubled";
+}
+
+TEST_F(NatsTest, ANatsServerRestartIsSurvivedOrReportedAndNothingIsLost) {
+  StartGateway(/*per_frame=*/16);
+  auto c = Open(2);
+  ASSERT_NE(c, nullptr);
+  std::vector<Trade> got;
+  std::uint32_t last = 0;
+  Callbacks cb;
+  cb.on_trade = [&](const client::TradeEvent& e) {
+    got.push_back(e.trade);
+    last = e.sequence;
+    if (got.size() % 100 == 0) std::this_thread::sleep_for(1ms);
+  };
+  auto s = c->RequestTrades({.symbols = {xbt_, eth_}}, cb).value();
+  while (got.size() < 2000) std::this_thread::sleep_for(1ms);
+  StopServer();
+  std::this_thread::sleep_for(300ms);
+  StartServer();
+  auto end = s->Wait(60s);
+  if (!end.ok() || end->reason != sbe::StreamEndReason::kCompleted || end->missing != 0) {
+    // Reported: the client resumes after what it received.
+    got.resize(last);
+    Result<std::shared_ptr<client::Stream>> rest = MakeError(ErrorCode::kInternal, "");
+    for (int i = 0; i < 50 && !rest.ok(); ++i) {
+      rest = c->RequestTrades({.symbols = {xbt_, eth_}, .resume_after = last}, cb);
+      if (!rest.ok()) std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(rest.ok()) << rest.error().message;
+    ASSERT_TRUE((*rest)->Wait(60s).ok());
+  }
+  EXPECT_EQ(Keys(got), Keys(StoreTrades({xbt_, eth_})));
+  // Both sides are connected again: a new stream works.
+  std::uint64_t n = 0;
+  auto again = c->RequestTrades({.symbols = {xbt_}}, {.on_trade = [&](const client::TradeEvent&) { ++n; }});
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ((*again)->Wait(30s)->missing, 0u);
+  EXPECT_EQ(n, 2672u);
+}
+
+}  // namespace
+}  // namespace tickflow
