@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "common.hpp"
 #include "replay_session.hpp"
 #include "tickflow/backtest/strategies.hpp"
@@ -23,11 +24,7 @@
 #include "tickflow/importer/generator.hpp"
 #include "tickflow/importer/importer.hpp"
 
-namespace tickflow::cli {
-namespace {
-
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+namespace tickflow::cli::bench {
 
 double Seconds(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -36,9 +33,8 @@ double Median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-// Current resident set size in MiB.
-double RssMiB() {
-  std::ifstream in("/proc/self/status");
+double RssMiB(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/status");
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
@@ -46,13 +42,13 @@ double RssMiB() {
   return 0;
 }
 
-struct Args {
-  std::string what;
-  std::string dir = "/tmp/tickflow-bench";
-  std::uint64_t rows = 20'000'000;
-  int files = 20;
-  int runs = 3;
-};
+}  // namespace tickflow::cli::bench
+
+namespace tickflow::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace bench;
 
 Status EnsureData(const std::string& dir, int files, std::uint64_t rows_per_file) {
   if (fs::exists(dir) && !fs::is_empty(dir)) return {};
@@ -156,8 +152,10 @@ int BenchImport(const Args& a) {
   return 0;
 }
 
-// A store with one symbol of a.rows trades, shared by scan and bars.
-Result<std::string> ScanStore(const Args& a) {
+}  // namespace
+
+// A store with one symbol of a.rows trades, shared by scan, bars, replay and nats.
+Result<std::string> bench::ScanStore(const Args& a) {
   const std::string data = a.dir + "/scan-csv-" + std::to_string(a.rows);
   TICKFLOW_RETURN_IF_ERROR(EnsureData(data, 1, a.rows));
   const std::string db = a.dir + "/scan-" + std::to_string(a.rows) + ".db";
@@ -167,6 +165,8 @@ Result<std::string> ScanStore(const Args& a) {
   }
   return db;
 }
+
+namespace {
 
 struct ScanResult {
   std::uint64_t rows = 0;
@@ -498,11 +498,13 @@ Command AddBench(CLI::App& app) {
       "  bars    1-minute bars of --rows trades: C++ pass vs SQLite GROUP BY\n"
       "  replay  store -> gateway -> bus -> client callback vs the bare store scan; paced latency p50/p99\n"
       "  backtest backtest events/s (breakout, sma-cross) vs pure replay of the same trades\n"
+      "  nats    gateway process -> nats-server -> client vs raw nats.c pub/sub of the same frames; latency; RSS\n"
+      "          of gateway and nats-server while a client reads 10x slower than the gateway can send\n"
       "Data is generated once under --dir and reused. Reports medians of --runs and ratios.");
   auto a = std::make_shared<Args>();
-  cmd->add_option("WHAT", a->what, "import, scan, bars, replay or backtest")
+  cmd->add_option("WHAT", a->what, "import, scan, bars, replay, backtest or nats")
       ->required()
-      ->check(CLI::IsMember({"import", "scan", "bars", "replay", "backtest"}));
+      ->check(CLI::IsMember({"import", "scan", "bars", "replay", "backtest", "nats"}));
   cmd->add_option("--dir", a->dir, "Working folder for data and stores")->capture_default_str();
   cmd->add_option("--rows", a->rows, "Trades in total")->capture_default_str();
   cmd->add_option("--files", a->files, "Files for the import benchmark")->capture_default_str();
@@ -514,6 +516,7 @@ Command AddBench(CLI::App& app) {
             if (a->what == "scan") return BenchScan(*a);
             if (a->what == "replay") return BenchReplay(*a);
             if (a->what == "backtest") return BenchBacktest(*a);
+            if (a->what == "nats") return BenchNats(*a);
             return BenchBars(*a);
           }};
 }

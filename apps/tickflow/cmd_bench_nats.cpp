@@ -1,0 +1,321 @@
+// tickflow bench nats: the gateway as its own process serving a client over
+// a nats-server started here, against raw nats.c publish -> subscribe of the
+// same SBE frames in the same run; paced latency; and the RSS of gateway and
+// nats-server while a client reads 10x slower than the gateway can send.
+#include <nats/nats.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "bench_common.hpp"
+#include "common.hpp"
+#include "tickflow/bus/nats_bus.hpp"
+#include "tickflow/client/client.hpp"
+#include "tickflow/gateway/nats_server_config.hpp"
+#include "tickflow/sbe/channels.hpp"
+#include "tickflow/sbe/codec.hpp"
+
+extern char** environ;
+
+namespace tickflow::cli::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t n = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A child process, stopped (SIGTERM, then waited for) when this goes away.
+class Child {
+ public:
+  static Result<Child> Spawn(std::vector<std::string> args) {
+    std::vector<char*> argv;
+    for (auto& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    Child c;
+    if (::posix_spawnp(&c.pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
+      return MakeError(ErrorCode::kUnavailable, "cannot start " + args[0]);
+    }
+    return c;
+  }
+  Child() = default;
+  Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
+  Child& operator=(Child&& o) noexcept {
+    Stop();
+    pid_ = std::exchange(o.pid_, -1);
+    return *this;
+  }
+  ~Child() { Stop(); }
+  void Stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  std::string pid() const { return std::to_string(pid_); }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Frames exactly as the gateway builds them: a DataBatch and `per_frame` TradeBars.
+std::vector<std::vector<std::byte>> GatewayFrames(store::Store& store, std::size_t count, std::size_t per_frame) {
+  const std::vector<SymbolId> one = {1};
+  auto cursor = store.Trades(one, {}).value();
+  std::vector<Trade> trades(per_frame);
+  std::vector<std::vector<std::byte>> frames;
+  std::uint32_t seq = 0;
+  while (frames.size() < count) {
+    const std::size_t n = cursor->Next(trades).value();
+    if (n < trades.size()) break;
+    std::vector<std::byte> buf(sbe::kHeaderSize + sbe::DataBatch::kBlockLength + per_frame * 40 + 64);
+    sbe::FrameWriter w(buf);
+    (void)w.Append(sbe::DataBatch{1, static_cast<std::uint16_t>(per_frame)});
+    for (const Trade& t : trades) (void)w.Append(sbe::TradeBar{t.symbol, ++seq, t.time, t.price, t.volume});
+    frames.emplace_back(w.frame().begin(), w.frame().end());
+  }
+  return frames;
+}
+
+// Raw nats.c: one connection publishes `total` frames, another receives them.
+Result<double> RawCoreRate(const std::string& url, const std::string& user, const std::string& pass,
+                           const std::vector<std::vector<std::byte>>& frames, std::size_t per_frame, std::size_t total,
+                           std::size_t* lost) {
+  natsOptions* opts = nullptr;
+  natsOptions_Create(&opts);
+  natsOptions_SetURL(opts, url.c_str());
+  natsOptions_SetUserInfo(opts, user.c_str(), pass.c_str());
+  natsOptions_SetMaxPendingMsgs(opts, 1 << 20);
+  natsConnection *pub = nullptr, *sub = nullptr;
+  if (natsConnection_Connect(&pub, opts) != NATS_OK || natsConnection_Connect(&sub, opts) != NATS_OK) {
+    natsOptions_Destroy(opts);
+    return MakeError(ErrorCode::kUnavailable, "raw nats.c connection failed");
+  }
+  natsSubscription* s = nullptr;
+  natsConnection_SubscribeSync(&s, sub, "bench.raw");
+  natsSubscription_SetPendingLimits(s, 1 << 20, 1 << 30);
+  natsConnection_Flush(sub);
+  std::atomic<std::size_t> got{0};
+  std::thread reader([&] {
+    natsMsg* m = nullptr;
+    while (got.load() < total) {
+      const natsStatus st = natsSubscription_NextMsg(&m, s, 2000);
+      if (st == NATS_TIMEOUT) break;
+      if (st != NATS_OK) continue;
+      got += 1;
+      natsMsg_Destroy(m);
+    }
+  });
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < total; ++i) {
+    const auto& f = frames[i % frames.size()];
+    natsConnection_Publish(pub, "bench.raw", f.data(), static_cast<int>(f.size()));
+  }
+  natsConnection_Flush(pub);
+  reader.join();
+  const double secs = Seconds(t0) - (got.load() < total ? 2.0 : 0.0);
+  *lost = total - got.load();
+  natsSubscription_Destroy(s);
+  natsConnection_Destroy(pub);
+  natsConnection_Destroy(sub);
+  natsOptions_Destroy(opts);
+  return static_cast<double>(got.load() * per_frame) / secs;
+}
+
+// The same frames through tickflow's NATS bus alone (JetStream stream with
+// flow control, pull consumer): the ceiling of the JetStream path.
+Result<double> BusOnlyRate(const std::string& url, const std::vector<std::vector<std::byte>>& frames,
+                           std::size_t per_frame, std::size_t total) {
+  bus::NatsBusOptions o;
+  o.url = url;
+  o.user = "admin";
+  o.password = "admin";
+  o.stream_prefix = "bench.js.";
+  TICKFLOW_ASSIGN_OR_RETURN(auto pub, bus::MakeNatsBus(o));
+  TICKFLOW_ASSIGN_OR_RETURN(auto sub, bus::MakeNatsBus(o));
+  (void)pub->DeleteChannel("bench.js.1");
+  TICKFLOW_RETURN_IF_ERROR(pub->CreateChannel("bench.js.1"));
+  TICKFLOW_ASSIGN_OR_RETURN(auto reader, sub->Subscribe("bench.js.1"));
+  std::size_t got = 0;
+  std::thread consumer([&] {
+    bus::Frame f;
+    while (got < total && reader->Poll(&f, std::chrono::milliseconds(5000)) == bus::PollStatus::kFrame) ++got;
+  });
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < total; ++i) {
+    while (pub->Publish("bench.js.1", frames[i % frames.size()], std::chrono::milliseconds(50)) ==
+           bus::PublishStatus::kBackPressured) {
+    }
+  }
+  consumer.join();
+  const double secs = Seconds(t0);
+  reader.reset();
+  (void)pub->DeleteChannel("bench.js.1");
+  return static_cast<double>(got * per_frame) / secs;
+}
+
+}  // namespace
+
+constexpr std::size_t kPerFrame = 1024;  // messages per frame, gateway and raw alike
+
+int BenchNats(const Args& a) {
+  auto db = ScanStore(a);
+  if (!db.ok()) return Fail(db.error());
+  auto store = store::OpenStore(*db, {.create = false});
+  if (!store.ok()) return Fail(store.error());
+  const std::string dir = a.dir + "/nats-bench";
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir + "/creds", ec);
+  const int port = FreePort();
+  const std::string url = "nats://127.0.0.1:" + std::to_string(port);
+  gateway::NatsServerSetup setup;
+  setup.listen = "127.0.0.1:" + std::to_string(port);
+  setup.http = "";
+  setup.store_dir = dir + "/js";
+  setup.users = {{"gateway", "gw", gateway::NatsRole::kGateway, 0},
+                 {"admin", "admin", gateway::NatsRole::kAdmin, 0},
+                 {"client-1", "c1", gateway::NatsRole::kClient, 1}};
+  std::ofstream(dir + "/nats.conf") << gateway::NatsServerConfig(setup);
+  std::ofstream(dir + "/creds/gateway.creds") << gateway::CredentialsFile(setup.users[0]);
+  auto server = Child::Spawn({"nats-server", "-c", dir + "/nats.conf", "-l", dir + "/nats.log"});
+  if (!server.ok()) return Fail(server.error().message + ": install it with scripts/install-deps.sh");
+  bus::NatsBusOptions co;
+  co.url = url;
+  co.user = "client-1";
+  co.password = "c1";
+  co.inbox_prefix = sbe::InboxPrefix(1);
+  Result<std::unique_ptr<bus::Bus>> bus = MakeError(ErrorCode::kUnavailable, "nats-server did not start");
+  for (int i = 0; i < 100 && !bus.ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    bus = bus::MakeNatsBus(co);
+  }
+  if (!bus.ok()) return Fail(bus.error());
+  auto gw = Child::Spawn({"/proc/self/exe", "gateway", "--bus", url, "--creds", dir + "/creds/gateway.creds", "--db", *db,
+                          "--metrics", "127.0.0.1:0", "--log-level", "warn", "--messages-per-frame",
+                          std::to_string(kPerFrame)});
+  if (!gw.ok()) return Fail(gw.error());
+  Result<std::unique_ptr<client::Client>> client = MakeError(ErrorCode::kUnavailable, "the gateway did not start");
+  for (int i = 0; i < 50 && !client.ok(); ++i) {
+    client = client::Client::Open({.client_id = 1, .bus = bus->get(), .timeout = std::chrono::milliseconds(500)});
+  }
+  if (!client.ok()) return Fail(client.error());
+
+  const auto frames = GatewayFrames(**store, 256, kPerFrame);
+  const std::size_t total_frames = a.rows / kPerFrame;
+  std::vector<double> raw, js, ours;
+  std::uint64_t n = 0;
+  for (int run = 0; run < a.runs; ++run) {
+    std::size_t lost = 0;
+    auto r = RawCoreRate(url, "admin", "admin", frames, kPerFrame, total_frames, &lost);
+    if (!r.ok()) return Fail(r.error());
+    raw.push_back(*r);
+    auto j = BusOnlyRate(url, frames, kPerFrame, total_frames);
+    if (!j.ok()) return Fail(j.error());
+    js.push_back(*j);
+    std::uint64_t received = 0;
+    std::int64_t checksum = 0;
+    const auto t0 = Clock::now();
+    auto s = (*client)->RequestTrades({.symbols = {1}}, {.on_trade = [&](const client::TradeEvent& e) {
+                                        checksum += e.trade.time.ns ^ e.trade.price.raw();
+                                        ++received;
+                                      }});
+    if (!s.ok()) return Fail(s.error());
+    auto end = (*s)->Wait(std::chrono::minutes(30));
+    if (!end.ok()) return Fail(end.error());
+    ours.push_back(static_cast<double>(received) / Seconds(t0));
+    if (end->missing != 0 || received != end->sent) return Fail("the stream over NATS lost messages");
+    n = received;
+    fmt::print("run {}: raw nats.c core pub->sub {}msgs/s (lost {} of {} frames); tickflow NATS bus alone {}msgs/s; "
+               "gateway process -> NATS -> client {}msgs/s\n",
+               run + 1, Rate(raw.back()), lost, total_frames, Rate(js.back()), Rate(ours.back()));
+  }
+
+  // Paced latency, as in `bench replay`: callback time minus due time.
+  const auto info = (*store)->FindSymbol(SymbolId{1}).value();
+  const std::uint32_t speed = 1000 * 600;
+  const UnixNanos from{info.first_time.ns + (info.last_time.ns - info.first_time.ns) / 2};
+  const UnixNanos to{from.ns + 100 * 60 * kNanosPerSecond};
+  std::vector<double> latency_us;
+  UnixNanos first_event;
+  Clock::time_point first_wall;
+  client::Callbacks cb;
+  cb.on_trade = [&](const client::TradeEvent& e) {
+    const auto now = Clock::now();
+    if (latency_us.empty()) {
+      first_event = e.trade.time;
+      first_wall = now;
+    }
+    const auto due = first_wall + std::chrono::nanoseconds((e.trade.time.ns - first_event.ns) * 1000 / speed);
+    latency_us.push_back(std::chrono::duration<double, std::micro>(now - due).count());
+  };
+  auto paced = (*client)->RequestTrades({.symbols = {1}, .from = from, .to = to, .speed_permille = speed}, cb);
+  if (!paced.ok()) return Fail(paced.error());
+  if (auto end = (*paced)->Wait(std::chrono::minutes(5)); !end.ok()) return Fail(end.error());
+  std::sort(latency_us.begin(), latency_us.end());
+  const auto pct = [&](double p) {
+    return latency_us.empty() ? 0.0 : latency_us[static_cast<std::size_t>(p * static_cast<double>(latency_us.size() - 1))];
+  };
+
+  // A client 10x slower than the median rate: RSS of gateway and server.
+  const double slow_rate = Median(ours) / 10;
+  const double rss_gw0 = RssMiB(gw->pid()), rss_srv0 = RssMiB(server->pid());
+  double rss_gw = rss_gw0, rss_srv = rss_srv0;
+  std::uint64_t slow_received = 0;
+  const auto t_slow = Clock::now();
+  auto slow = (*client)->RequestTrades({.symbols = {1}}, {.on_trade = [&](const client::TradeEvent&) {
+                                          if (++slow_received % 1024 != 0) return;
+                                          const auto due = t_slow + std::chrono::nanoseconds(static_cast<std::int64_t>(
+                                                                        1e9 * static_cast<double>(slow_received) / slow_rate));
+                                          while (Clock::now() < due) std::this_thread::sleep_for(std::chrono::microseconds(200));
+                                        }});
+  if (!slow.ok()) return Fail(slow.error());
+  while (!(*slow)->done()) {
+    rss_gw = std::max(rss_gw, RssMiB(gw->pid()));
+    rss_srv = std::max(rss_srv, RssMiB(server->pid()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto slow_end = (*slow)->Wait(std::chrono::seconds(1));
+  if (!slow_end.ok() || slow_end->missing != 0 || slow_received != n) return Fail("the slow client lost messages");
+  const double slow_secs = Seconds(t_slow);
+  (void)(*client)->Close();
+
+  fmt::print("\n{} trades of one symbol, gateway and client in separate processes, nats-server with JetStream, "
+             "median of {} runs:\n",
+             Thousands(n), a.runs);
+  fmt::print("| what | msgs/s | vs raw |\n|---|---:|---:|\n");
+  fmt::print("| raw nats.c core publish -> subscribe, same frames ({} TradeBars each), no decode | {} | 100 % |\n",
+             kPerFrame, Rate(Median(raw)));
+  fmt::print("| tickflow NATS bus alone: JetStream publish with flow control -> pull consumer, same frames | {} | {:.0f} % |\n",
+             Rate(Median(js)), 100 * Median(js) / Median(raw));
+  fmt::print("| tickflow: store -> gateway process -> JetStream -> client process decode -> callback | {} | {:.0f} % |\n",
+             Rate(Median(ours)), 100 * Median(ours) / Median(raw));
+  fmt::print("\npaced replay at 600x over NATS, {} trades: latency from due time to callback: p50 {:.0f} us, p99 {:.0f} us, "
+             "max {:.0f} us\n",
+             Thousands(latency_us.size()), pct(0.5), pct(0.99), latency_us.empty() ? 0.0 : latency_us.back());
+  fmt::print("\nslow client ({}msgs/s, 1/10 of the median): {} trades in {:.0f} s, nothing lost; peak RSS: gateway {:.0f} MiB "
+             "(idle {:.0f}), nats-server {:.0f} MiB (idle {:.0f})\n",
+             Rate(slow_rate), Thousands(slow_received), slow_secs, rss_gw, rss_gw0, rss_srv, rss_srv0);
+  return 0;
+}
+
+}  // namespace tickflow::cli::bench
