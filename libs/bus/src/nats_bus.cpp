@@ -1,10 +1,13 @@
 #include "tickflow/bus/nats_bus.hpp"
 
 #include <nats/nats.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -73,77 +76,119 @@ class CoreSubscription final : public Subscription {
   natsSubscription* sub_;
 };
 
-// JetStream pull subscription bound to a stream's durable consumer. A batch
-// is acknowledged when the next one is fetched, i.e. after the reader has
-// taken every frame of it.
+// A pull consumer read by hand over core NATS (the client needs no JetStream
+// API rights beyond fetching from and acknowledging its own consumer): up to
+// two pull requests of `batch` frames are kept outstanding on a private
+// inbox, each frame is acknowledged when the reader comes back for the next
+// one, and redeliveries of frames already handed out are dropped.
 class PullSubscription final : public Subscription {
  public:
-  PullSubscription(natsSubscription* sub, jsCtx* js, std::string stream, std::string channel, int batch)
-      : sub_(sub), js_(js), stream_(std::move(stream)), channel_(std::move(channel)), batch_(batch) {}
+  PullSubscription(natsConnection* nc, natsSubscription* inbox, std::string inbox_subject, jsCtx* js,
+                   std::string stream, std::string channel, int batch)
+      : nc_(nc), inbox_(inbox), inbox_subject_(std::move(inbox_subject)), js_(js), stream_(std::move(stream)),
+        channel_(std::move(channel)), next_subject_("$JS.API.CONSUMER.MSG.NEXT." + stream_ + "." + kConsumer),
+        batch_(batch) {}
   ~PullSubscription() override {
-    AckBatch();
-    natsMsgList_Destroy(&list_);
-    natsSubscription_Destroy(sub_);  // keeps the durable consumer
+    AckPrevious();
+    (void)natsSubscription_Unsubscribe(inbox_);
+    natsSubscription_Destroy(inbox_);
   }
 
   PollStatus Poll(Frame* frame, std::chrono::milliseconds wait, std::string* subject) override {
+    AckPrevious();
+    const auto deadline = Clock::now() + wait;
     while (true) {
-      if (next_ < list_.Count) {
-        natsMsg* msg = list_.Msgs[next_++];
-        if (!Fresh(msg)) continue;
-        const auto* data = reinterpret_cast<const std::byte*>(natsMsg_GetData(msg));
-        frame->assign(data, data + natsMsg_GetDataLength(msg));
-        if (subject != nullptr) *subject = channel_;
-        return PollStatus::kFrame;
+      if (outstanding_ <= batch_) RequestMore();
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      natsMsg* msg = nullptr;
+      const natsStatus s = natsSubscription_NextMsg(&msg, inbox_, std::max<std::int64_t>(1, left.count()));
+      if (s == NATS_TIMEOUT) {
+        // Requests the server forgot (it restarted) never answer: ask anew
+        // once they would have expired.
+        if (Clock::now() - last_heard_ > std::chrono::milliseconds(5500)) {
+          outstanding_ = 0;
+          last_heard_ = Clock::now();
+        }
+        return PollStatus::kTimeout;
       }
-      AckBatch();
-      natsMsgList_Destroy(&list_);
-      list_ = {};
-      next_ = 0;
-      jsErrCode jerr = static_cast<jsErrCode>(0);
-      const natsStatus s =
-          natsSubscription_Fetch(&list_, sub_, batch_, std::max<std::int64_t>(1, wait.count()), &jerr);
-      if (s == NATS_OK) continue;
-      list_ = {};
-      if (s == NATS_TIMEOUT) return PollStatus::kTimeout;
-      // The consumer (and its stream) went away: the channel was deleted.
-      jsConsumerInfo* ci = nullptr;
-      jerr = static_cast<jsErrCode>(0);
-      const natsStatus info = js_GetConsumerInfo(&ci, js_, stream_.c_str(), kConsumer, nullptr, &jerr);
-      if (ci != nullptr) jsConsumerInfo_Destroy(ci);
-      if (info == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr || jerr == JSStreamNotFoundErr) {
+      if (s != NATS_OK) {
+        if (s == NATS_SLOW_CONSUMER) continue;
         return PollStatus::kClosed;
       }
-      std::this_thread::sleep_for(std::min(wait, std::chrono::milliseconds(20)));  // reconnecting
-      return PollStatus::kTimeout;
+      last_heard_ = Clock::now();
+      const char* status = nullptr;
+      if (natsMsg_GetDataLength(msg) == 0 && natsMsgHeader_Get(msg, "Status", &status) == NATS_OK) {
+        const int code = std::atoi(status);
+        natsMsg_Destroy(msg);
+        outstanding_ = std::max(0, outstanding_ - batch_);  // a request ended (404 no messages, 408 expired, 409)
+        if (code == 409 && !ConsumerExists()) return PollStatus::kClosed;
+        if (Clock::now() >= deadline) return PollStatus::kTimeout;
+        continue;
+      }
+      --outstanding_;
+      const std::uint64_t seq = StreamSequence(natsMsg_GetReply(msg));
+      if (seq != 0 && seq <= last_seq_) {  // redelivered after a lost ack: already handed out
+        Ack(msg);
+        natsMsg_Destroy(msg);
+        continue;
+      }
+      last_seq_ = std::max(last_seq_, seq);
+      const auto* data = reinterpret_cast<const std::byte*>(natsMsg_GetData(msg));
+      frame->assign(data, data + natsMsg_GetDataLength(msg));
+      if (subject != nullptr) *subject = channel_;
+      pending_ack_ = msg;
+      return PollStatus::kFrame;
     }
   }
 
  private:
-  // Drops redeliveries of frames already handed out (after an ack was lost).
-  bool Fresh(natsMsg* msg) {
-    jsMsgMetaData* meta = nullptr;
-    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) return true;
-    const std::uint64_t seq = meta->Sequence.Stream;
-    jsMsgMetaData_Destroy(meta);
-    if (seq <= last_seq_) return false;
-    last_seq_ = seq;
-    return true;
-  }
-  // Work-queue streams need explicit acks: one per frame, sent once the
-  // reader has taken the whole batch.
-  void AckBatch() {
-    for (int i = 0; i < list_.Count; ++i) {
-      if (list_.Msgs[i] != nullptr) (void)natsMsg_Ack(list_.Msgs[i], nullptr);
+  void RequestMore() {
+    // expires: 5 s, so an idle reader re-asks a few times a minute.
+    const std::string req = "{\"batch\":" + std::to_string(batch_) + ",\"expires\":5000000000}";
+    if (natsConnection_PublishRequestString(nc_, next_subject_.c_str(), inbox_subject_.c_str(), req.c_str()) ==
+        NATS_OK) {
+      outstanding_ += batch_;
     }
   }
+  void Ack(natsMsg* msg) {
+    if (const char* reply = natsMsg_GetReply(msg); reply != nullptr) (void)natsConnection_PublishString(nc_, reply, "+ACK");
+  }
+  void AckPrevious() {
+    if (pending_ack_ == nullptr) return;
+    Ack(pending_ack_);
+    natsMsg_Destroy(pending_ack_);
+    pending_ack_ = nullptr;
+  }
+  bool ConsumerExists() {
+    jsConsumerInfo* ci = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_GetConsumerInfo(&ci, js_, stream_.c_str(), kConsumer, nullptr, &jerr);
+    if (ci != nullptr) jsConsumerInfo_Destroy(ci);
+    return !(s == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr || jerr == JSStreamNotFoundErr);
+  }
+  // "$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>" -> stream seq.
+  static std::uint64_t StreamSequence(const char* reply) {
+    if (reply == nullptr) return 0;
+    std::string_view r(reply);
+    for (int dots = 0; dots < 5; ++dots) {
+      const auto p = r.find('.');
+      if (p == std::string_view::npos) return 0;
+      r.remove_prefix(p + 1);
+    }
+    std::uint64_t v = 0;
+    std::from_chars(r.data(), r.data() + r.size(), v);
+    return v;
+  }
 
-  natsSubscription* sub_;
+  natsConnection* nc_;
+  natsSubscription* inbox_;
+  std::string inbox_subject_;
   jsCtx* js_;
-  std::string stream_, channel_;
+  std::string stream_, channel_, next_subject_;
   int batch_;
-  natsMsgList list_{};
-  int next_ = 0;
+  int outstanding_ = 0;  // frames asked for and not yet received
+  Clock::time_point last_heard_ = Clock::now();
+  natsMsg* pending_ack_ = nullptr;
   std::uint64_t last_seq_ = 0;
 };
 
@@ -321,26 +366,30 @@ class NatsBus final : public Bus {
         return MakeError(ErrorCode::kPermissionDenied,
                          "not permitted to read " + subject + ": " + LastErrorAbout(nc_, "Publish to \"" + probe));
       }
-      jsSubOptions so;
-      jsSubOptions_Init(&so);
-      so.Stream = stream.c_str();
-      so.Consumer = kConsumer;
-      so.ManualAck = true;
+      const std::string inbox = (o_.inbox_prefix.empty() ? std::string("_INBOX") : o_.inbox_prefix) + ".pull." +
+                                std::to_string(next_inbox_.fetch_add(1)) + "." + std::to_string(::getpid());
       natsSubscription* sub = nullptr;
+      natsStatus s = natsConnection_SubscribeSync(&sub, nc_, inbox.c_str());
+      if (s != NATS_OK) return MakeError(ErrorCode::kUnavailable, "cannot read channel " + subject + ": " + Describe(s));
+      (void)natsSubscription_SetPendingLimits(sub, 1 << 20, 1 << 30);
+      s = natsConnection_FlushTimeout(nc_, 5000);
+      if (const std::string denied = LastErrorAbout(nc_, "Subscription to \"" + inbox + "\""); !denied.empty()) {
+        natsSubscription_Destroy(sub);
+        return MakeError(ErrorCode::kPermissionDenied, "not permitted to read " + inbox + ": " + denied);
+      }
+      jsConsumerInfo* ci = nullptr;
       jsErrCode jerr = static_cast<jsErrCode>(0);
-      const natsStatus s = js_PullSubscribe(&sub, js_, subject.c_str(), kConsumer, nullptr, &so, &jerr);
+      s = js_GetConsumerInfo(&ci, js_, stream.c_str(), kConsumer, nullptr, &jerr);
+      if (ci != nullptr) jsConsumerInfo_Destroy(ci);
       if (s != NATS_OK) {
-        if (sub != nullptr) natsSubscription_Destroy(sub);
-        if (const std::string denied = LastErrorAbout(nc_, "\""); !denied.empty()) {
-          return MakeError(ErrorCode::kPermissionDenied, "cannot read channel " + subject + ": " + denied);
-        }
+        natsSubscription_Destroy(sub);
         if (s == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr || jerr == JSStreamNotFoundErr) {
           return MakeError(ErrorCode::kNotFound, "cannot subscribe: no channel '" + subject + "'");
         }
         return MakeError(ErrorCode::kUnavailable, "cannot read channel " + subject + ": " + Describe(s, jerr));
       }
       return std::unique_ptr<Subscription>(std::make_unique<PullSubscription>(
-          sub, js_, stream, subject, static_cast<int>(o_.fetch_batch)));
+          nc_, sub, inbox, js_, stream, subject, static_cast<int>(o_.fetch_batch)));
     }
     natsSubscription* sub = nullptr;
     natsStatus s = !o_.queue_group.empty() && subject.ends_with(".*")
@@ -471,6 +520,7 @@ class NatsBus final : public Bus {
   jsCtx* js_ = nullptr;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<StreamState>> streams_;
+  std::atomic<std::uint64_t> next_inbox_{1};
 };
 
 }  // namespace
