@@ -175,7 +175,7 @@ Result<double> BusOnlyRate(const std::string& url, const std::vector<std::vector
 
 }  // namespace
 
-constexpr std::size_t kPerFrame = 1024;  // messages per frame, gateway and raw alike
+constexpr std::size_t kPerFrame = 4096;  // messages per frame, gateway and raw alike
 
 int BenchNats(const Args& a) {
   auto db = ScanStore(a);

@@ -41,8 +41,10 @@ std::string LastErrorAbout(natsConnection* nc, const std::string& what) {
 // already accepted was lost.
 struct StreamState {
   std::mutex mu;
-  std::size_t backlog = 0;     // unread frames at the last check
-  std::size_t since_check = 0; // frames published since
+  std::size_t backlog = 0;        // unread frames at the last check
+  std::size_t backlog_bytes = 0;  // unread bytes at the last check
+  std::size_t since_check = 0;    // frames published since
+  std::size_t since_bytes = 0;    // bytes published since
   bool checked = false;
   std::atomic<bool> broken{false};
   std::string broken_why;
@@ -333,14 +335,19 @@ class NatsBus final : public Bus {
       return PublishStatus::kLost;
     }
     const auto deadline = Clock::now() + wait;
-    while (!st->checked || st->backlog + st->since_check >= o_.queue_frames) {
+    const auto full = [&] {
+      return st->backlog + st->since_check >= o_.queue_frames ||
+             st->backlog_bytes + st->since_bytes + frame.size() > o_.queue_bytes;
+    };
+    while (!st->checked || full()) {
       const auto unread = StreamMessages(channel);
       if (!unread.ok() && unread.error().code == ErrorCode::kNotFound) return PublishStatus::kNoSuchChannel;
       if (unread.ok()) {
-        st->backlog = *unread;
-        st->since_check = 0;
+        st->backlog = unread->first;
+        st->backlog_bytes = unread->second;
+        st->since_check = st->since_bytes = 0;
         st->checked = true;
-        if (st->backlog < o_.queue_frames) break;
+        if (!full()) break;
       }  // else the server cannot be asked now (reconnecting): wait like a full stream
       if (Clock::now() >= deadline) return PublishStatus::kBackPressured;
       std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(2), deadline - Clock::now()));
@@ -352,6 +359,7 @@ class NatsBus final : public Bus {
     if (s == NATS_TIMEOUT) return PublishStatus::kBackPressured;  // too many unacknowledged frames
     if (s != NATS_OK) return natsConnection_IsClosed(nc_) ? PublishStatus::kClosed : PublishStatus::kBackPressured;
     ++st->since_check;
+    st->since_bytes += frame.size();
     return PublishStatus::kOk;
   }
 
@@ -409,7 +417,7 @@ class NatsBus final : public Bus {
   std::size_t QueuedFrames(std::string_view channel) const override {
     if (!IsStream(channel)) return 0;
     const auto unread = StreamMessages(channel);
-    return unread.ok() ? *unread : 0;
+    return unread.ok() ? unread->first : 0;
   }
 
  private:
@@ -422,9 +430,9 @@ class NatsBus final : public Bus {
     return st;
   }
 
-  // Unread frames in a stream channel: kNotFound if the stream does not
+  // Unread frames and bytes in a stream channel: kNotFound if the stream does not
   // exist, kUnavailable if the server could not be asked (reconnecting).
-  Result<std::size_t> StreamMessages(std::string_view channel) const {
+  Result<std::pair<std::size_t, std::size_t>> StreamMessages(std::string_view channel) const {
     const std::string stream = StreamNameOf(channel);
     jsStreamInfo* si = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -435,9 +443,10 @@ class NatsBus final : public Bus {
     if (s != NATS_OK || si == nullptr) {
       return MakeError(ErrorCode::kUnavailable, "stream " + stream + " info: " + Describe(s, jerr));
     }
-    const auto msgs = static_cast<std::size_t>(si->State.Msgs);
+    const std::pair<std::size_t, std::size_t> unread{static_cast<std::size_t>(si->State.Msgs),
+                                                     static_cast<std::size_t>(si->State.Bytes)};
     jsStreamInfo_Destroy(si);
-    return msgs;
+    return unread;
   }
 
   PublishStatus PublishCore(const std::string& subject, std::span<const std::byte> frame,

@@ -6,7 +6,8 @@
 //   consumer named `reader`. CreateChannel/DeleteChannel are JetStream admin
 //   calls (only a trusted user, the gateway, may make them). Publish is
 //   asynchronous with a bounded number of unacknowledged frames, and is held
-//   (kBackPressured) while the stream holds `queue_frames` unread frames, so a
+//   (kBackPressured) while the stream holds `queue_frames` unread frames or
+//   `queue_bytes` unread bytes, so a
 //   slow reader costs neither side memory and loses nothing. Subscribe binds
 //   to the consumer and acknowledges each fetched batch once it is read.
 // - every other name is a core NATS subject (control and error channels:
@@ -44,6 +45,7 @@ struct NatsBusOptions {
   std::string stream_prefix = "qd.data.";
   std::string queue_group{};          // for pattern subscriptions
   std::size_t queue_frames = 256;     // unread frames per stream before Publish waits
+  std::size_t queue_bytes = 16 << 20; // ... or unread bytes
   std::size_t max_frame_bytes = 1 << 20;
   std::size_t fetch_batch = 64;       // frames per pull
   int replicas = 1;                   // JetStream replicas of each stream (cluster)
