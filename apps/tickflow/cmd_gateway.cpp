@@ -2,6 +2,8 @@
 // configuration, Prometheus metrics, a health check and graceful shutdown.
 #include <signal.h>
 
+#include <charconv>
+
 #include "common.hpp"
 #include "bus_flags.hpp"
 #include "service_config.hpp"
@@ -32,6 +34,7 @@ Command AddGateway(CLI::App& app) {
                    {"bus_password", "password for the bus user (redacted when printed)"},
                    {"queue_group", "NATS queue group, so several gateways share the control subjects"},
                    {"session_timeout_ms", "a client silent this long (no heartbeat) loses its session"},
+                   {"gateway_id", "1..65535, unique among gateways sharing a queue group (0: random)"},
                    {"control_channel", "control channel the gateway listens on"},
                    {"db", "SQLite store file (default: $TICKFLOW_DB or the user data directory)"},
                    {"metrics", "HOST:PORT of /metrics and /healthz (port 0: any free port)"},
@@ -64,6 +67,15 @@ Command AddGateway(CLI::App& app) {
             if (!bus.ok()) return Fail(bus.error());
             gateway::GatewayOptions o;
             o.session_timeout = std::chrono::milliseconds(cfg->GetInt("session_timeout_ms"));
+            {
+              const std::string& id = cfg->Get("gateway_id");
+              unsigned value = 0;
+              const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), value);
+              if (ec != std::errc() || end != id.data() + id.size() || value > 65535) {
+                return Fail("gateway.gateway_id: '" + id + "' is not a number from 0 to 65535");
+              }
+              o.gateway_id = static_cast<std::uint16_t>(value);
+            }
             o.control_channel = cfg->Get("control_channel");
             o.max_streams = static_cast<std::size_t>(cfg->GetInt("max_streams"));
             o.messages_per_frame = static_cast<std::size_t>(cfg->GetInt("messages_per_frame"));

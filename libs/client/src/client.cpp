@@ -243,7 +243,7 @@ class Client::Impl {
       std::lock_guard lock(mu_);
       if (closed_) return MakeError(ErrorCode::kCancelled, "the client is closed");
       id = next_request_++;
-      state = std::make_shared<Stream::State>(id, std::move(cb), options_.pull_queue, &bus_, control_,
+      state = std::make_shared<Stream::State>(id, std::move(cb), options_.pull_queue, &bus_, session_,
                                               options_.client_id, r.resume_after);
       streams_[id] = state;  // registered before the request: data may beat the ack
     }
@@ -257,7 +257,7 @@ class Client::Impl {
     m.to = r.to == UnixNanos::Max() ? UnixNanos::Min() : r.to;  // the wire's null means unbounded
     m.resume_after = r.resume_after;
     m.symbols = r.symbols;
-    Status s = Send(bus_, control_, m, options_.timeout);
+    Status s = Send(bus_, Session(), m, options_.timeout);
     if (s.ok()) s = state->AwaitAck(options_.timeout);
     if (!s.ok()) {
       std::lock_guard lock(mu_);
@@ -267,7 +267,7 @@ class Client::Impl {
     return std::make_shared<Stream>(id, state);
   }
 
-  Status StopAll() { return Send(bus_, control_, sbe::StopAllData{options_.client_id}, options_.timeout); }
+  Status StopAll() { return Send(bus_, Session(), sbe::StopAllData{options_.client_id}, options_.timeout); }
 
   Status Close() {
     {
@@ -284,7 +284,7 @@ class Client::Impl {
       logged_in = login_ == LoginState::kAcked;
     }
     if (logged_in) {
-      result = Send(bus_, control_, sbe::ClientLogout{options_.client_id}, options_.timeout);
+      result = Send(bus_, Session(), sbe::ClientLogout{options_.client_id}, options_.timeout);
       if (result.ok()) {
         std::unique_lock lock(mu_);
         if (!cv_.wait_for(lock, options_.timeout, [&] { return logged_out_; })) {
@@ -402,14 +402,25 @@ class Client::Impl {
                     " ms");
         continue;
       }
-      (void)Send(bus_, control_, sbe::ClientHeartbeat{options_.client_id}, options_.heartbeat);
+      (void)Send(bus_, Session(), sbe::ClientHeartbeat{options_.client_id}, options_.heartbeat);
     }
   }
 
+  // Where the session's messages go: the channel the gateway holding it reads.
+  std::string Session() {
+    std::lock_guard lock(mu_);
+    return session_;
+  }
+
+  // A running stream, or one that ended recently: a DataError travels on the
+  // error channel and may arrive after the stream's Last marker.
   std::shared_ptr<Stream::State> Find(RequestId id) {
     std::lock_guard lock(mu_);
-    auto it = streams_.find(id);
-    return it == streams_.end() ? nullptr : it->second;
+    if (auto it = streams_.find(id); it != streams_.end()) return it->second;
+    for (const auto& [rid, st] : ended_) {
+      if (rid == id) return st;
+    }
+    return nullptr;
   }
 
   // Data and responses have a thread each, so a slow data callback never
@@ -444,8 +455,13 @@ class Client::Impl {
     while (!reader.done() && reader.Next(&v) == sbe::DecodeStatus::kOk) {
       switch (v.type()) {
         case sbe::MessageType::kClientLoginAck: {
+          sbe::ClientLoginAck m;
+          if (v.As(&m) != sbe::DecodeStatus::kOk) break;
           std::lock_guard lock(mu_);
-          if (login_ == LoginState::kPending) login_ = LoginState::kAcked;
+          if (login_ == LoginState::kPending) {
+            login_ = LoginState::kAcked;
+            session_ = sbe::SessionChannel(options_.control_channel, m.gateway_id, options_.client_id);
+          }
           cv_.notify_all();
           break;
         }
@@ -540,6 +556,8 @@ class Client::Impl {
     std::lock_guard lock(mu_);
     for (auto it = streams_.begin(); it != streams_.end(); ++it) {
       if (it->second == st) {
+        ended_.emplace_back(it->first, it->second);
+        if (ended_.size() > 64) ended_.pop_front();
         streams_.erase(it);
         break;
       }
@@ -558,6 +576,7 @@ class Client::Impl {
   std::mutex mu_;
   std::condition_variable cv_;
   Clock::time_point last_heard_ = Clock::now();  // any answer from the gateway
+  std::string session_;                          // set by each ClientLoginAck
   Clock::time_point last_beat_;                  // heartbeat thread only
   LoginState login_ = LoginState::kPending;
   sbe::ClientErrorCode login_error_ = sbe::ClientErrorCode::kUnknown;
@@ -565,6 +584,7 @@ class Client::Impl {
   bool closed_ = false;
   RequestId next_request_ = 1;
   std::map<RequestId, std::shared_ptr<Stream::State>> streams_;
+  std::deque<std::pair<RequestId, std::shared_ptr<Stream::State>>> ended_;  // the last 64 that ended
 };
 
 Result<std::unique_ptr<Client>> Client::Open(const ClientOptions& options) {

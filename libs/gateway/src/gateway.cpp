@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -67,20 +68,33 @@ class Gateway::Impl {
   Status Start() {
     if (!options_.open_store) return MakeError(ErrorCode::kInvalidArgument, "GatewayOptions.open_store is not set");
     TICKFLOW_ASSIGN_OR_RETURN(store_, options_.open_store());
+    if (options_.gateway_id == 0) {
+      std::random_device rd;
+      options_.gateway_id = static_cast<std::uint16_t>(1 + rd() % 65535);
+    }
     const std::string pattern = sbe::ControlPattern(options_.control_channel);
     if (!bus_.HasChannel(pattern)) {
       TICKFLOW_RETURN_IF_ERROR(bus_.CreateChannel(pattern));
       owns_control_ = true;
     }
+    session_prefix_ = sbe::SessionPrefix(options_.control_channel, options_.gateway_id);
+    const std::string sessions = sbe::ControlPattern(session_prefix_);
+    if (!bus_.HasChannel(sessions)) {
+      TICKFLOW_RETURN_IF_ERROR(bus_.CreateChannel(sessions));
+      owns_sessions_ = true;
+    }
     TICKFLOW_ASSIGN_OR_RETURN(control_, bus_.Subscribe(pattern));
-    control_thread_ = std::thread([this] { ControlLoop(); });
-    Log("gateway listening on " + pattern);
+    TICKFLOW_ASSIGN_OR_RETURN(session_sub_, bus_.Subscribe(sessions));
+    control_thread_ = std::thread([this] { ControlLoop(*control_, options_.control_channel, true); });
+    session_thread_ = std::thread([this] { ControlLoop(*session_sub_, session_prefix_, false); });
+    Log("gateway " + std::to_string(options_.gateway_id) + " listening on " + pattern + " and " + sessions);
     return {};
   }
 
   void Stop() {
     if (stopping_.exchange(true)) return;
     if (control_thread_.joinable()) control_thread_.join();
+    if (session_thread_.joinable()) session_thread_.join();
     {
       std::lock_guard lock(mu_);
       for (auto& [id, s] : sessions_) {
@@ -97,6 +111,7 @@ class Gateway::Impl {
     }
     for (ClientId c : clients) (void)bus_.DeleteChannel(sbe::DataChannel(c));
     if (owns_control_) (void)bus_.DeleteChannel(sbe::ControlPattern(options_.control_channel));
+    if (owns_sessions_) (void)bus_.DeleteChannel(sbe::ControlPattern(session_prefix_));
     Log("gateway stopped");
   }
 
@@ -161,21 +176,25 @@ class Gateway::Impl {
     Reply(client, sbe::DataError{client, request, code, symbol});
   }
 
-  void ControlLoop() {
+  // Reads one control subscription: the shared control pattern (`prefix` is
+  // the control channel) or this gateway's session pattern. Messages from
+  // both are handled one at a time.
+  void ControlLoop(bus::Subscription& sub, const std::string& prefix, bool housekeeping) {
     bus::Frame frame;
     std::string subject;
     auto last_reap = Clock::now();
     while (!stopping_.load()) {
-      const auto s = control_->Poll(&frame, std::chrono::milliseconds(50), &subject);
+      const auto s = sub.Poll(&frame, std::chrono::milliseconds(50), &subject);
       if (s == bus::PollStatus::kClosed) break;
       if (s == bus::PollStatus::kFrame) {
         try {
-          HandleFrame(subject, frame);
+          std::lock_guard handling(handle_mu_);
+          HandleFrame(prefix, subject, frame);
         } catch (const std::exception& e) {  // a handler error must not take the gateway down
           Log(std::string("control handler failed: ") + e.what());
         }
       }
-      if (Clock::now() - last_reap > std::chrono::milliseconds(200)) {
+      if (housekeeping && Clock::now() - last_reap > std::chrono::milliseconds(200)) {
         ReapFinished(false);
         ExpireSilentSessions();
         last_reap = Clock::now();
@@ -183,8 +202,8 @@ class Gateway::Impl {
     }
   }
 
-  void HandleFrame(const std::string& subject, std::span<const std::byte> frame) {
-    const std::optional<ClientId> sender = sbe::SenderOf(options_.control_channel, subject);
+  void HandleFrame(const std::string& prefix, const std::string& subject, std::span<const std::byte> frame) {
+    const std::optional<ClientId> sender = sbe::SenderOf(prefix, subject);
     if (!sender) {
       ++malformed_;
       Log("control frame on '" + subject + "' ignored: not <control>.<client id>");
@@ -292,7 +311,7 @@ class Gateway::Impl {
       sessions_.try_emplace(client);
     }
     Log("client " + std::to_string(client) + " logged in");
-    Reply(client, sbe::ClientLoginAck{client});
+    Reply(client, sbe::ClientLoginAck{client, options_.gateway_id});
   }
 
   // Ends the session's streams and deletes its data channel; false if there
@@ -579,9 +598,11 @@ class Gateway::Impl {
   bus::Bus& bus_;
   GatewayOptions options_;
   std::unique_ptr<store::Store> store_;  // control thread only
-  std::unique_ptr<bus::Subscription> control_;
-  bool owns_control_ = false;
-  std::thread control_thread_;
+  std::unique_ptr<bus::Subscription> control_, session_sub_;
+  bool owns_control_ = false, owns_sessions_ = false;
+  std::string session_prefix_;  // <control>.s.<gateway id>
+  std::thread control_thread_, session_thread_;
+  std::mutex handle_mu_;  // one control message at a time (the control store connection is not shared)
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
   std::map<ClientId, Session> sessions_;

@@ -30,12 +30,13 @@ NatsPermissions PermissionsOf(const NatsUser& user, std::string_view control) {
     case NatsRole::kGateway:
       return {{std::string(sbe::kErrorChannelPrefix) + "*",
                std::string(sbe::kDataChannelPrefix) + "*", "$JS.API.>"},
-              {sbe::ControlPattern(control), "_INBOX.>"}};
+              {sbe::ControlPattern(control), std::string(control) + ".s.*.*", "_INBOX.>"}};
     case NatsRole::kClient:
       break;
   }
   const std::string stream = bus::StreamNameOf(sbe::DataChannel(user.client));
-  return {{sbe::ControlChannel(control, user.client), "$JS.API.CONSUMER.INFO." + stream + ".reader",
+  return {{sbe::ControlChannel(control, user.client), std::string(control) + ".s.*." + std::to_string(user.client),
+           "$JS.API.CONSUMER.INFO." + stream + ".reader",
            "$JS.API.CONSUMER.MSG.NEXT." + stream + ".reader", "$JS.ACK." + stream + ".>"},
           {sbe::ErrorChannel(user.client), sbe::InboxPrefix(user.client) + ".>"}};
 }

@@ -119,19 +119,24 @@ class NatsTest : public ::testing::Test {
     o.queue_frames = queue_frames;
     o.fetch_batch = 8;
     o.connect_timeout = 1000ms;
+    o.queue_group = "qd.gateways";
     o.log = [user](std::string_view line) { std::fprintf(stderr, "[%s] %.*s\n", user.c_str(), static_cast<int>(line.size()), line.data()); };
     return bus::MakeNatsBus(o);
   }
 
   void StartGateway(std::size_t per_frame = 256, std::size_t queue_frames = 64) {
     gateway_bus_ = Connect("gateway", "gw-pass", "", queue_frames).value();
+    gateway_ = MakeGateway(*gateway_bus_, per_frame, 1);
+  }
+  std::unique_ptr<gateway::Gateway> MakeGateway(bus::Bus& bus, std::size_t per_frame, std::uint16_t id) {
     gateway::GatewayOptions o;
+    o.gateway_id = id;
     const std::string db = db_;
     o.open_store = [db] { return store::OpenStore(db, {.create = false}); };
     o.messages_per_frame = per_frame;
     o.session_timeout = 1500ms;
-    o.log = [](std::string_view line) { std::fprintf(stderr, "[gw] %.*s\n", static_cast<int>(line.size()), line.data()); };
-    gateway_ = gateway::Gateway::Start(*gateway_bus_, o).value();
+    o.log = [id](std::string_view line) { std::fprintf(stderr, "[gw%d] %.*s\n", id, static_cast<int>(line.size()), line.data()); };
+    return gateway::Gateway::Start(bus, o).value();
   }
 
   // A client on its own connection, as its own NATS user.
@@ -346,6 +351,61 @@ TEST_F(NatsTest, ANatsServerRestartIsSurvivedOrReportedAndNothingIsLost) {
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ((*again)->Wait(30s)->missing, 0u);
   EXPECT_EQ(n, 2672u);
+}
+
+TEST_F(NatsTest, TwoGatewaysInAQueueGroupServeEveryStreamOnceAndTakeOverFromEachOther) {
+  StartGateway(/*per_frame=*/16);  // gateway 1
+  std::vector<std::unique_ptr<Client>> clients;
+  clients.push_back(Open(1));
+  clients.push_back(Open(2));  // both logged in at gateway 1: the only one up
+  auto bus2 = Connect("gateway", "gw-pass", "").value();
+  auto second = MakeGateway(*bus2, 16, 2);
+  clients.push_back(Open(3));
+  clients.push_back(Open(4));  // at gateway 1 or 2, as the queue group decides
+  for (const auto& c : clients) ASSERT_NE(c, nullptr);
+  struct Run {
+    std::vector<Trade> got;
+    std::uint32_t last = 0;
+    int cuts = 0;
+  };
+  std::vector<Run> runs(clients.size());
+  std::vector<std::thread> threads;
+  std::atomic<int> started{0};
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    threads.emplace_back([&, i] {
+      Run& r = runs[i];
+      Callbacks cb;
+      cb.on_trade = [&](const client::TradeEvent& e) {
+        r.got.push_back(e.trade);
+        r.last = e.sequence;
+        if (r.got.size() == 500) ++started;
+        if (r.got.size() % 100 == 0) std::this_thread::sleep_for(1ms);
+      };
+      for (int attempt = 0; attempt < 50; ++attempt) {
+        auto s = clients[i]->RequestTrades({.symbols = {xbt_, eth_}, .resume_after = r.last}, cb);
+        if (!s.ok()) {
+          std::this_thread::sleep_for(100ms);
+          continue;
+        }
+        auto end = (*s)->Wait(60s);
+        if (end.ok() && end->reason == sbe::StreamEndReason::kCompleted) return;
+        ++r.cuts;  // cut short: resume after the last sequence received
+      }
+    });
+  }
+  while (started.load() < 4) std::this_thread::sleep_for(1ms);
+  const auto served_by_1 = gateway_->stats().sessions;
+  gateway_.reset();  // gateway 1 goes away mid-stream
+  for (auto& t : threads) t.join();
+  EXPECT_GE(served_by_1, 2u);
+  const auto expected = Keys(StoreTrades({xbt_, eth_}));
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    EXPECT_EQ(Keys(runs[i].got), expected) << "client " << i + 1 << ": nothing missing, nothing doubled";
+  }
+  EXPECT_GE(runs[0].cuts + runs[1].cuts, 2) << "the streams of gateway 1 were cut and resumed at gateway 2";
+  EXPECT_GE(second->stats().streams_started, 2u);
+  clients.clear();
+  second.reset();
 }
 
 }  // namespace

@@ -40,7 +40,7 @@ auto Samples() {
               D("10812.20"), D("1234.00000025"), 2672};
   TradeBar trade{1, 1, UnixNanos{1561939203172000000}, D("10749.4"), D("0.03869709")};
   return std::make_tuple(
-      ClientLogin{7}, ClientLogout{7}, ClientLoginAck{7}, ClientLogoutAck{7}, ClientHeartbeat{7},
+      ClientLogin{7}, ClientLogout{7}, ClientLoginAck{7, 3}, ClientLogoutAck{7}, ClientHeartbeat{7},
       ClientHeartbeatAck{7}, start, StopData{7, 42},
       StopAllData{7}, StartDataAck{7, 42, 2}, DataBatch{42, 256}, bar,
       FirstDataBar{42, TimeResolution::kOneHour}, LastDataBar{42, 24, StreamEndReason::kCompleted},

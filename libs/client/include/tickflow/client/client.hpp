@@ -6,7 +6,9 @@
 //
 // Open creates the client's error channel, logs in on its control channel
 // (`qd.control.<id>`) and waits for the acknowledgement (a timeout is an
-// error); the gateway then creates the data channel, which the client reads.
+// error); the gateway then creates the data channel, which the client reads,
+// and everything else goes to the session channel of the gateway that
+// answered (`qd.control.s.<gateway>.<id>`).
 // Requests wait for the gateway's StartDataAck (or its DataError, returned as
 // an Error). Results arrive through callbacks or, when a request has no
 // callbacks, through Stream::Next (pull). Gaps in sequence numbers are counted

@@ -12,6 +12,13 @@
 // nothing (heartbeats included) for `session_timeout` is expired: its streams
 // end and its data channel is deleted, so the id can log in again.
 //
+// Several gateways may share the control pattern (a NATS queue group; on the
+// in-process bus a pattern channel has one queue): whichever receives a
+// ClientLogin holds that session, and its ClientLoginAck names it, so the
+// client sends everything else on `<control>.s.<gateway id>.<client>`, which
+// only that gateway reads. If it dies the client's heartbeats go unanswered,
+// and its next login lands on a live gateway.
+//
 // Every stream runs on its own thread with its own store connection, so a
 // 50-million-trade stream never holds back a small one or another client. A
 // stream whose client stops reading is held by back-pressure (bounded
@@ -48,6 +55,7 @@ struct GatewayOptions {
   std::chrono::milliseconds publish_wait{50};           // per attempt; the stop flag is checked between
   std::chrono::milliseconds stalled_client{60000};      // a stream blocked this long by a full channel fails
   std::chrono::milliseconds session_timeout{15000};     // silence after which a session is expired
+  std::uint16_t gateway_id = 0;                         // unique among gateways sharing the control subjects; 0 = random
   std::function<void(std::string_view line)> log{};     // optional
 };
 

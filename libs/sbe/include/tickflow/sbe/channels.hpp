@@ -26,6 +26,15 @@ inline std::string ControlChannel(std::string_view control, ClientId client) {
   return std::string(control) + "." + std::to_string(client);
 }
 inline std::string ControlPattern(std::string_view control) { return std::string(control) + ".*"; }
+// After login a client talks to the gateway holding its session on
+// `<control>.s.<gateway>.<client>` (several gateways share `<control>.*` in a
+// queue group; only the session's gateway listens on its session channels).
+inline std::string SessionPrefix(std::string_view control, std::uint16_t gateway) {
+  return std::string(control) + ".s." + std::to_string(gateway);
+}
+inline std::string SessionChannel(std::string_view control, std::uint16_t gateway, ClientId client) {
+  return SessionPrefix(control, gateway) + "." + std::to_string(client);
+}
 // Reply-inbox prefix of a client's bus connection: only that client may read it.
 inline std::string InboxPrefix(ClientId client) { return "_INBOX_" + std::to_string(client); }
 

@@ -123,7 +123,7 @@ inline bool Valid(TimeResolution r) { return static_cast<std::uint8_t>(r) <= 9; 
 // Body codecs: the bytes after messageType, in schema order.
 inline void EncodeFields(const ClientLogin& m, Writer& w) { w.Put(m.client_id); }
 inline void EncodeFields(const ClientLogout& m, Writer& w) { w.Put(m.client_id); }
-inline void EncodeFields(const ClientLoginAck& m, Writer& w) { w.Put(m.client_id); }
+inline void EncodeFields(const ClientLoginAck& m, Writer& w) { w.Put(m.client_id).Put(m.gateway_id); }
 inline void EncodeFields(const ClientLogoutAck& m, Writer& w) { w.Put(m.client_id); }
 inline void EncodeFields(const ClientHeartbeat& m, Writer& w) { w.Put(m.client_id); }
 inline void EncodeFields(const ClientHeartbeatAck& m, Writer& w) { w.Put(m.client_id); }
@@ -159,7 +159,11 @@ inline void EncodeFields(const DataError& m, Writer& w) {
 
 inline bool DecodeFields(Reader& r, ClientLogin* m) { r.Get(&m->client_id); return true; }
 inline bool DecodeFields(Reader& r, ClientLogout* m) { r.Get(&m->client_id); return true; }
-inline bool DecodeFields(Reader& r, ClientLoginAck* m) { r.Get(&m->client_id); return true; }
+inline bool DecodeFields(Reader& r, ClientLoginAck* m) {
+  r.Get(&m->client_id);
+  r.Get(&m->gateway_id);
+  return true;
+}
 inline bool DecodeFields(Reader& r, ClientLogoutAck* m) { r.Get(&m->client_id); return true; }
 inline bool DecodeFields(Reader& r, ClientHeartbeat* m) { r.Get(&m->client_id); return true; }
 inline bool DecodeFields(Reader& r, ClientHeartbeatAck* m) { r.Get(&m->client_id); return true; }

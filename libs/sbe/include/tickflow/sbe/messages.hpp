@@ -87,8 +87,9 @@ struct ClientLogout {
 };
 struct ClientLoginAck {
   static constexpr MessageType kType = MessageType::kClientLoginAck;
-  static constexpr std::uint16_t kBlockLength = 4;
+  static constexpr std::uint16_t kBlockLength = 6;
   ClientId client_id = 0;
+  std::uint16_t gateway_id = 0;  // send the session's further messages on SessionChannel(gateway_id, client_id)
   friend bool operator==(const ClientLoginAck&, const ClientLoginAck&) = default;
 };
 struct ClientLogoutAck {
