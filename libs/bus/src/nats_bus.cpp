@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 namespace tickflow::bus {
 namespace {
@@ -81,8 +82,12 @@ class CoreSubscription final : public Subscription {
 // A pull consumer read by hand over core NATS (the client needs no JetStream
 // API rights beyond fetching from and acknowledging its own consumer): up to
 // two pull requests of `batch` frames are kept outstanding on a private
-// inbox, each frame is acknowledged when the reader comes back for the next
-// one, and redeliveries of frames already handed out are dropped.
+// inbox, and each frame is acknowledged when the reader comes back for the
+// next one. Frames are handed out strictly in stream order: the one consumer
+// of a work-queue stream sees every sequence, so a jump means deliveries were
+// lost in flight (a cluster node died); later frames wait until the server
+// redelivers the missing ones (after the consumer's ack wait), and
+// redeliveries of frames already handed out are dropped.
 class PullSubscription final : public Subscription {
  public:
   PullSubscription(natsConnection* nc, natsSubscription* inbox, std::string inbox_subject, jsCtx* js,
@@ -92,6 +97,7 @@ class PullSubscription final : public Subscription {
         batch_(batch) {}
   ~PullSubscription() override {
     AckPrevious();
+    for (auto& [seq, m] : ahead_) natsMsg_Destroy(m);
     (void)natsSubscription_Unsubscribe(inbox_);
     natsSubscription_Destroy(inbox_);
   }
@@ -100,6 +106,11 @@ class PullSubscription final : public Subscription {
     AckPrevious();
     const auto deadline = Clock::now() + wait;
     while (true) {
+      if (auto it = ahead_.find(last_seq_ + 1); it != ahead_.end()) {  // the gap before it was filled
+        natsMsg* msg = it->second;
+        ahead_.erase(it);
+        return HandOut(msg, frame, subject);
+      }
       if (outstanding_ <= batch_) RequestMore();
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       natsMsg* msg = nullptr;
@@ -134,16 +145,24 @@ class PullSubscription final : public Subscription {
         natsMsg_Destroy(msg);
         continue;
       }
-      last_seq_ = std::max(last_seq_, seq);
-      const auto* data = reinterpret_cast<const std::byte*>(natsMsg_GetData(msg));
-      frame->assign(data, data + natsMsg_GetDataLength(msg));
-      if (subject != nullptr) *subject = channel_;
-      pending_ack_ = msg;
-      return PollStatus::kFrame;
+      if (seq != 0 && last_seq_ != 0 && seq > last_seq_ + 1) {  // earlier deliveries were lost: wait for them
+        if (!ahead_.emplace(seq, msg).second) natsMsg_Destroy(msg);
+        continue;
+      }
+      return HandOut(msg, frame, subject);
     }
   }
 
  private:
+  PollStatus HandOut(natsMsg* msg, Frame* frame, std::string* subject) {
+    if (const std::uint64_t seq = StreamSequence(natsMsg_GetReply(msg)); seq != 0) last_seq_ = seq;
+    const auto* data = reinterpret_cast<const std::byte*>(natsMsg_GetData(msg));
+    frame->assign(data, data + natsMsg_GetDataLength(msg));
+    if (subject != nullptr) *subject = channel_;
+    pending_ack_ = msg;
+    return PollStatus::kFrame;
+  }
+
   void RequestMore() {
     // expires: 5 s, so an idle reader re-asks a few times a minute.
     const std::string req = "{\"batch\":" + std::to_string(batch_) + ",\"expires\":5000000000}";
@@ -191,7 +210,8 @@ class PullSubscription final : public Subscription {
   int outstanding_ = 0;  // frames asked for and not yet received
   Clock::time_point last_heard_ = Clock::now();
   natsMsg* pending_ack_ = nullptr;
-  std::uint64_t last_seq_ = 0;
+  std::uint64_t last_seq_ = 0;                // stream sequence of the last frame handed out
+  std::map<std::uint64_t, natsMsg*> ahead_;   // frames after a gap, by stream sequence
 };
 
 class NatsBus final : public Bus {
@@ -215,7 +235,20 @@ class NatsBus final : public Bus {
 
   Status Connect() {
     TICKFLOW_RETURN_IF_ERROR(Check(natsOptions_Create(&opts_), "options"));
-    TICKFLOW_RETURN_IF_ERROR(Check(natsOptions_SetURL(opts_, o_.url.c_str()), "url " + o_.url));
+    if (o_.url.find(',') == std::string::npos) {
+      TICKFLOW_RETURN_IF_ERROR(Check(natsOptions_SetURL(opts_, o_.url.c_str()), "url " + Redacted(o_.url)));
+    } else {  // a cluster: nats://a:4222,nats://b:4222,...
+      std::vector<std::string> urls;
+      for (std::size_t start = 0; start <= o_.url.size();) {
+        const auto comma = std::min(o_.url.find(',', start), o_.url.size());
+        urls.push_back(o_.url.substr(start, comma - start));
+        start = comma + 1;
+      }
+      std::vector<const char*> ptrs;
+      for (const auto& u : urls) ptrs.push_back(u.c_str());
+      TICKFLOW_RETURN_IF_ERROR(Check(natsOptions_SetServers(opts_, ptrs.data(), static_cast<int>(ptrs.size())),
+                                     "servers " + Redacted(o_.url)));
+    }
     if (!o_.user.empty()) {
       TICKFLOW_RETURN_IF_ERROR(Check(natsOptions_SetUserInfo(opts_, o_.user.c_str(), o_.password.c_str()), "user"));
     }
@@ -283,7 +316,9 @@ class NatsBus final : public Bus {
     jsConsumerConfig_Init(&cc);
     cc.Durable = kConsumer;
     cc.AckPolicy = js_AckExplicit;  // work-queue streams require it
-    cc.AckWait = std::int64_t{600} * 1000000000;  // a reader may sit on a batch for 10 min before redelivery
+    // Frames lost in flight (a cluster node died) come again after this; a
+    // reader holding a batch longer gets duplicates, which it drops.
+    cc.AckWait = std::int64_t{5} * 1000000000;
     cc.MaxAckPending = static_cast<std::int64_t>(4 * o_.fetch_batch);
     jsConsumerInfo* ci = nullptr;
     s = js_AddConsumer(&ci, js_, stream.c_str(), &cc, nullptr, &jerr);

@@ -497,7 +497,15 @@ class Client::Impl {
         case sbe::MessageType::kDataError: {
           sbe::DataError m;
           if (v.As(&m) != sbe::DecodeStatus::kOk) break;
-          if (auto st = Find(m.request_id)) st->OnDataError(StreamError{m.request_id, m.code, m.symbol_id, {}});
+          if (auto st = Find(m.request_id)) {
+            st->OnDataError(StreamError{m.request_id, m.code, m.symbol_id, {}});
+            // The bus lost frames of a running stream: its Last marker may be
+            // lost too, so it ends here (the caller resumes).
+            if (m.code == sbe::DataErrorCode::kDataSend) {
+              st->Abandon("the bus lost frames of stream " + std::to_string(m.request_id) +
+                          " (DataSendError): resume after the last sequence received in order");
+            }
+          }
           break;
         }
         default:

@@ -48,6 +48,11 @@ std::string NatsServerConfig(const NatsServerSetup& setup) {
   out += "listen: " + Quoted(setup.listen) + "\n";
   if (!setup.http.empty()) out += "http: " + Quoted(setup.http) + "\n";
   out += "max_payload: 2MB\n";
+  if (!setup.server_name.empty()) out += "server_name: " + Quoted(setup.server_name) + "\n";
+  if (!setup.cluster_listen.empty()) {
+    out += "cluster {\n  name: " + Quoted(setup.cluster_name) + "\n  listen: " + Quoted(setup.cluster_listen) +
+           "\n  routes: " + List(setup.routes) + "\n}\n";
+  }
   out += "jetstream {\n  store_dir: " + Quoted(setup.store_dir) + "\n}\n";
   out += "authorization {\n  users = [\n";
   for (const NatsUser& u : setup.users) {

@@ -37,7 +37,7 @@
 namespace tickflow::bus {
 
 struct NatsBusOptions {
-  std::string url = "nats://127.0.0.1:4222";  // may carry user:password@
+  std::string url = "nats://127.0.0.1:4222";  // may carry user:password@; a cluster: comma-separated URLs
   std::string user{};
   std::string password{};
   std::string name = "tickflow";      // connection name shown by the server

@@ -31,6 +31,11 @@ struct NatsServerSetup {
   std::string store_dir;                 // JetStream file storage
   std::string control_channel = "qd.control";
   std::vector<NatsUser> users;
+  // Cluster (all empty: a single server). Every node gets the same users.
+  std::string server_name{};
+  std::string cluster_name{};
+  std::string cluster_listen{};      // HOST:PORT for routes from the other nodes
+  std::vector<std::string> routes{};  // nats-route://HOST:PORT of the other nodes
 };
 
 struct NatsPermissions {
