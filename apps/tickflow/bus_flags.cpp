@@ -34,6 +34,7 @@ Result<std::unique_ptr<bus::Bus>> ConnectNats(const BusFlags& flags, std::option
   o.user = flags.user;
   o.password = flags.password;
   o.queue_group = flags.queue_group;
+  o.replicas = flags.replicas;
   if (!flags.creds.empty()) {
     TICKFLOW_ASSIGN_OR_RETURN(const config::Credentials c, ReadCredentials(flags.creds));
     o.user = c.user;

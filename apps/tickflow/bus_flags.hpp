@@ -22,6 +22,7 @@ struct BusFlags {
   std::string user;
   std::string password;
   std::string queue_group;  // services sharing the control subjects
+  int replicas = 1;         // JetStream replicas of the streams a service creates
   bool nats() const { return url != "inproc"; }
 };
 

@@ -35,6 +35,7 @@ Command AddGateway(CLI::App& app) {
                    {"queue_group", "NATS queue group, so several gateways share the control subjects"},
                    {"session_timeout_ms", "a client silent this long (no heartbeat) loses its session"},
                    {"gateway_id", "1..65535, unique among gateways sharing a queue group (0: random)"},
+                   {"replicas", "JetStream replicas of each client's data stream (3 in a 3-node cluster)"},
                    {"control_channel", "control channel the gateway listens on"},
                    {"db", "SQLite store file (default: $TICKFLOW_DB or the user data directory)"},
                    {"metrics", "HOST:PORT of /metrics and /healthz (port 0: any free port)"},
@@ -57,7 +58,7 @@ Command AddGateway(CLI::App& app) {
             const ShutdownSignals signals;  // before any thread starts
 
             BusFlags bf{cfg->Get("bus"), cfg->Get("creds"), cfg->Get("bus_user"), cfg->Get("bus_password"),
-                        cfg->Get("queue_group")};
+                        cfg->Get("queue_group"), static_cast<int>(cfg->GetInt("replicas"))};
             Result<std::unique_ptr<bus::Bus>> bus =
                 bf.nats() ? ConnectNats(bf, std::nullopt,
                                         [&log](std::string_view line) {

@@ -51,11 +51,16 @@ Command AddNatsConfig(CLI::App& app) {
       "(through the consumer the gateway creates) and its own reply inbox _INBOX_N; the gateway user makes the\n"
       "JetStream admin calls; the admin user may do anything (operations, benchmarks). Start the server with\n"
       "scripts/nats.sh start DIR. Running it again replaces the passwords; add clients by rewriting the file and\n"
-      "reloading (scripts/nats.sh reload DIR).\n\n"
-      "Example: tickflow nats-config --dir /tmp/nats --clients 1-16 --port 4222");
+      "reloading (scripts/nats.sh reload DIR).\n"
+      "--nodes 3 writes a JetStream cluster instead: DIR/node-1..3/nats.conf on consecutive ports (client port,\n"
+      "monitoring port and route port + 0, 1, 2), the same users on every node; start all with scripts/nats.sh start\n"
+      "DIR and give gateways and clients every URL, comma-separated (docs/deployment.md).\n\n"
+      "Examples:\n"
+      "  tickflow nats-config --dir /tmp/nats --clients 1-16 --port 4222\n"
+      "  tickflow nats-config --dir /tmp/natsc --nodes 3 --port 4222 --http 8222 --route-port 6222");
   struct Args {
     std::string dir, clients = "1-16", host = "127.0.0.1", control = "qd.control";
-    int port = 4222, http = 8222;
+    int port = 4222, http = 8222, nodes = 1, route_port = 6222;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--dir", a->dir, "Directory for nats.conf, creds/ and the JetStream store (js/)")->required();
@@ -64,18 +69,16 @@ Command AddNatsConfig(CLI::App& app) {
   cmd->add_option("--port", a->port, "Client port")->capture_default_str()->check(CLI::Range(1, 65535));
   cmd->add_option("--http", a->http, "Monitoring port (/healthz); 0 = off")->capture_default_str()->check(CLI::Range(0, 65535));
   cmd->add_option("--control", a->control, "Control channel prefix")->capture_default_str();
+  cmd->add_option("--nodes", a->nodes, "Cluster nodes (1: a single server)")->capture_default_str()->check(CLI::Range(1, 9));
+  cmd->add_option("--route-port", a->route_port, "First cluster route port (--nodes > 1)")->capture_default_str();
   return {cmd, [a] {
             auto range = ParseClientRange(a->clients);
             if (!range.ok()) return Fail(range.error());
             const fs::path dir = fs::absolute(a->dir);
             std::error_code ec;
             fs::create_directories(dir / "creds", ec);
-            fs::create_directories(dir / "js", ec);
             if (ec) return Fail("cannot create " + (dir / "creds").string() + ": " + ec.message());
             gateway::NatsServerSetup setup;
-            setup.listen = a->host + ":" + std::to_string(a->port);
-            setup.http = a->http == 0 ? "" : a->host + ":" + std::to_string(a->http);
-            setup.store_dir = (dir / "js").string();
             setup.control_channel = a->control;
             setup.users.push_back({"gateway", RandomPassword(), gateway::NatsRole::kGateway, 0});
             setup.users.push_back({"admin", RandomPassword(), gateway::NatsRole::kAdmin, 0});
@@ -83,19 +86,41 @@ Command AddNatsConfig(CLI::App& app) {
               setup.users.push_back({"client-" + std::to_string(id), RandomPassword(), gateway::NatsRole::kClient,
                                      static_cast<ClientId>(id)});
             }
-            if (auto s = WritePrivate(dir / "nats.conf", gateway::NatsServerConfig(setup)); !s.ok()) return Fail(s.error());
+            std::string urls;
+            for (int node = 0; node < a->nodes; ++node) {
+              const fs::path home = a->nodes == 1 ? dir : dir / ("node-" + std::to_string(node + 1));
+              fs::create_directories(home / "js", ec);
+              setup.listen = a->host + ":" + std::to_string(a->port + node);
+              setup.http = a->http == 0 ? "" : a->host + ":" + std::to_string(a->http + node);
+              setup.store_dir = (home / "js").string();
+              if (a->nodes > 1) {
+                setup.server_name = "tickflow-" + std::to_string(node + 1);
+                setup.cluster_name = "tickflow";
+                setup.cluster_listen = a->host + ":" + std::to_string(a->route_port + node);
+                setup.routes.clear();
+                for (int other = 0; other < a->nodes; ++other) {
+                  if (other != node) {
+                    setup.routes.push_back("nats-route://" + a->host + ":" + std::to_string(a->route_port + other));
+                  }
+                }
+              }
+              if (auto s = WritePrivate(home / "nats.conf", gateway::NatsServerConfig(setup)); !s.ok()) return Fail(s.error());
+              urls += (urls.empty() ? "" : ",") + std::string("nats://") + setup.listen;
+            }
             for (const auto& u : setup.users) {
               if (auto s = WritePrivate(dir / "creds" / (u.name + ".creds"), gateway::CredentialsFile(u)); !s.ok()) {
                 return Fail(s.error());
               }
             }
-            fmt::print("wrote {} ({} users: gateway, admin, clients {}..{})\n", (dir / "nats.conf").string(),
+            fmt::print("wrote {} ({} users: gateway, admin, clients {}..{})\n",
+                       a->nodes == 1 ? (dir / "nats.conf").string()
+                                     : (dir / "node-*/nats.conf").string() + " (" + std::to_string(a->nodes) + " nodes)",
                        setup.users.size(), range->first, range->second);
             fmt::print("credentials in {}\n", (dir / "creds").string());
             fmt::print("start it:  scripts/nats.sh start {}\n", dir.string());
-            fmt::print("gateway:   tickflow gateway --bus nats://{}:{} --creds {}\n", a->host, a->port,
-                       (dir / "creds/gateway.creds").string());
-            fmt::print("client:    tickflow replay SYMBOL --bus nats://{}:{} --creds {}\n", a->host, a->port,
+            fmt::print("gateway:   tickflow gateway --bus {} --creds {}{}\n", urls, (dir / "creds/gateway.creds").string(),
+                       a->nodes > 1 ? " --env cluster" : "");
+            fmt::print("client:    tickflow replay SYMBOL --bus {} --creds {}\n", urls,
                        (dir / "creds" / ("client-" + std::to_string(range->first) + ".creds")).string());
             return 0;
           }};

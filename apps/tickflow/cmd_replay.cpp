@@ -113,7 +113,10 @@ Command AddReplay(CLI::App& app) {
             cb.on_error = [](const client::StreamError& e) {
               fmt::print(stderr, "tickflow: gateway reported: {}\n", sbe::ToString(e.code));
             };
+            // Only events in sequence order are used: after a gap (frames lost by the bus) the stream is
+            // resumed after the last one in order, so the output has nothing missing and nothing doubled.
             cb.on_trade = [&](const client::TradeEvent& e) {
+              if (e.sequence != last_seq + 1) return;
               last_seq = e.sequence;
               seen(e.trade.time);
               if (csv) {
@@ -122,6 +125,7 @@ Command AddReplay(CLI::App& app) {
               }
             };
             cb.on_bar = [&](const client::BarEvent& e) {
+              if (e.sequence != last_seq + 1) return;
               last_seq = e.sequence;
               seen(e.bar.time);
               if (csv) {
@@ -146,7 +150,7 @@ Command AddReplay(CLI::App& app) {
               auto stream = res == TimeResolution::kNone ? session->client->RequestTrades(req, cb)
                                                          : session->client->RequestBars(req, res, cb);
               end = stream.ok() ? (*stream)->Wait(std::chrono::hours(24 * 365)) : Result<client::StreamEnd>(stream.error());
-              const bool cut = !end.ok() || end->reason == sbe::StreamEndReason::kFailed;
+              const bool cut = !end.ok() || end->reason == sbe::StreamEndReason::kFailed || last_seq != end->sent;
               if (!cut || !a->bus.nats() || attempt >= a->retries) break;
               fmt::print(stderr, "tickflow: stream cut short after sequence {} ({}); resuming in 1 s\n", last_seq,
                          end.ok() ? "gateway ended it with Failed" : end.error().message);

@@ -29,6 +29,7 @@ constexpr KeySpec kGatewayKeys[] = {
     {"bus_password", Kind::kString, "", "", true, "password for the bus user"},
     {"creds", Kind::kPath, "", "", false, "NATS credentials file written by tickflow nats-config"},
     {"queue_group", Kind::kString, "", "qd.gateways", false, "NATS queue group shared by several gateways"},
+    {"replicas", Kind::kPositiveInt, "1", "3", false, "JetStream replicas of each client's data stream (cluster: 3)"},
     {"gateway_id", Kind::kString, "0", "0", false, "1..65535, unique among gateways sharing a queue group; 0 = random"},
     {"session_timeout_ms", Kind::kPositiveInt, "15000", "15000", false, "silence after which a client session expires"},
     {"control_channel", Kind::kString, "qd.control", "qd.control", false, "control channel or subject"},
