@@ -5,7 +5,7 @@
 #include <nats/nats.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,7 +24,6 @@
 #include "tickflow/sbe/channels.hpp"
 #include "tickflow/sbe/codec.hpp"
 
-extern char** environ;
 
 namespace tickflow::cli::bench {
 namespace {
@@ -46,13 +45,20 @@ int FreePort() {
 // A child process, stopped (SIGTERM, then waited for) when this goes away.
 class Child {
  public:
+  // The child dies with this process (SIGTERM), even if this one crashes.
   static Result<Child> Spawn(std::vector<std::string> args) {
     std::vector<char*> argv;
     for (auto& s : args) argv.push_back(s.data());
     argv.push_back(nullptr);
     Child c;
-    if (::posix_spawnp(&c.pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
-      return MakeError(ErrorCode::kUnavailable, "cannot start " + args[0]);
+    const pid_t parent = ::getpid();
+    c.pid_ = ::fork();
+    if (c.pid_ < 0) return MakeError(ErrorCode::kUnavailable, "cannot start " + args[0]);
+    if (c.pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != parent) ::_exit(1);
+      ::execvp(argv[0], argv.data());
+      ::_exit(127);
     }
     return c;
   }
