@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "tickflow/client/client.hpp"
 #include "tickflow/core/result.hpp"
+#include "tickflow/store/store.hpp"
 
 namespace tickflow::cli::bench {
 
@@ -26,6 +28,15 @@ double Median(std::vector<double> v);
 double RssMiB(const std::string& pid = "self");
 // A store with one symbol (id 1) of a.rows trades, generated and imported once under a.dir.
 Result<std::string> ScanStore(const Args& a);
+
+// Paced replay at 600x of 100 minutes from the middle of symbol 1: each
+// callback's time minus its event's due time on the replay clock (anchored at
+// the first message), in microseconds.
+struct Latency {
+  std::size_t count = 0;
+  double p50 = 0, p99 = 0, max = 0;
+};
+Result<Latency> PacedLatency(store::Store& store, client::Client& client);
 
 int BenchNats(const Args& a);
 

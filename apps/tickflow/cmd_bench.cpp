@@ -42,6 +42,33 @@ double RssMiB(const std::string& pid) {
   return 0;
 }
 
+Result<Latency> PacedLatency(store::Store& store, client::Client& client) {
+  TICKFLOW_ASSIGN_OR_RETURN(const store::SymbolInfo info, store.FindSymbol(SymbolId{1}));
+  const std::uint32_t speed = 1000 * 600;  // 10 minutes of market time per second
+  const UnixNanos from{info.first_time.ns + (info.last_time.ns - info.first_time.ns) / 2};
+  const UnixNanos to{from.ns + 100 * 60 * kNanosPerSecond};  // 100 minutes: 10 s of wall time
+  std::vector<double> us;
+  UnixNanos first_event;
+  Clock::time_point first_wall;
+  client::Callbacks cb;
+  cb.on_trade = [&](const client::TradeEvent& e) {
+    const auto now = Clock::now();
+    if (us.empty()) {
+      first_event = e.trade.time;
+      first_wall = now;
+    }
+    const auto due = first_wall + std::chrono::nanoseconds((e.trade.time.ns - first_event.ns) * 1000 / speed);
+    us.push_back(std::chrono::duration<double, std::micro>(now - due).count());
+  };
+  TICKFLOW_ASSIGN_OR_RETURN(auto stream,
+                            client.RequestTrades({.symbols = {1}, .from = from, .to = to, .speed_permille = speed}, cb));
+  if (auto end = stream->Wait(std::chrono::minutes(5)); !end.ok()) return std::move(end).error();
+  if (us.empty()) return Latency{};
+  std::sort(us.begin(), us.end());
+  const auto pct = [&](double p) { return us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))]; };
+  return Latency{us.size(), pct(0.5), pct(0.99), us.back()};
+}
+
 }  // namespace tickflow::cli::bench
 
 namespace tickflow::cli {
@@ -397,32 +424,8 @@ int BenchReplay(const Args& a) {
     fmt::print("run {}: bare store scan {}rows/s, replay to a client callback {}msgs/s\n", run + 1, Rate(scan.back()),
                Rate(replay.back()));
   }
-  // Latency at paced replay: callback time minus the event's due time on the
-  // replay clock (anchored at the first message).
-  const auto info = (*store)->FindSymbol(SymbolId{1}).value();
-  const std::uint32_t speed = 1000 * 600;  // 10 minutes of market time per second
-  const UnixNanos from{info.first_time.ns + (info.last_time.ns - info.first_time.ns) / 2};
-  const UnixNanos to{from.ns + 100 * 60 * kNanosPerSecond};  // 100 minutes: 10 s of wall time
-  std::vector<double> latency_us;
-  UnixNanos first_event;
-  Clock::time_point first_wall;
-  client::Callbacks cb;
-  cb.on_trade = [&](const client::TradeEvent& e) {
-    const auto now = Clock::now();
-    if (latency_us.empty() && first_event.ns == 0) {
-      first_event = e.trade.time;
-      first_wall = now;
-    }
-    const auto due = first_wall + std::chrono::nanoseconds((e.trade.time.ns - first_event.ns) * 1000 / speed);
-    latency_us.push_back(std::chrono::duration<double, std::micro>(now - due).count());
-  };
-  auto paced = session->client->RequestTrades({.symbols = {1}, .from = from, .to = to, .speed_permille = speed}, cb);
-  if (!paced.ok()) return Fail(paced.error());
-  if (auto end = (*paced)->Wait(std::chrono::minutes(5)); !end.ok()) return Fail(end.error());
-  std::sort(latency_us.begin(), latency_us.end());
-  const auto pct = [&](double p) {
-    return latency_us.empty() ? 0.0 : latency_us[static_cast<std::size_t>(p * static_cast<double>(latency_us.size() - 1))];
-  };
+  auto latency = PacedLatency(**store, *session->client);
+  if (!latency.ok()) return Fail(latency.error());
   fmt::print("\nend-to-end replay of {} trades of one symbol, in one process, median of {} runs:\n", Thousands(n), a.runs);
   fmt::print("| what | msgs/s | replay vs it |\n|---|---:|---:|\n");
   fmt::print("| bare store scan (Trade batches) | {} | {:.0f} % |\n", Rate(Median(scan)), 100 * Median(replay) / Median(scan));
@@ -430,7 +433,7 @@ int BenchReplay(const Args& a) {
              Rate(Median(replay)));
   fmt::print("\npaced replay at 600x real time, {} trades: latency from due time to callback: p50 {:.0f} us, p99 {:.0f} us, "
              "max {:.0f} us\n",
-             Thousands(latency_us.size()), pct(0.5), pct(0.99), latency_us.empty() ? 0.0 : latency_us.back());
+             Thousands(latency->count), latency->p50, latency->p99, latency->max);
   return 0;
 }
 

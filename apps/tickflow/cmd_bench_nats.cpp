@@ -256,31 +256,8 @@ int BenchNats(const Args& a) {
                run + 1, Rate(raw.back()), lost, total_frames, Rate(js.back()), Rate(ours.back()));
   }
 
-  // Paced latency, as in `bench replay`: callback time minus due time.
-  const auto info = (*store)->FindSymbol(SymbolId{1}).value();
-  const std::uint32_t speed = 1000 * 600;
-  const UnixNanos from{info.first_time.ns + (info.last_time.ns - info.first_time.ns) / 2};
-  const UnixNanos to{from.ns + 100 * 60 * kNanosPerSecond};
-  std::vector<double> latency_us;
-  UnixNanos first_event;
-  Clock::time_point first_wall;
-  client::Callbacks cb;
-  cb.on_trade = [&](const client::TradeEvent& e) {
-    const auto now = Clock::now();
-    if (latency_us.empty()) {
-      first_event = e.trade.time;
-      first_wall = now;
-    }
-    const auto due = first_wall + std::chrono::nanoseconds((e.trade.time.ns - first_event.ns) * 1000 / speed);
-    latency_us.push_back(std::chrono::duration<double, std::micro>(now - due).count());
-  };
-  auto paced = (*client)->RequestTrades({.symbols = {1}, .from = from, .to = to, .speed_permille = speed}, cb);
-  if (!paced.ok()) return Fail(paced.error());
-  if (auto end = (*paced)->Wait(std::chrono::minutes(5)); !end.ok()) return Fail(end.error());
-  std::sort(latency_us.begin(), latency_us.end());
-  const auto pct = [&](double p) {
-    return latency_us.empty() ? 0.0 : latency_us[static_cast<std::size_t>(p * static_cast<double>(latency_us.size() - 1))];
-  };
+  auto latency = PacedLatency(**store, **client);  // as in `bench replay`
+  if (!latency.ok()) return Fail(latency.error());
 
   // A client 10x slower than the median rate: RSS of gateway and server.
   const double slow_rate = Median(ours) / 10;
@@ -317,7 +294,7 @@ int BenchNats(const Args& a) {
              Rate(Median(ours)), 100 * Median(ours) / Median(raw));
   fmt::print("\npaced replay at 600x over NATS, {} trades: latency from due time to callback: p50 {:.0f} us, p99 {:.0f} us, "
              "max {:.0f} us\n",
-             Thousands(latency_us.size()), pct(0.5), pct(0.99), latency_us.empty() ? 0.0 : latency_us.back());
+             Thousands(latency->count), latency->p50, latency->p99, latency->max);
   fmt::print("\nslow client ({}msgs/s, 1/10 of the median): {} trades in {:.0f} s, nothing lost; peak RSS: gateway {:.0f} MiB "
              "(idle {:.0f}), nats-server {:.0f} MiB (idle {:.0f})\n",
              Rate(slow_rate), Thousands(slow_received), slow_secs, rss_gw, rss_gw0, rss_srv, rss_srv0);
