@@ -207,6 +207,60 @@ class NatsTest : public ::testing::Test {
     return out;
   }
 
+  // Asks until a gateway accepts (the request logs in again first when the
+  // session was lost), for up to 5 s.
+  static Result<std::shared_ptr<client::Stream>> RequestUntilAccepted(Client& c, const client::Request& r,
+                                                                      const Callbacks& cb) {
+    auto s = c.RequestTrades(r, cb);
+    for (int i = 0; i < 50 && !s.ok(); ++i) {
+      std::this_thread::sleep_for(100ms);
+      s = c.RequestTrades(r, cb);
+    }
+    return s;
+  }
+
+  // What one client received, in sequence order, across resumes.
+  struct Run {
+    std::vector<Trade> got;
+    std::uint32_t last = 0;
+    int cuts = 0;  // streams cut short and resumed
+  };
+  // Streams XBTUSD and ETHUSD to every client on its own thread. Only events in
+  // sequence order are kept: after a gap (frames lost while a node died) or a
+  // stream cut short (gateway gone, Last marker lost), the client resumes after
+  // the last sequence it kept, until a stream completes. `started` counts the
+  // clients that have 500 trades.
+  std::vector<std::thread> StreamToAll(std::vector<std::unique_ptr<Client>>& clients, std::vector<Run>& runs,
+                                       std::atomic<int>& started) {
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+      threads.emplace_back([this, &clients, &runs, &started, i] {
+        Run& r = runs[i];
+        Callbacks cb;
+        cb.on_trade = [&](const client::TradeEvent& e) {
+          if (e.sequence != r.last + 1) return;
+          r.got.push_back(e.trade);
+          r.last = e.sequence;
+          if (r.got.size() == 500) ++started;
+          if (r.got.size() % 100 == 0) std::this_thread::sleep_for(1ms);
+        };
+        for (int attempt = 0; attempt < 100; ++attempt) {
+          auto s = clients[i]->RequestTrades({.symbols = {xbt_, eth_}, .resume_after = r.last}, cb);
+          if (!s.ok()) {
+            std::this_thread::sleep_for(200ms);
+            continue;
+          }
+          auto end = (*s)->Wait(20s);
+          if (end.ok() && end->reason == sbe::StreamEndReason::kCompleted && end->missing == 0 && r.last == end->sent) {
+            return;
+          }
+          ++r.cuts;
+        }
+      });
+    }
+    return threads;
+  }
+
   fs::path dir_;
   std::string db_;
   std::unique_ptr<store::Store> store_;
@@ -344,11 +398,7 @@ TEST_F(NatsTest, AGatewayRestartEndsTheStreamWithAnErrorAndTheRestCanBeResumed) 
   ASSERT_TRUE(!end.ok() || end->reason == sbe::StreamEndReason::kFailed) << "an error, not a hang";
   StartGateway(/*per_frame=*/16);
   // The next request logs in again (the new gateway has no session) and resumes.
-  Result<std::shared_ptr<client::Stream>> rest = MakeError(ErrorCode::kInternal, "");
-  for (int i = 0; i < 50 && !rest.ok(); ++i) {
-    rest = c->RequestTrades({.symbols = {xbt_, eth_}, .resume_after = last}, cb);
-    if (!rest.ok()) std::this_thread::sleep_for(100ms);
-  }
+  auto rest = RequestUntilAccepted(*c, {.symbols = {xbt_, eth_}, .resume_after = last}, cb);
   ASSERT_TRUE(rest.ok()) << rest.error().message;
   auto rest_end = (*rest)->Wait(60s);
   ASSERT_TRUE(rest_end.ok()) << rest_end.error().message;
@@ -377,11 +427,7 @@ TEST_F(NatsTest, ANatsServerRestartIsSurvivedOrReportedAndNothingIsLost) {
   if (!end.ok() || end->reason != sbe::StreamEndReason::kCompleted || end->missing != 0) {
     // Reported: the client resumes after what it received.
     got.resize(last);
-    Result<std::shared_ptr<client::Stream>> rest = MakeError(ErrorCode::kInternal, "");
-    for (int i = 0; i < 50 && !rest.ok(); ++i) {
-      rest = c->RequestTrades({.symbols = {xbt_, eth_}, .resume_after = last}, cb);
-      if (!rest.ok()) std::this_thread::sleep_for(100ms);
-    }
+    auto rest = RequestUntilAccepted(*c, {.symbols = {xbt_, eth_}, .resume_after = last}, cb);
     ASSERT_TRUE(rest.ok()) << rest.error().message;
     ASSERT_TRUE((*rest)->Wait(60s).ok());
   }
@@ -404,36 +450,9 @@ TEST_F(NatsTest, TwoGatewaysInAQueueGroupServeEveryStreamOnceAndTakeOverFromEach
   clients.push_back(Open(3));
   clients.push_back(Open(4));  // at gateway 1 or 2, as the queue group decides
   for (const auto& c : clients) ASSERT_NE(c, nullptr);
-  struct Run {
-    std::vector<Trade> got;
-    std::uint32_t last = 0;
-    int cuts = 0;
-  };
   std::vector<Run> runs(clients.size());
-  std::vector<std::thread> threads;
   std::atomic<int> started{0};
-  for (std::size_t i = 0; i < clients.size(); ++i) {
-    threads.emplace_back([&, i] {
-      Run& r = runs[i];
-      Callbacks cb;
-      cb.on_trade = [&](const client::TradeEvent& e) {
-        r.got.push_back(e.trade);
-        r.last = e.sequence;
-        if (r.got.size() == 500) ++started;
-        if (r.got.size() % 100 == 0) std::this_thread::sleep_for(1ms);
-      };
-      for (int attempt = 0; attempt < 50; ++attempt) {
-        auto s = clients[i]->RequestTrades({.symbols = {xbt_, eth_}, .resume_after = r.last}, cb);
-        if (!s.ok()) {
-          std::this_thread::sleep_for(100ms);
-          continue;
-        }
-        auto end = (*s)->Wait(60s);
-        if (end.ok() && end->reason == sbe::StreamEndReason::kCompleted) return;
-        ++r.cuts;  // cut short: resume after the last sequence received
-      }
-    });
-  }
+  auto threads = StreamToAll(clients, runs, started);
   while (started.load() < 4) std::this_thread::sleep_for(1ms);
   const auto served_by_1 = gateway_->stats().sessions;
   gateway_.reset();  // gateway 1 goes away mid-stream
@@ -474,40 +493,9 @@ TEST_F(NatsClusterTest, StreamsCarryOnWhenOneOfThreeNodesStops) {
     clients.push_back(Open(id));
     ASSERT_NE(clients.back(), nullptr);
   }
-  struct Run {
-    std::vector<Trade> got;
-    std::uint32_t last = 0;
-  };
   std::vector<Run> runs(clients.size());
-  std::vector<std::thread> threads;
   std::atomic<int> started{0};
-  for (std::size_t i = 0; i < clients.size(); ++i) {
-    threads.emplace_back([&, i] {
-      Run& r = runs[i];
-      Callbacks cb;
-      // Keep only what arrives in order: after a gap (frames lost while a
-      // node died), resume after the last sequence before it.
-      cb.on_trade = [&](const client::TradeEvent& e) {
-        if (e.sequence != r.last + 1) return;
-        r.got.push_back(e.trade);
-        r.last = e.sequence;
-        if (r.got.size() == 500) ++started;
-        if (r.got.size() % 100 == 0) std::this_thread::sleep_for(1ms);
-      };
-      for (int attempt = 0; attempt < 100; ++attempt) {
-        auto s = clients[i]->RequestTrades({.symbols = {xbt_, eth_}, .resume_after = r.last}, cb);
-        if (!s.ok()) {
-          std::this_thread::sleep_for(200ms);
-          continue;
-        }
-        auto end = (*s)->Wait(20s);  // a Last marker lost with a node: ask again
-        if (end.ok() && end->reason == sbe::StreamEndReason::kCompleted && end->missing == 0 &&
-            r.last == end->sent) {
-          return;
-        }
-      }
-    });
-  }
+  auto threads = StreamToAll(clients, runs, started);
   while (started.load() < 4) std::this_thread::sleep_for(1ms);
   StopServer(0);
   for (auto& t : threads) t.join();
