@@ -20,6 +20,7 @@ struct Args {
   std::uint64_t rows = 20'000'000;
   int files = 20;
   int runs = 3;
+  std::string clickhouse = "clickhouse://127.0.0.1:8123/tickflow_bench";  // server for `bench clickhouse`
 };
 
 double Seconds(Clock::time_point t0);
@@ -39,5 +40,6 @@ struct Latency {
 Result<Latency> PacedLatency(store::Store& store, client::Client& client);
 
 int BenchNats(const Args& a);
+int BenchClickHouse(const Args& a);
 
 }  // namespace tickflow::cli::bench

@@ -503,15 +503,19 @@ Command AddBench(CLI::App& app) {
       "  backtest backtest events/s (breakout, sma-cross) vs pure replay of the same trades\n"
       "  nats    gateway process -> nats-server -> client vs raw nats.c pub/sub of the same frames; latency; RSS\n"
       "          of gateway and nats-server while a client reads 10x slower than the gateway can send\n"
+      "  clickhouse  the ClickHouse backend (--clickhouse URL; scripts/clickhouse.sh start DIR first): import vs\n"
+      "          SQLite and vs ClickHouse's own CSV insert; replay vs SQLite; 1-minute bars, server-side SQL vs C++\n"
       "Data is generated once under --dir and reused. Reports medians of --runs and ratios.");
   auto a = std::make_shared<Args>();
-  cmd->add_option("WHAT", a->what, "import, scan, bars, replay, backtest or nats")
+  cmd->add_option("WHAT", a->what, "import, scan, bars, replay, backtest, nats or clickhouse")
       ->required()
-      ->check(CLI::IsMember({"import", "scan", "bars", "replay", "backtest", "nats"}));
+      ->check(CLI::IsMember({"import", "scan", "bars", "replay", "backtest", "nats", "clickhouse"}));
   cmd->add_option("--dir", a->dir, "Working folder for data and stores")->capture_default_str();
   cmd->add_option("--rows", a->rows, "Trades in total")->capture_default_str();
   cmd->add_option("--files", a->files, "Files for the import benchmark")->capture_default_str();
   cmd->add_option("--runs", a->runs, "Repetitions; the median is reported")->capture_default_str();
+  cmd->add_option("--clickhouse", a->clickhouse, "ClickHouse server for `bench clickhouse` (its databases bench_* are replaced)")
+      ->capture_default_str();
   return {cmd, [a] {
             std::error_code ec;
             fs::create_directories(a->dir, ec);
@@ -520,6 +524,7 @@ Command AddBench(CLI::App& app) {
             if (a->what == "replay") return BenchReplay(*a);
             if (a->what == "backtest") return BenchBacktest(*a);
             if (a->what == "nats") return BenchNats(*a);
+            if (a->what == "clickhouse") return BenchClickHouse(*a);
             return BenchBars(*a);
           }};
 }

@@ -1,4 +1,4 @@
-// tickflow generate | import
+// tickflow generate | import | db init
 #include <chrono>
 #include <filesystem>
 
@@ -68,6 +68,28 @@ Command AddImport(CLI::App& app) {
             auto summary = importer::Import(**store, a->path, o);
             if (!summary.ok()) return Fail(summary.error());
             return view.Finish(*summary, a->db);
+          }};
+}
+
+Command AddDb(CLI::App& app) {
+  auto* cmd = app.add_subcommand("db", "Create a store: a SQLite file or a ClickHouse database");
+  cmd->require_subcommand(1);
+  auto* init = cmd->add_subcommand("init", "Create the store's tables (idempotent: an existing store is left as it is)");
+  init->footer(
+      "SQLite: the file and its tables. ClickHouse: the database, trades (MergeTree ordered by symbol_id, ts,\n"
+      "seq), bars_1m, imports, and a `symbols` view; `tickflow import` creates them too when missing.\n\n"
+      "Examples:\n"
+      "  tickflow db init --db clickhouse://127.0.0.1:8123/tickflow   # scripts/clickhouse.sh start DIR first\n"
+      "  tickflow db init --db /data/tickflow.db");
+  auto db = std::make_shared<std::string>();
+  AddDbOption(init, db.get());
+  return {cmd, [db] {
+            auto store = store::OpenStore(*db);
+            if (!store.ok()) return Fail(store.error());
+            auto symbols = (*store)->ListSymbols();
+            if (!symbols.ok()) return Fail(symbols.error());
+            fmt::print("store ready: {} ({} symbols)\n", (*store)->location(), symbols->size());
+            return 0;
           }};
 }
 

@@ -37,7 +37,7 @@ Command AddGateway(CLI::App& app) {
                    {"gateway_id", "1..65535, unique among gateways sharing a queue group (0: random)"},
                    {"replicas", "JetStream replicas of each client's data stream (3 in a 3-node cluster)"},
                    {"control_channel", "control channel the gateway listens on"},
-                   {"db", "SQLite store file (default: $TICKFLOW_DB or the user data directory)"},
+                   {"db", "store: SQLite file or clickhouse://HOST:PORT/DATABASE (default: $TICKFLOW_DB or the user data directory)"},
                    {"metrics", "HOST:PORT of /metrics and /healthz (port 0: any free port)"},
                    {"max_streams", "concurrent streams over all clients"},
                    {"messages_per_frame", "SBE messages per bus frame"},
@@ -50,7 +50,10 @@ Command AddGateway(CLI::App& app) {
               return 0;
             }
             const std::string db = cfg->Get("db").empty() ? DefaultDbPath() : cfg->Get("db");
-            if (auto probe = OpenExistingStore(db); !probe.ok()) return Fail(probe.error());
+            auto probe = OpenExistingStore(db);
+            if (!probe.ok()) return Fail(probe.error());
+            const std::string location = (*probe)->location();  // without a password
+            probe->reset();
             const auto log = [](observability::LogLevel level, std::string_view msg, const observability::Labels& fields) {
               fmt::print("{}\n", observability::LogLine(level, "gateway", msg, fields));
               std::fflush(stdout);
@@ -106,7 +109,7 @@ Command AddGateway(CLI::App& app) {
                                                          observability::MetricsHandler(registry));
             if (!http.ok()) return Fail(http.error());
             log(observability::LogLevel::kInfo, "gateway serving",
-                {{"control_channel", o.control_channel}, {"bus", bf.url}, {"db", db},
+                {{"control_channel", o.control_channel}, {"bus", bf.url}, {"db", location},
                  {"metrics", metrics.substr(0, colon) + ":" + std::to_string((*http)->port())}});
             const int sig = signals.Wait();
             const auto stats = g->stats();

@@ -25,7 +25,8 @@ std::string DefaultDbPath() {
 void AddDbOption(CLI::App* app, std::string* db) {
   *db = DefaultDbPath();
   app->add_option("--db", *db,
-                  "SQLite store file (default: $TICKFLOW_DB, else $XDG_DATA_HOME/tickflow/tickflow.db)")
+                  "Store: a SQLite file, or clickhouse://HOST:PORT/DATABASE (default: $TICKFLOW_DB, else "
+                  "$XDG_DATA_HOME/tickflow/tickflow.db)")
       ->capture_default_str();
 }
 

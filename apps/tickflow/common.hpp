@@ -51,6 +51,7 @@ bool IsTerminal(int fd);
 // Lists the registered subcommand factories.
 Command AddGenerate(CLI::App& app);
 Command AddImport(CLI::App& app);
+Command AddDb(CLI::App& app);
 Command AddSymbols(CLI::App& app);
 Command AddBars(CLI::App& app);
 Command AddTrades(CLI::App& app);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "block_codec.hpp"
+#include "minute_bars.hpp"
 #include "sqlite.hpp"
 
 namespace tickflow::store::detail {
@@ -413,24 +414,7 @@ Status SqliteImport::WriteBarBlock() {
 Status SqliteImport::PutMinuteBars(std::span<const Bar> bars) {
   if (!bars_seeded_) TICKFLOW_RETURN_IF_ERROR(SeedBars());
   for (const Bar& b : bars) {
-    if (b.time.ns % kNanosPerMinute != 0) {
-      return MakeError(ErrorCode::kInvalidArgument, "1-minute bar time " + FormatIso8601(b.time) + " is not a whole minute");
-    }
-    if (!bars_.empty() && b.time <= bars_.back().time) {
-      if (b.time < bars_.back().time) {
-        return MakeError(ErrorCode::kInvalidArgument, "1-minute bar at " + FormatIso8601(b.time) + " is out of time order");
-      }
-      // The minute of the last stored trade: the stored part came first.
-      Bar& old = bars_.back();
-      Decimal volume;
-      if (!Decimal::Add(old.volume, b.volume, &volume)) {
-        return MakeError(ErrorCode::kOutOfRange, "1-minute volume sum overflows at " + FormatIso8601(b.time));
-      }
-      old = Bar{old.time, old.open, b.high > old.high ? b.high : old.high, b.low < old.low ? b.low : old.low, b.close,
-                volume, old.trades + b.trades};
-      continue;
-    }
-    bars_.push_back(b);
+    TICKFLOW_RETURN_IF_ERROR(AppendMinuteBar(&bars_, b));
     if (bars_.size() == kBlockBars) TICKFLOW_RETURN_IF_ERROR(WriteBarBlock());
   }
   return {};

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <queue>
 
+#include "clickhouse_store.hpp"
 #include "sqlite_store.hpp"
 #include "tickflow/bars/resampler.hpp"
 
@@ -144,9 +145,10 @@ class AggregatingBarCursor final : public BarCursor {
 Result<std::unique_ptr<Store>> OpenStore(std::string_view location, const OpenOptions& options) {
   std::string_view path = location;
   if (path.rfind("sqlite:", 0) == 0) path.remove_prefix(7);
+  if (path.rfind("clickhouse://", 0) == 0) return detail::OpenClickHouseStore(path, options);
   if (path.find("://") != std::string_view::npos) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "unsupported store '" + std::string(location) + "': give a SQLite file path");
+    return MakeError(ErrorCode::kInvalidArgument, "unsupported store '" + std::string(location) +
+                                                      "': give a SQLite file path or clickhouse://HOST:PORT/DATABASE");
   }
   if (path.empty()) return MakeError(ErrorCode::kInvalidArgument, "empty store path");
   return detail::OpenSqliteStore(std::string(path), options);

@@ -2,13 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "tickflow/test/values.hpp"
 #include <sqlite3.h>
 
 #include <filesystem>
 #include <random>
 
 #include "tickflow/bars/resampler.hpp"
+#include "tickflow/test/servers.hpp"
+#include "tickflow/test/values.hpp"
 
 namespace tickflow::store {
 namespace {
@@ -17,18 +18,40 @@ namespace fs = std::filesystem;
 
 using tickflow::test::D;
 
-class StoreTest : public ::testing::Test {
+// One clickhouse-server for the whole binary, started at first use; each
+// test has its own database.
+test::ClickHouseServer& ClickHouse() {
+  struct Owned {
+    test::ClickHouseServer server;
+    fs::path dir = fs::temp_directory_path() / ("tickflow_store_test_clickhouse_" + std::to_string(::getpid()));
+    std::string error = server.Start(dir);
+    ~Owned() {
+      server.Stop();
+      fs::remove_all(dir);
+    }
+  };
+  static Owned owned;
+  EXPECT_EQ(owned.error, "");
+  return owned.server;
+}
+
+// The same behaviour from every backend: each TEST_P runs against a SQLite
+// file and against a ClickHouse database.
+class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("tickflow_store_test_" + std::to_string(::getpid()) + "_" +
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    path_ = (dir_ / "store.db").string();
-    store_ = OpenStore(path_).value();
+    path_ = GetParam() == "clickhouse" ? ClickHouse().Url(test::TestDatabase("store")) : (dir_ / "store.db").string();
+    auto opened = OpenStore(path_);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(opened).value();
   }
   void TearDown() override {
     store_.reset();
+    if (GetParam() == "clickhouse") ClickHouse().Execute("DROP DATABASE IF EXISTS " + path_.substr(path_.rfind('/') + 1));
     fs::remove_all(dir_);
   }
 
@@ -96,7 +119,7 @@ class StoreTest : public ::testing::Test {
 constexpr std::int64_t kJuly2019 = 1561939200LL * kNanosPerSecond;
 constexpr std::size_t kBlockBarsForTest = 32768;  // the SQLite backend's bars per block
 
-TEST_F(StoreTest, StoresTradesExactlyAcrossManyBlocks) {
+TEST_P(StoreTest, StoresTradesExactlyAcrossManyBlocks) {
   const TradeColumns cols = Random(1, 100000, kJuly2019);
   Import("XBTUSD", cols);
   const SymbolInfo s = store_->FindSymbol("XBTUSD").value();
@@ -118,7 +141,7 @@ TEST_F(StoreTest, StoresTradesExactlyAcrossManyBlocks) {
   }
 }
 
-TEST_F(StoreTest, ZeroCopyViewsYieldTheSameTrades) {
+TEST_P(StoreTest, ZeroCopyViewsYieldTheSameTrades) {
   const TradeColumns cols = Random(13, 70000, kJuly2019);
   Import("XBTUSD", cols);
   Import("ETHUSD", Random(14, 5000, kJuly2019));
@@ -141,7 +164,7 @@ TEST_F(StoreTest, ZeroCopyViewsYieldTheSameTrades) {
   }
 }
 
-TEST_F(StoreTest, FiltersByHalfOpenTimeRange) {
+TEST_P(StoreTest, FiltersByHalfOpenTimeRange) {
   const TradeColumns cols = Random(2, 50000, kJuly2019);
   Import("XBTUSD", cols);
   const TimeRange range{cols.time[10000], cols.time[40000]};
@@ -153,7 +176,7 @@ TEST_F(StoreTest, FiltersByHalfOpenTimeRange) {
   for (const Trade& t : trades) EXPECT_TRUE(range.Contains(t.time));
 }
 
-TEST_F(StoreTest, MergesSymbolsInTimeOrderStably) {
+TEST_P(StoreTest, MergesSymbolsInTimeOrderStably) {
   TradeColumns a, b;
   for (int i = 0; i < 5000; ++i) {
     a.push_back(UnixNanos{kJuly2019 + i * 2 * kNanosPerSecond}, D("1"), D("1"));
@@ -173,7 +196,7 @@ TEST_F(StoreTest, MergesSymbolsInTimeOrderStably) {
   }
 }
 
-TEST_F(StoreTest, KeepsSymbolIdsStableAcrossReopenAndAppends) {
+TEST_P(StoreTest, KeepsSymbolIdsStableAcrossReopenAndAppends) {
   Import("XBTUSD", Random(3, 10, kJuly2019));
   Import("ETHUSD", Random(4, 10, kJuly2019));
   store_ = OpenStore(path_).value();
@@ -185,7 +208,7 @@ TEST_F(StoreTest, KeepsSymbolIdsStableAcrossReopenAndAppends) {
   EXPECT_EQ(store_->FindSymbol("XBTUSD")->trade_count, 20u);
 }
 
-TEST_F(StoreTest, UncommittedImportLeavesNoTrace) {
+TEST_P(StoreTest, UncommittedImportLeavesNoTrace) {
   Import("XBTUSD", Random(7, 100, kJuly2019));
   {
     auto txn = store_->BeginImport("NEWUSD").value();
@@ -201,7 +224,7 @@ TEST_F(StoreTest, UncommittedImportLeavesNoTrace) {
   EXPECT_EQ(All(*store_->Trades(ids, {}).value()).size(), 100u);
 }
 
-TEST_F(StoreTest, MergesMinuteBarOfAnAppendIntoTheStoredOne) {
+TEST_P(StoreTest, MergesMinuteBarOfAnAppendIntoTheStoredOne) {
   TradeColumns first, second;
   first.push_back(UnixNanos{kJuly2019 + 10 * kNanosPerSecond}, D("10"), D("1"));
   first.push_back(UnixNanos{kJuly2019 + 20 * kNanosPerSecond}, D("12"), D("1"));
@@ -220,7 +243,7 @@ TEST_F(StoreTest, MergesMinuteBarOfAnAppendIntoTheStoredOne) {
   EXPECT_EQ(bars[1].trades, 1u);
 }
 
-TEST_F(StoreTest, CoarseBarsEqualBarsResampledFromTrades) {
+TEST_P(StoreTest, CoarseBarsEqualBarsResampledFromTrades) {
   const TradeColumns cols = Random(10, 200000, kJuly2019);
   Import("XBTUSD", cols);
   for (TimeResolution res : AllResolutions()) {
@@ -239,7 +262,7 @@ TEST_F(StoreTest, CoarseBarsEqualBarsResampledFromTrades) {
   }
 }
 
-TEST_F(StoreTest, MinuteBarsStayExactAcrossManyAppendsAndBlocks) {
+TEST_P(StoreTest, MinuteBarsStayExactAcrossManyAppendsAndBlocks) {
   // Dense enough that minutes span several 32 Ki-bar blocks; split points fall
   // inside minutes, so every seam must merge.
   TradeColumns all;
@@ -274,7 +297,7 @@ TEST_F(StoreTest, MinuteBarsStayExactAcrossManyAppendsAndBlocks) {
   EXPECT_EQ(All(*ReadBars(*store_, 1, TimeResolution::kOneMinute, mid).value()).size(), 20000u);
 }
 
-TEST_F(StoreTest, BarRangeSelectsWholeBucketsStartingInside) {
+TEST_P(StoreTest, BarRangeSelectsWholeBucketsStartingInside) {
   TradeColumns cols;
   for (int m = 0; m < 180; ++m) cols.push_back(UnixNanos{kJuly2019 + m * kNanosPerMinute}, D("1"), D("1"));
   Import("XBTUSD", cols);
@@ -287,14 +310,14 @@ TEST_F(StoreTest, BarRangeSelectsWholeBucketsStartingInside) {
   EXPECT_FALSE(ReadBars(*store_, 1, TimeResolution::kOneHour, {range.to, range.from}).ok());
 }
 
-TEST_F(StoreTest, UnknownSymbolErrorNamesIt) {
+TEST_P(StoreTest, UnknownSymbolErrorNamesIt) {
   auto r = store_->FindSymbol("NOPE");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
   EXPECT_NE(r.error().message.find("NOPE"), std::string::npos);
 }
 
-TEST_F(StoreTest, RemembersImportedFiles) {
+TEST_P(StoreTest, RemembersImportedFiles) {
   Import("XBTUSD", Random(11, 10, kJuly2019), "XBTUSD.csv");
   const auto rec = store_->FindFile("XBTUSD", "XBTUSD.csv").value();
   ASSERT_TRUE(rec.has_value());
@@ -303,7 +326,10 @@ TEST_F(StoreTest, RemembersImportedFiles) {
   EXPECT_FALSE(store_->FindFile("XBTUSD", "other.csv").value().has_value());
 }
 
-TEST_F(StoreTest, DetectsCorruptBlocks) {
+class SqliteStoreTest : public StoreTest {};
+class ClickHouseStoreTest : public StoreTest {};
+
+TEST_P(SqliteStoreTest, DetectsCorruptBlocks) {
   Import("XBTUSD", Random(12, 1000, kJuly2019));
   store_.reset();
   sqlite3* db = nullptr;
@@ -324,7 +350,7 @@ TEST_F(StoreTest, DetectsCorruptBlocks) {
   EXPECT_EQ(b.error().code, ErrorCode::kCorrupt);
 }
 
-TEST_F(StoreTest, RefusesForeignFilesAndMissingStores) {
+TEST_P(SqliteStoreTest, RefusesForeignFilesAndMissingStores) {
   const auto other = (dir_ / "other.db").string();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(other.c_str(), &db), SQLITE_OK);
@@ -332,8 +358,66 @@ TEST_F(StoreTest, RefusesForeignFilesAndMissingStores) {
   sqlite3_close(db);
   EXPECT_FALSE(OpenStore(other, {.create = false, .read_only = true}).ok());
   EXPECT_EQ(OpenStore((dir_ / "missing.db").string(), {.create = false}).error().code, ErrorCode::kNotFound);
-  EXPECT_FALSE(OpenStore("clickhouse://127.0.0.1:8123/x").ok());
+  EXPECT_FALSE(OpenStore("postgres://127.0.0.1:5432/x").ok());
 }
+
+TEST_P(ClickHouseStoreTest, ReadsOnlyCommittedRowsAndRemovesWhatACrashLeft) {
+  const TradeColumns cols = Random(21, 5000, kJuly2019);
+  Import("XBTUSD", cols);
+  const std::string db = path_.substr(path_.rfind('/') + 1);
+  // What an import that died before its commit leaves: trades past the
+  // watermark (seq >= trade_count) and bars of the next version.
+  ASSERT_TRUE(ClickHouse().Execute("INSERT INTO " + db + ".trades VALUES (1, " + std::to_string(kJuly2019 + kNanosPerDay) +
+                                   ", 5000, 160, 16), (1, " + std::to_string(kJuly2019 + kNanosPerDay) + ", 5001, 160, 16)"));
+  ASSERT_TRUE(ClickHouse().Execute("INSERT INTO " + db + ".bars_1m VALUES (1, " + std::to_string(kJuly2019) +
+                                   ", 2, 16, 16, 16, 16, 16, 99)"));
+  const SymbolId ids[] = {1};
+  EXPECT_EQ(All(*store_->Trades(ids, {}).value()).size(), 5000u);
+  EXPECT_EQ(All(*ReadBars(*store_, 1, TimeResolution::kOneMinute, {}).value()).front().time.ns, BucketStart(cols.time.front(), TimeResolution::kOneMinute).ns);
+  EXPECT_NE(All(*ReadBars(*store_, 1, TimeResolution::kOneMinute, {}).value()).front().trades, 99u);
+  // The next import removes them first and its own rows follow on.
+  const TradeColumns more = Random(22, 3000, cols.time.back().ns);
+  Import("XBTUSD", more, "g.csv");
+  const auto trades = All(*store_->Trades(ids, {}).value());
+  ASSERT_EQ(trades.size(), 8000u);
+  for (std::size_t i = 0; i < 3000; ++i) ASSERT_TRUE(trades[5000 + i].price.SameRepresentation(more.price[i])) << i;
+}
+
+TEST_P(ClickHouseStoreTest, DetectsDoubledAndMissingTrades) {
+  Import("XBTUSD", Random(23, 2000, kJuly2019));
+  const std::string db = path_.substr(path_.rfind('/') + 1);
+  ASSERT_TRUE(ClickHouse().Execute("INSERT INTO " + db + ".trades SELECT * FROM " + db + ".trades WHERE seq = 700"));
+  const SymbolId ids[] = {1};
+  std::vector<Trade> buf(5000);
+  auto r = store_->Trades(ids, {}).value()->Next(buf);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kCorrupt);
+  EXPECT_NE(r.error().message.find("contiguous"), std::string::npos) << r.error().message;
+}
+
+TEST_P(ClickHouseStoreTest, ErrorsSayWhatIsWrongAndWhatToDo) {
+  const std::string missing = ClickHouse().Url("no_such_database");
+  auto r = OpenStore(missing, {.create = false});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(r.error().message.find("tickflow db init --db " + missing), std::string::npos) << r.error().message;
+  r = OpenStore("clickhouse://127.0.0.1:" + std::to_string(test::FreePort()) + "/x");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(r.error().message.find("clickhouse-server running"), std::string::npos) << r.error().message;
+  for (const char* bad : {"clickhouse://127.0.0.1:8123", "clickhouse://127.0.0.1:99999/x", "clickhouse://h/bad-name",
+                          "clickhouse:///x"}) {
+    r = OpenStore(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << bad;
+    EXPECT_NE(r.error().message.find(bad), std::string::npos) << r.error().message;
+  }
+}
+
+const auto kBackendName = [](const ::testing::TestParamInfo<std::string>& p) { return p.param; };
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "clickhouse"), kBackendName);
+INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteStoreTest, ::testing::Values("sqlite"), kBackendName);
+INSTANTIATE_TEST_SUITE_P(ClickHouse, ClickHouseStoreTest, ::testing::Values("clickhouse"), kBackendName);
 
 TEST(ContentHashTest, DependsOnEveryByteAndLength) {
   std::string a(1000, 'x');

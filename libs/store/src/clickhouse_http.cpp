@@ -1,0 +1,171 @@
+#include "clickhouse_http.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <charconv>
+#include <mutex>
+
+namespace tickflow::store::detail {
+namespace {
+
+bool IsIdentifier(std::string_view s) {
+  if (s.empty() || s.size() > 200 || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+std::size_t Append(char* data, std::size_t size, std::size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+struct Body {
+  std::string_view rest;
+};
+std::size_t Read(char* dst, std::size_t size, std::size_t n, void* body) {
+  auto* b = static_cast<Body*>(body);
+  const std::size_t k = std::min(size * n, b->rest.size());
+  std::copy_n(b->rest.data(), k, dst);
+  b->rest.remove_prefix(k);
+  return k;
+}
+
+// The first line of a ClickHouse exception ("Code: 60, e.displayText() = DB::Exception: ...").
+std::string ServerMessage(const std::string& body) {
+  std::string m = body.substr(0, body.find('\n'));
+  if (const auto p = m.find("e.displayText() = "); p != std::string::npos) m = m.substr(p + 18);
+  if (const auto p = m.find(", e.what()"); p != std::string::npos) m.resize(p);
+  if (const auto p = m.find(" (version "); p != std::string::npos) m.resize(p);  // current versions
+  return m.size() > 400 ? m.substr(0, 400) + "..." : m;
+}
+
+}  // namespace
+
+std::string ClickHouseUrl::ToString() const {
+  return "clickhouse://" + (user.empty() ? "" : user + "@") + host + ":" + std::to_string(port) + "/" + database;
+}
+
+Result<ClickHouseUrl> ParseClickHouseUrl(std::string_view url) {
+  const auto bad = [&](const std::string& why) {
+    return MakeError(ErrorCode::kInvalidArgument, "store URL '" + std::string(url) + "': " + why +
+                                                      " (expected clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE)");
+  };
+  constexpr std::string_view kScheme = "clickhouse://";
+  if (url.substr(0, kScheme.size()) != kScheme) return bad("not a clickhouse:// URL");
+  std::string_view rest = url.substr(kScheme.size());
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return bad("no database name");
+  ClickHouseUrl u;
+  std::string_view authority = rest.substr(0, slash);
+  u.database = std::string(rest.substr(slash + 1));
+  if (!IsIdentifier(u.database)) return bad("database name '" + u.database + "' is not letters, digits and _");
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    const std::string_view info = authority.substr(0, at);
+    authority.remove_prefix(at + 1);
+    const auto colon = info.find(':');
+    u.user = std::string(info.substr(0, colon));
+    if (colon != std::string_view::npos) u.password = std::string(info.substr(colon + 1));
+  }
+  if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    const std::string_view port = authority.substr(colon + 1);
+    const auto r = std::from_chars(port.data(), port.data() + port.size(), u.port);
+    if (r.ec != std::errc() || r.ptr != port.data() + port.size() || u.port <= 0 || u.port > 65535) {
+      return bad("port '" + std::string(port) + "' is not a number in 1..65535");
+    }
+    authority = authority.substr(0, colon);
+  }
+  if (authority.empty()) return bad("no host");
+  u.host = std::string(authority);
+  return u;
+}
+
+std::string SqlQuote(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+ClickHouseHttp::ClickHouseHttp(ClickHouseUrl url) : url_(std::move(url)) {
+  base_ = "http://" + url_.host + ":" + std::to_string(url_.port) + "/";
+}
+
+ClickHouseHttp::~ClickHouseHttp() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+
+Result<std::unique_ptr<ClickHouseHttp>> ClickHouseHttp::Connect(const ClickHouseUrl& url) {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::unique_ptr<ClickHouseHttp> c(new ClickHouseHttp(url));
+  c->curl_ = curl_easy_init();
+  if (c->curl_ == nullptr) return MakeError(ErrorCode::kInternal, "curl_easy_init failed");
+  return c;
+}
+
+Status ClickHouseHttp::Query(std::string_view sql, std::string* out) { return Post(sql, {}, out); }
+
+Status ClickHouseHttp::Insert(std::string_view sql, std::string_view body) {
+  std::string ignored;
+  return Post(sql, body, &ignored);
+}
+
+Status ClickHouseHttp::Post(std::string_view sql, std::string_view body, std::string* out) {
+  CURL* curl = static_cast<CURL*>(curl_);
+  curl_easy_reset(curl);
+  out->clear();
+  // The query goes in the URL when there is a body (an INSERT's rows), else in the body.
+  std::string target = base_;
+  std::string query_body;
+  Body reader{};
+  if (!body.empty()) {
+    char* q = curl_easy_escape(curl, sql.data(), static_cast<int>(sql.size()));
+    target += "?query=";
+    target += q;
+    curl_free(q);
+    reader.rest = body;
+  } else {
+    query_body = std::string(sql);
+    reader.rest = query_body;
+  }
+  curl_easy_setopt(curl, CURLOPT_URL, target.c_str());
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, &Read);
+  curl_easy_setopt(curl, CURLOPT_READDATA, &reader);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(reader.rest.size()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Append);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
+  if (!url_.user.empty()) {
+    curl_easy_setopt(curl, CURLOPT_USERNAME, url_.user.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, url_.password.c_str());
+  }
+  struct curl_slist* headers = curl_slist_append(nullptr, "Expect:");  // no 100-continue round trip
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  const CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (rc != CURLE_OK) {
+    return MakeError(ErrorCode::kUnavailable, "cannot reach ClickHouse at " + url_.host + ":" + std::to_string(url_.port) +
+                                                  ": " + curl_easy_strerror(rc) +
+                                                  " (is clickhouse-server running? scripts/clickhouse.sh start DIR)");
+  }
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status != 200) {
+    const std::string what = ServerMessage(*out);
+    out->clear();
+    const ErrorCode code = status == 401 || status == 403 || what.find("Authentication failed") != std::string::npos
+                               ? ErrorCode::kPermissionDenied
+                               : ErrorCode::kIo;
+    return MakeError(code, "ClickHouse " + url_.ToString() + ": " + what + " (in: " +
+                               std::string(sql.substr(0, 80)) + (sql.size() > 80 ? "...)" : ")"));
+  }
+  return {};
+}
+
+}  // namespace tickflow::store::detail

@@ -1,0 +1,57 @@
+// ClickHouse over its HTTP interface (libcurl). One connection per object,
+// kept alive between queries; not thread-safe. curl and HTTP errors become
+// tickflow Errors here and go no further: an unreachable server is
+// kUnavailable, a query the server rejects is kIo with the server's message.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "tickflow/core/result.hpp"
+
+namespace tickflow::store::detail {
+
+// clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE (port 8123 by default).
+struct ClickHouseUrl {
+  std::string host;
+  int port = 8123;
+  std::string database;
+  std::string user;
+  std::string password;
+  std::string ToString() const;  // without the password
+};
+Result<ClickHouseUrl> ParseClickHouseUrl(std::string_view url);
+
+class ClickHouseHttp {
+ public:
+  static Result<std::unique_ptr<ClickHouseHttp>> Connect(const ClickHouseUrl& url);
+  ~ClickHouseHttp();
+  ClickHouseHttp(const ClickHouseHttp&) = delete;
+  ClickHouseHttp& operator=(const ClickHouseHttp&) = delete;
+
+  // Runs `sql`; the response body (e.g. RowBinary) is written to *out.
+  Status Query(std::string_view sql, std::string* out);
+  Status Execute(std::string_view sql) {
+    std::string ignored;
+    return Query(sql, &ignored);
+  }
+  // INSERT with a body: `sql` is "INSERT INTO t FORMAT RowBinary".
+  Status Insert(std::string_view sql, std::string_view body);
+
+  const ClickHouseUrl& url() const { return url_; }
+
+ private:
+  explicit ClickHouseHttp(ClickHouseUrl url);
+  Status Post(std::string_view sql, std::string_view body, std::string* out);
+
+  ClickHouseUrl url_;
+  void* curl_ = nullptr;  // CURL*, kept out of this header
+  std::string base_;      // http://host:port/
+};
+
+// A SQL string literal: 'text' with quotes and backslashes escaped.
+std::string SqlQuote(std::string_view text);
+
+}  // namespace tickflow::store::detail

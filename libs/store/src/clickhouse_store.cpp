@@ -1,0 +1,639 @@
+// The ClickHouse backend (docs/storage.md#clickhouse). Rows travel as
+// RowBinary over HTTP. Prices and volumes are stored as the Decimal bits, so
+// they come back exactly as written.
+//
+// Atomicity without transactions: every trade carries its per-symbol sequence
+// number and every 1-minute bar the import version that wrote it. An import
+// inserts its rows past the committed watermark (seq >= trade_count, version >
+// the symbol's version), where readers do not look, and commits by inserting
+// one row into `imports` that moves the watermark. A failed import's rows are
+// removed (ALTER TABLE ... DELETE) when it is abandoned, and again before the
+// next import of the symbol if a crash left them behind.
+#include "clickhouse_store.hpp"
+
+#include "tickflow/store/clickhouse.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <vector>
+
+#include "clickhouse_http.hpp"
+#include "minute_bars.hpp"
+
+namespace tickflow::store::detail {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+constexpr std::size_t kInsertRows = 1 << 20;   // trades per INSERT
+constexpr std::size_t kInsertBars = 1 << 16;   // bars per INSERT
+constexpr std::uint64_t kFirstPageRows = 16384;  // small, so the first trade comes quickly
+constexpr std::uint64_t kPageRows = 1 << 19;
+
+// One statement per request (the HTTP interface runs one).
+std::vector<std::string> SchemaStatements(const std::string& db) {
+  return {
+      "CREATE DATABASE IF NOT EXISTS " + db,
+      "CREATE TABLE IF NOT EXISTS " + db + ".tickflow_meta (key String, value String) ENGINE = TinyLog",
+      "CREATE TABLE IF NOT EXISTS " + db +
+          ".trades (symbol_id UInt16, ts Int64, seq UInt64, price Int64, volume Int64) "
+          "ENGINE = MergeTree() ORDER BY (symbol_id, ts, seq)",
+      "CREATE TABLE IF NOT EXISTS " + db +
+          ".bars_1m (symbol_id UInt16, ts Int64, version UInt32, open Int64, high Int64, low Int64, close Int64, "
+          "volume Int64, trades UInt64) ENGINE = MergeTree() ORDER BY (symbol_id, ts, version)",
+      "CREATE TABLE IF NOT EXISTS " + db +
+          ".imports (symbol_id UInt16, version UInt32, exchange_id UInt8, symbol String, base String, quote String, "
+          "first_ts Int64, last_ts Int64, trade_count UInt64, price_scale UInt8, volume_scale UInt8, "
+          "file_name String, file_size UInt64, file_hash UInt64, file_rows UInt64, imported_at DateTime) "
+          "ENGINE = MergeTree() ORDER BY (symbol_id, version)",
+      // The latest committed state of each symbol, for plain SQL.
+      "CREATE VIEW IF NOT EXISTS " + db +
+          ".symbols AS SELECT symbol_id, argMax(exchange_id, version) AS exchange, argMax(symbol, version) AS name, "
+          "argMax(first_ts, version) AS first_time, argMax(last_ts, version) AS last_time, "
+          "argMax(trade_count, version) AS trades, argMax(price_scale, version) AS price_digits, "
+          "argMax(volume_scale, version) AS volume_digits, max(version) AS imports_count FROM " +
+          db + ".imports GROUP BY symbol_id",
+  };
+}
+
+// RowBinary: little-endian fixed-width integers, strings as varint length + bytes.
+class RowWriter {
+ public:
+  explicit RowWriter(std::string* out) : out_(out) {}
+  template <class T>
+  RowWriter& Put(T v) {
+    char b[sizeof(T)];
+    std::memcpy(b, &v, sizeof(T));
+    out_->append(b, sizeof(T));
+    return *this;
+  }
+  RowWriter& Str(std::string_view s) {
+    std::uint64_t n = s.size();
+    do {
+      out_->push_back(static_cast<char>((n & 0x7F) | (n > 0x7F ? 0x80 : 0)));
+      n >>= 7;
+    } while (n != 0);
+    out_->append(s);
+    return *this;
+  }
+
+ private:
+  std::string* out_;
+};
+
+class RowReader {
+ public:
+  explicit RowReader(std::string_view in) : in_(in) {}
+  bool done() const { return in_.empty(); }
+  template <class T>
+  bool Get(T* v) {
+    if (in_.size() < sizeof(T)) return false;
+    std::memcpy(v, in_.data(), sizeof(T));
+    in_.remove_prefix(sizeof(T));
+    return true;
+  }
+  bool Str(std::string* s) {
+    std::uint64_t n = 0;
+    for (int shift = 0;; shift += 7) {
+      if (in_.empty() || shift > 63) return false;
+      const auto c = static_cast<unsigned char>(in_.front());
+      in_.remove_prefix(1);
+      n |= static_cast<std::uint64_t>(c & 0x7F) << shift;
+      if ((c & 0x80) == 0) break;
+    }
+    if (n > in_.size()) return false;
+    s->assign(in_.data(), n);
+    in_.remove_prefix(n);
+    return true;
+  }
+
+ private:
+  std::string_view in_;
+};
+
+// A symbol's committed state: what readers may see.
+struct Committed {
+  SymbolInfo info;
+  std::uint32_t version = 0;  // imports committed; 0 = none
+};
+
+constexpr const char* kSymbolAggregates =
+    "SELECT symbol_id, argMax(exchange_id, version), argMax(symbol, version), argMax(base, version), "
+    "argMax(quote, version), argMax(first_ts, version), argMax(last_ts, version), argMax(trade_count, version), "
+    "argMax(price_scale, version), argMax(volume_scale, version), max(version) FROM ";
+
+Result<std::vector<Committed>> ParseSymbols(const std::string& body) {
+  std::vector<Committed> out;
+  RowReader r(body);
+  while (!r.done()) {
+    Committed c;
+    std::uint8_t exchange = 0, ps = 0, vs = 0;
+    std::uint64_t count = 0;
+    if (!r.Get(&c.info.id) || !r.Get(&exchange) || !r.Str(&c.info.symbol) || !r.Str(&c.info.base) ||
+        !r.Str(&c.info.quote) || !r.Get(&c.info.first_time.ns) || !r.Get(&c.info.last_time.ns) || !r.Get(&count) ||
+        !r.Get(&ps) || !r.Get(&vs) || !r.Get(&c.version)) {
+      return MakeError(ErrorCode::kCorrupt, "ClickHouse returned a truncated symbol row");
+    }
+    c.info.exchange = exchange;
+    c.info.trade_count = count;
+    c.info.price_scale = ps;
+    c.info.volume_scale = vs;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// Reads one symbol's rows in time order by pages over key ranges
+// [lo, hi) of ts, sized from the rows the last page held, so memory stays
+// bounded without an ORDER BY over the whole symbol (ClickHouse 18.16 would
+// sort the entire result before sending its first byte). `Page` fetches one
+// range into a vector, in order.
+template <class Row, class Page>
+class KeyRangeCursor final : public RowCursor<Row> {
+ public:
+  KeyRangeCursor(Page page, UnixNanos begin, UnixNanos end, std::int64_t first_width)
+      : page_(std::move(page)), lo_(begin), end_(end), width_(std::max<std::int64_t>(first_width, 1)) {}
+
+  Result<std::size_t> Next(std::span<Row> out) override {
+    std::size_t n = 0;
+    while (n < out.size()) {
+      TICKFLOW_RETURN_IF_ERROR(Fill());
+      if (pos_ == rows_.size()) break;
+      const std::size_t k = std::min(out.size() - n, rows_.size() - pos_);
+      std::copy_n(rows_.begin() + static_cast<std::ptrdiff_t>(pos_), k, out.begin() + static_cast<std::ptrdiff_t>(n));
+      pos_ += k;
+      n += k;
+    }
+    return n;
+  }
+
+  Result<std::span<const Row>> NextView() override {
+    TICKFLOW_RETURN_IF_ERROR(Fill());
+    const std::span<const Row> out(rows_.data() + pos_, rows_.size() - pos_);
+    pos_ = rows_.size();
+    return out;
+  }
+
+ private:
+  // Loads pages until one has rows or the range is done.
+  Status Fill() {
+    while (pos_ == rows_.size() && lo_ < end_) {
+      const UnixNanos hi{end_.ns - lo_.ns <= width_ ? end_.ns : lo_.ns + width_};
+      rows_.clear();
+      pos_ = 0;
+      TICKFLOW_RETURN_IF_ERROR(page_.Fetch(lo_, hi, &rows_));
+      lo_ = hi;
+      // Aim the next page at kPageRows, growing at most 8x and shrinking at most 8x a step.
+      const auto got = static_cast<double>(rows_.size());
+      const double scale = got == 0 ? 8.0 : std::clamp(static_cast<double>(kPageRows) / got, 0.125, 8.0);
+      width_ = static_cast<std::int64_t>(std::min(static_cast<double>(width_) * scale, 9.0e18));
+      width_ = std::max<std::int64_t>(width_, 1);
+    }
+    return {};
+  }
+
+  Page page_;
+  UnixNanos lo_, end_;
+  std::int64_t width_;
+  std::vector<Row> rows_;
+  std::size_t pos_ = 0;
+};
+
+// Trades of one symbol with seq below the committed count. Within a key range
+// the seqs form one contiguous run (times never decrease with seq), so rows
+// are placed by seq without sorting, and a run that does not continue the
+// previous page's is reported as corrupt rather than passed on.
+class TradePage {
+ public:
+  TradePage(ClickHouseHttp* http, std::string table, const SymbolInfo& info)
+      : http_(http), table_(std::move(table)), symbol_(info.id), count_(info.trade_count) {}
+
+  Status Fetch(UnixNanos lo, UnixNanos hi, std::vector<Trade>* rows) {
+    TICKFLOW_RETURN_IF_ERROR(http_->Query("SELECT seq, ts, price, volume FROM " + table_ + " WHERE symbol_id = " +
+                                              std::to_string(symbol_) + " AND ts >= " + std::to_string(lo.ns) +
+                                              " AND ts < " + std::to_string(hi.ns) + " AND seq < " +
+                                              std::to_string(count_) + " FORMAT RowBinary",
+                                          &body_));
+    constexpr std::size_t kRow = 32;
+    if (body_.size() % kRow != 0) return Corrupt("a truncated page");
+    const std::size_t n = body_.size() / kRow;
+    if (n == 0) return {};
+    std::uint64_t min_seq = UINT64_MAX;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint64_t seq;
+      std::memcpy(&seq, body_.data() + i * kRow, 8);
+      min_seq = std::min(min_seq, seq);
+    }
+    if (next_seq_ != UINT64_MAX && min_seq != next_seq_) {
+      return Corrupt("trade " + std::to_string(next_seq_) + " missing before " + FormatIso8601(lo));
+    }
+    rows->assign(n, Trade{});
+    for (std::size_t i = 0; i < n; ++i) {
+      const char* p = body_.data() + i * kRow;
+      std::uint64_t seq;
+      std::int64_t ts, price, volume;
+      std::memcpy(&seq, p, 8);
+      std::memcpy(&ts, p + 8, 8);
+      std::memcpy(&price, p + 16, 8);
+      std::memcpy(&volume, p + 24, 8);
+      const std::uint64_t at = seq - min_seq;
+      if (at >= n || (*rows)[at].symbol != 0) return Corrupt("trade sequence numbers not contiguous");
+      (*rows)[at] = Trade{UnixNanos{ts}, Decimal::FromRaw(price), Decimal::FromRaw(volume), symbol_};
+    }
+    for (std::size_t i = 1; i < n; ++i) {
+      if ((*rows)[i].time < (*rows)[i - 1].time) return Corrupt("trades out of time order");
+    }
+    next_seq_ = min_seq + n;
+    return {};
+  }
+
+ private:
+  Error Corrupt(const std::string& what) const {
+    return MakeError(ErrorCode::kCorrupt, "ClickHouse " + table_ + ", symbol " + std::to_string(symbol_) + ": " + what);
+  }
+
+  ClickHouseHttp* http_;
+  std::string table_;
+  SymbolId symbol_;
+  std::uint64_t count_;
+  std::uint64_t next_seq_ = UINT64_MAX;  // unknown until the first page with rows
+  std::string body_;
+};
+
+// 1-minute bars of one symbol up to the committed version; a minute written
+// by several imports (split across them) keeps its latest version.
+class BarPage {
+ public:
+  BarPage(ClickHouseHttp* http, std::string table, SymbolId symbol, std::uint32_t version)
+      : http_(http), table_(std::move(table)), symbol_(symbol), version_(version) {}
+
+  Status Fetch(UnixNanos lo, UnixNanos hi, std::vector<Bar>* rows) {
+    TICKFLOW_RETURN_IF_ERROR(http_->Query(
+        "SELECT ts, version, open, high, low, close, volume, trades FROM " + table_ + " WHERE symbol_id = " +
+            std::to_string(symbol_) + " AND ts >= " + std::to_string(lo.ns) + " AND ts < " + std::to_string(hi.ns) +
+            " AND version <= " + std::to_string(version_) + " FORMAT RowBinary",
+        &body_));
+    constexpr std::size_t kRow = 60;
+    if (body_.size() % kRow != 0) {
+      return MakeError(ErrorCode::kCorrupt, "ClickHouse " + table_ + ": a truncated page of bars");
+    }
+    versioned_.clear();
+    for (std::size_t i = 0; i < body_.size(); i += kRow) {
+      const char* p = body_.data() + i;
+      Versioned v;
+      std::int64_t f[5];
+      std::memcpy(&v.bar.time.ns, p, 8);
+      std::memcpy(&v.version, p + 8, 4);
+      std::memcpy(f, p + 12, 40);
+      std::memcpy(&v.bar.trades, p + 52, 8);
+      v.bar.open = Decimal::FromRaw(f[0]);
+      v.bar.high = Decimal::FromRaw(f[1]);
+      v.bar.low = Decimal::FromRaw(f[2]);
+      v.bar.close = Decimal::FromRaw(f[3]);
+      v.bar.volume = Decimal::FromRaw(f[4]);
+      versioned_.push_back(v);
+    }
+    std::sort(versioned_.begin(), versioned_.end(), [](const Versioned& a, const Versioned& b) {
+      return a.bar.time != b.bar.time ? a.bar.time < b.bar.time : a.version < b.version;
+    });
+    for (std::size_t i = 0; i < versioned_.size(); ++i) {
+      if (i + 1 < versioned_.size() && versioned_[i + 1].bar.time == versioned_[i].bar.time) continue;
+      rows->push_back(versioned_[i].bar);
+    }
+    return {};
+  }
+
+ private:
+  struct Versioned {
+    Bar bar;
+    std::uint32_t version = 0;
+  };
+  ClickHouseHttp* http_;
+  std::string table_;
+  SymbolId symbol_;
+  std::uint32_t version_;
+  std::string body_;
+  std::vector<Versioned> versioned_;
+};
+
+class ClickHouseStore;
+
+class ClickHouseImport final : public ImportTransaction {
+ public:
+  ClickHouseImport(ClickHouseStore& store, Committed before) : store_(store), before_(std::move(before)) {
+    after_ = before_.info;
+  }
+  ~ClickHouseImport() override;
+
+  const SymbolInfo& symbol() const override { return before_.info; }
+  Status AppendTrades(const TradeColumns& trades) override;
+  Status PutMinuteBars(std::span<const Bar> bars) override;
+  Status Commit(const FileRecord& file) override;
+
+ private:
+  Status FlushTrades();
+  // Writes all pending bars but the last (the next chunk may continue its minute), or all.
+  Status FlushBars(bool all);
+  Status SeedBars();
+  std::uint32_t version() const { return before_.version + 1; }
+
+  ClickHouseStore& store_;
+  Committed before_;
+  SymbolInfo after_;  // running totals
+  std::string trade_rows_;
+  std::size_t pending_trades_ = 0;
+  std::vector<Bar> bars_;
+  std::string bar_rows_;
+  bool bars_seeded_ = false;
+  bool wrote_ = false;
+  bool committed_ = false;
+};
+
+class ClickHouseStore final : public Store {
+ public:
+  explicit ClickHouseStore(std::unique_ptr<ClickHouseHttp> http) : http_(std::move(http)) {
+    db_ = http_->url().database;
+  }
+
+  Status Init(const OpenOptions& options) {
+    if (options.create && !options.read_only) {
+      for (const std::string& sql : SchemaStatements(db_)) TICKFLOW_RETURN_IF_ERROR(http_->Execute(sql));
+      std::string n;
+      TICKFLOW_RETURN_IF_ERROR(
+          http_->Query("SELECT count() FROM " + db_ + ".tickflow_meta WHERE key = 'schema_version'", &n));
+      if (n == "0\n") {
+        TICKFLOW_RETURN_IF_ERROR(http_->Execute("INSERT INTO " + db_ + ".tickflow_meta VALUES ('schema_version', '" +
+                                                std::to_string(kSchemaVersion) + "')"));
+      }
+    }
+    std::string out;
+    TICKFLOW_RETURN_IF_ERROR(http_->Query(
+        "SELECT count() FROM system.tables WHERE database = " + SqlQuote(db_) + " AND name = 'tickflow_meta'", &out));
+    if (out == "0\n") {
+      return MakeError(ErrorCode::kNotFound, "no tickflow store in " + location() + " (run `tickflow db init --db " +
+                                                 location() + "` or `tickflow import DIR --db " + location() + "`)");
+    }
+    TICKFLOW_RETURN_IF_ERROR(
+        http_->Query("SELECT value FROM " + db_ + ".tickflow_meta WHERE key = 'schema_version'", &out));
+    if (out != std::to_string(kSchemaVersion) + "\n") {
+      return MakeError(ErrorCode::kCorrupt,
+                       location() + " is not a tickflow store of schema version " + std::to_string(kSchemaVersion));
+    }
+    return {};
+  }
+
+  ClickHouseHttp& http() { return *http_; }
+  const std::string& db() const { return db_; }
+
+  Result<std::vector<SymbolInfo>> ListSymbols() override {
+    TICKFLOW_ASSIGN_OR_RETURN(auto all, Symbols(""));
+    std::vector<SymbolInfo> out;
+    for (auto& c : all) out.push_back(std::move(c.info));
+    return out;
+  }
+
+  Result<SymbolInfo> FindSymbol(std::string_view symbol) override {
+    TICKFLOW_ASSIGN_OR_RETURN(auto c, Find(symbol));
+    return std::move(c.info);
+  }
+
+  Result<SymbolInfo> FindSymbol(SymbolId id) override {
+    TICKFLOW_ASSIGN_OR_RETURN(auto c, Find(id));
+    return std::move(c.info);
+  }
+
+  Result<std::optional<FileRecord>> FindFile(std::string_view symbol, std::string_view file_name) override {
+    std::string body;
+    TICKFLOW_RETURN_IF_ERROR(http_->Query("SELECT file_size, file_hash, file_rows FROM " + db_ +
+                                              ".imports WHERE symbol = " + SqlQuote(symbol) + " AND file_name = " +
+                                              SqlQuote(file_name) + " ORDER BY version DESC LIMIT 1 FORMAT RowBinary",
+                                          &body));
+    if (body.empty()) return std::optional<FileRecord>();
+    FileRecord f{std::string(file_name)};
+    RowReader r(body);
+    if (!r.Get(&f.size) || !r.Get(&f.hash) || !r.Get(&f.rows)) {
+      return MakeError(ErrorCode::kCorrupt, "ClickHouse returned a truncated file record");
+    }
+    return std::optional<FileRecord>(std::move(f));
+  }
+
+  Result<std::unique_ptr<ImportTransaction>> BeginImport(std::string_view symbol) override {
+    Committed c;
+    auto found = Find(symbol);
+    if (found.ok()) {
+      c = std::move(found).value();
+    } else if (found.error().code != ErrorCode::kNotFound) {
+      return std::move(found).error();
+    } else {
+      std::string next;
+      TICKFLOW_RETURN_IF_ERROR(http_->Query("SELECT max(symbol_id) + 1 FROM " + db_ + ".imports", &next));
+      const long id = next.empty() ? 1 : std::max(1L, std::stol(next));
+      if (id > 0xFFFE) return MakeError(ErrorCode::kOutOfRange, "no symbol id left (limit 65534 symbols)");
+      c.info.id = static_cast<SymbolId>(id);
+      c.info.symbol = std::string(symbol);
+      SplitPair(symbol, &c.info.base, &c.info.quote);
+    }
+    TICKFLOW_RETURN_IF_ERROR(RemoveUncommitted(c));
+    return std::unique_ptr<ImportTransaction>(std::make_unique<ClickHouseImport>(*this, std::move(c)));
+  }
+
+  Result<std::unique_ptr<TradeCursor>> Trades(std::span<const SymbolId> symbols, TimeRange range) override {
+    if (symbols.empty()) return MakeError(ErrorCode::kInvalidArgument, "no symbols requested");
+    std::vector<std::unique_ptr<TradeCursor>> cursors;
+    for (SymbolId s : symbols) {
+      TICKFLOW_ASSIGN_OR_RETURN(const Committed c, Find(s));
+      const SymbolInfo& info = c.info;
+      const UnixNanos begin = std::max(range.from, info.first_time);
+      const UnixNanos end = info.trade_count == 0 ? begin : std::min(range.to, UnixNanos{info.last_time.ns + 1});
+      // The first page: kFirstPageRows at the symbol's average rate.
+      const double span = static_cast<double>(info.last_time.ns - info.first_time.ns) + 1.0;
+      const double per_ns = static_cast<double>(std::max<std::uint64_t>(info.trade_count, 1)) / span;
+      const auto width = static_cast<std::int64_t>(std::min(static_cast<double>(kFirstPageRows) / per_ns, 9.0e18));
+      cursors.push_back(std::make_unique<KeyRangeCursor<Trade, TradePage>>(TradePage(http_.get(), db_ + ".trades", info),
+                                                                             begin, end, width));
+    }
+    if (cursors.size() == 1) return std::move(cursors.front());
+    return MergeTrades(std::move(cursors));
+  }
+
+  Result<std::unique_ptr<BarCursor>> MinuteBars(SymbolId symbol, TimeRange range) override {
+    TICKFLOW_ASSIGN_OR_RETURN(const Committed c, Find(symbol));
+    const UnixNanos begin = std::max(range.from, BucketStart(c.info.first_time, TimeResolution::kOneMinute));
+    const UnixNanos end = c.info.trade_count == 0 ? begin : std::min(range.to, UnixNanos{c.info.last_time.ns + 1});
+    constexpr std::int64_t kFirstWidth = 7 * 24 * 60 * kNanosPerMinute;  // a week: at most 10,080 bars
+    return std::unique_ptr<BarCursor>(std::make_unique<KeyRangeCursor<Bar, BarPage>>(
+        BarPage(http_.get(), db_ + ".bars_1m", symbol, c.version), begin, end, kFirstWidth));
+  }
+
+  std::string location() const override { return http_->url().ToString(); }
+
+  // Deletes rows an abandoned import left past the committed watermark.
+  Status RemoveUncommitted(const Committed& c) {
+    const std::string id = std::to_string(c.info.id);
+    const std::string trades = "symbol_id = " + id + " AND seq >= " + std::to_string(c.info.trade_count);
+    const std::string bars = "symbol_id = " + id + " AND version > " + std::to_string(c.version);
+    std::string n;
+    TICKFLOW_RETURN_IF_ERROR(http_->Query("SELECT count() FROM " + db_ + ".trades WHERE " + trades, &n));
+    if (n != "0\n") TICKFLOW_RETURN_IF_ERROR(http_->Execute("ALTER TABLE " + db_ + ".trades DELETE WHERE " + trades));
+    TICKFLOW_RETURN_IF_ERROR(http_->Query("SELECT count() FROM " + db_ + ".bars_1m WHERE " + bars, &n));
+    if (n != "0\n") TICKFLOW_RETURN_IF_ERROR(http_->Execute("ALTER TABLE " + db_ + ".bars_1m DELETE WHERE " + bars));
+    return {};
+  }
+
+  // The last stored 1-minute bar of a symbol, if any.
+  Result<std::optional<Bar>> LastMinuteBar(const Committed& c) {
+    if (c.version == 0) return std::optional<Bar>();
+    const UnixNanos minute = BucketStart(c.info.last_time, TimeResolution::kOneMinute);
+    auto cursor = std::make_unique<KeyRangeCursor<Bar, BarPage>>(BarPage(http_.get(), db_ + ".bars_1m", c.info.id, c.version),
+                                                                 minute, UnixNanos{minute.ns + kNanosPerMinute},
+                                                                 kNanosPerMinute);
+    Bar bar;
+    TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, cursor->Next(std::span<Bar>(&bar, 1)));
+    return n == 1 ? std::optional<Bar>(bar) : std::optional<Bar>();
+  }
+
+  // The committed state of the symbols `where` selects.
+  Result<std::vector<Committed>> Symbols(const std::string& where) {
+    std::string body;
+    TICKFLOW_RETURN_IF_ERROR(http_->Query(std::string(kSymbolAggregates) + db_ + ".imports " + where +
+                                              " GROUP BY symbol_id ORDER BY symbol_id FORMAT RowBinary",
+                                          &body));
+    return ParseSymbols(body);
+  }
+  Result<Committed> Find(std::string_view symbol) {
+    TICKFLOW_ASSIGN_OR_RETURN(auto all, Symbols("WHERE symbol = " + SqlQuote(symbol)));
+    if (all.empty()) {
+      return MakeError(ErrorCode::kNotFound, "unknown symbol '" + std::string(symbol) + "' in " + location() +
+                                                 " (`tickflow symbols` lists the imported ones)");
+    }
+    return std::move(all.front());
+  }
+  Result<Committed> Find(SymbolId id) {
+    TICKFLOW_ASSIGN_OR_RETURN(auto all, Symbols("WHERE symbol_id = " + std::to_string(id)));
+    if (all.empty()) return MakeError(ErrorCode::kNotFound, "unknown symbol id " + std::to_string(id));
+    return std::move(all.front());
+  }
+
+ private:
+  std::unique_ptr<ClickHouseHttp> http_;
+  std::string db_;
+};
+
+ClickHouseImport::~ClickHouseImport() {
+  if (!wrote_ || committed_) return;
+  // Best effort; the next import of the symbol removes what is left. The
+  // watermark is read again: a commit whose answer was lost may have landed.
+  auto now = store_.Find(before_.info.id);
+  (void)store_.RemoveUncommitted(now.ok() ? *now : before_);
+}
+
+Status ClickHouseImport::AppendTrades(const TradeColumns& trades) {
+  const std::size_t n = trades.size();
+  if (n == 0) return {};
+  if (after_.trade_count > 0 && trades.time.front() < after_.last_time) {
+    return MakeError(ErrorCode::kInvalidArgument, "trades appended out of time order");
+  }
+  RowWriter w(&trade_rows_);
+  std::uint64_t seq = after_.trade_count;
+  for (std::size_t i = 0; i < n; ++i) {
+    w.Put(after_.id).Put(trades.time[i].ns).Put(seq++).Put(trades.price[i].raw()).Put(trades.volume[i].raw());
+    after_.price_scale = std::max(after_.price_scale, trades.price[i].scale());
+    after_.volume_scale = std::max(after_.volume_scale, trades.volume[i].scale());
+  }
+  if (after_.trade_count == 0) after_.first_time = trades.time.front();
+  after_.last_time = trades.time.back();
+  after_.trade_count += n;
+  pending_trades_ += n;
+  if (pending_trades_ >= kInsertRows) TICKFLOW_RETURN_IF_ERROR(FlushTrades());
+  return {};
+}
+
+Status ClickHouseImport::FlushTrades() {
+  if (pending_trades_ == 0) return {};
+  wrote_ = true;
+  TICKFLOW_RETURN_IF_ERROR(store_.http().Insert("INSERT INTO " + store_.db() + ".trades FORMAT RowBinary", trade_rows_));
+  trade_rows_.clear();
+  pending_trades_ = 0;
+  return {};
+}
+
+Status ClickHouseImport::SeedBars() {
+  bars_seeded_ = true;
+  TICKFLOW_ASSIGN_OR_RETURN(const std::optional<Bar> last, store_.LastMinuteBar(before_));
+  if (last) bars_.push_back(*last);
+  return {};
+}
+
+Status ClickHouseImport::PutMinuteBars(std::span<const Bar> bars) {
+  if (!bars_seeded_) TICKFLOW_RETURN_IF_ERROR(SeedBars());
+  for (const Bar& b : bars) TICKFLOW_RETURN_IF_ERROR(AppendMinuteBar(&bars_, b));
+  if (bars_.size() > kInsertBars) TICKFLOW_RETURN_IF_ERROR(FlushBars(false));
+  return {};
+}
+
+Status ClickHouseImport::FlushBars(bool all) {
+  const std::size_t n = all ? bars_.size() : bars_.size() - std::min<std::size_t>(bars_.size(), 1);
+  if (n == 0) return {};
+  bar_rows_.clear();
+  RowWriter w(&bar_rows_);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Bar& b = bars_[i];
+    w.Put(after_.id).Put(b.time.ns).Put(version()).Put(b.open.raw()).Put(b.high.raw()).Put(b.low.raw());
+    w.Put(b.close.raw()).Put(b.volume.raw()).Put(b.trades);
+  }
+  wrote_ = true;
+  TICKFLOW_RETURN_IF_ERROR(store_.http().Insert("INSERT INTO " + store_.db() + ".bars_1m FORMAT RowBinary", bar_rows_));
+  bars_.erase(bars_.begin(), bars_.begin() + static_cast<std::ptrdiff_t>(n));
+  return {};
+}
+
+Status ClickHouseImport::Commit(const FileRecord& file) {
+  TICKFLOW_CHECK(!committed_, "Commit twice");
+  TICKFLOW_RETURN_IF_ERROR(FlushTrades());
+  TICKFLOW_RETURN_IF_ERROR(FlushBars(true));
+  // The commit point: one row, inserted atomically, moves the watermark.
+  std::string row;
+  RowWriter w(&row);
+  w.Put(after_.id).Put(version()).Put(after_.exchange).Str(after_.symbol).Str(after_.base).Str(after_.quote);
+  w.Put(after_.trade_count == 0 ? std::int64_t{0} : after_.first_time.ns);
+  w.Put(after_.trade_count == 0 ? std::int64_t{0} : after_.last_time.ns);
+  w.Put(after_.trade_count).Put(static_cast<std::uint8_t>(after_.price_scale));
+  w.Put(static_cast<std::uint8_t>(after_.volume_scale)).Str(file.file_name).Put(file.size).Put(file.hash);
+  w.Put(file.rows).Put(static_cast<std::uint32_t>(std::time(nullptr)));
+  TICKFLOW_RETURN_IF_ERROR(store_.http().Insert("INSERT INTO " + store_.db() + ".imports FORMAT RowBinary", row));
+  committed_ = true;
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenClickHouseStore(std::string_view url, const OpenOptions& options) {
+  TICKFLOW_ASSIGN_OR_RETURN(const ClickHouseUrl u, ParseClickHouseUrl(url));
+  TICKFLOW_ASSIGN_OR_RETURN(auto http, ClickHouseHttp::Connect(u));
+  auto store = std::make_unique<ClickHouseStore>(std::move(http));
+  TICKFLOW_RETURN_IF_ERROR(store->Init(options));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace tickflow::store::detail
+
+namespace tickflow::store {
+
+Result<std::string> ClickHouseQuery(std::string_view url, std::string_view sql, std::string_view body) {
+  TICKFLOW_ASSIGN_OR_RETURN(const detail::ClickHouseUrl u, detail::ParseClickHouseUrl(url));
+  TICKFLOW_ASSIGN_OR_RETURN(auto http, detail::ClickHouseHttp::Connect(u));
+  std::string out;
+  if (body.empty()) {
+    TICKFLOW_RETURN_IF_ERROR(http->Query(sql, &out));
+  } else {
+    TICKFLOW_RETURN_IF_ERROR(http->Insert(sql, body));
+  }
+  return out;
+}
+
+Result<std::string> ClickHouseDatabase(std::string_view url) {
+  TICKFLOW_ASSIGN_OR_RETURN(const detail::ClickHouseUrl u, detail::ParseClickHouseUrl(url));
+  return u.database;
+}
+
+}  // namespace tickflow::store
