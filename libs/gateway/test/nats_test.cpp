@@ -443,7 +443,8 @@ TEST_F(NatsTest, TwoGatewaysInAQueueGroupServeEveryStreamOnceAndTakeOverFromEach
 
 // The scale-out deployment on one machine: three nodes with JetStream
 // (streams replicated 3 times), two gateways in a queue group, ClickHouse as
-// the store, four clients; one node is stopped in the middle of the run.
+// the store, four clients; one gateway is stopped in the middle of a run, then
+// one node in the middle of the next.
 class NatsClusterTest : public NatsTest {
  protected:
   int Nodes() const override { return 3; }
@@ -456,7 +457,7 @@ class NatsClusterTest : public NatsTest {
   test::ClickHouseServer clickhouse_;
 };
 
-TEST_F(NatsClusterTest, StreamsCarryOnWhenOneOfThreeNodesStops) {
+TEST_F(NatsClusterTest, StreamsCompleteExactlyOnceWhenAGatewayAndThenANodeStop) {
   // A clustered JetStream answers only once the nodes have elected a leader.
   gateway_bus_ = Connect("gateway", "gw-pass", "").value();
   Status ready = MakeError(ErrorCode::kUnavailable, "JetStream not ready");
@@ -474,19 +475,37 @@ TEST_F(NatsClusterTest, StreamsCarryOnWhenOneOfThreeNodesStops) {
     clients.push_back(Open(id));
     ASSERT_NE(clients.back(), nullptr);
   }
-  std::vector<Run> runs(clients.size());
-  std::atomic<int> started{0};
-  auto threads = StreamToAll(clients, runs, started);
-  while (started.load() < 4) std::this_thread::sleep_for(1ms);
-  StopServer(0);
-  for (auto& t : threads) t.join();
   const auto expected = Keys(StoreTrades({xbt_, eth_}));
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    const auto got = Keys(runs[i].got);
-    std::size_t first_diff = 0;
-    while (first_diff < std::min(got.size(), expected.size()) && got[first_diff] == expected[first_diff]) ++first_diff;
-    EXPECT_TRUE(got == expected) << "client " << i + 1 << ": nothing missing, nothing doubled; got " << got.size()
-                                 << " of " << expected.size() << ", first difference at " << first_diff;
+  const auto check = [&](const std::vector<Run>& runs, const char* phase) {
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      const auto got = Keys(runs[i].got);
+      std::size_t first_diff = 0;
+      while (first_diff < std::min(got.size(), expected.size()) && got[first_diff] == expected[first_diff]) ++first_diff;
+      EXPECT_TRUE(got == expected) << phase << ", client " << i + 1 << ": nothing missing, nothing doubled; got "
+                                   << got.size() << " of " << expected.size() << ", first difference at " << first_diff;
+    }
+  };
+  {  // Gateway 1 goes away mid-run: its streams end with an error and the rest completes through gateway 2.
+    std::vector<Run> runs(clients.size());
+    std::atomic<int> started{0};
+    auto threads = StreamToAll(clients, runs, started);
+    while (started.load() < 4) std::this_thread::sleep_for(1ms);
+    const auto served_by_1 = gateway_->stats().streams_started;
+    gateway_.reset();
+    for (auto& t : threads) t.join();
+    check(runs, "gateway 1 stopped");
+    int cuts = 0;
+    for (const Run& r : runs) cuts += r.cuts;
+    EXPECT_GE(cuts, served_by_1 > 0 ? 1 : 0) << "gateway 1's streams were cut and resumed at gateway 2";
+  }
+  {  // Then one NATS node stops mid-run: clients and gateway 2 carry on through the other two.
+    std::vector<Run> runs(clients.size());
+    std::atomic<int> started{0};
+    auto threads = StreamToAll(clients, runs, started);
+    while (started.load() < 4) std::this_thread::sleep_for(1ms);
+    StopServer(0);
+    for (auto& t : threads) t.join();
+    check(runs, "node 0 stopped");
   }
   // Still working with two nodes: a new stream completes.
   std::uint64_t n = 0;
