@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstring>
 #include <ctime>
+#include <future>
 #include <vector>
 
 #include "clickhouse_http.hpp"
@@ -25,7 +26,7 @@ namespace tickflow::store::detail {
 namespace {
 
 constexpr int kSchemaVersion = 1;
-constexpr std::size_t kInsertRows = 1 << 20;   // trades per INSERT
+constexpr std::size_t kInsertRows = 1 << 18;   // trades per INSERT (one part each; sent while the next are encoded)
 constexpr std::size_t kInsertBars = 1 << 16;   // bars per INSERT
 constexpr std::uint64_t kFirstPageRows = 16384;  // small, so the first trade comes quickly
 constexpr std::uint64_t kPageRows = 1 << 19;
@@ -175,28 +176,37 @@ class KeyRangeCursor final : public RowCursor<Row> {
   }
 
  private:
-  // Loads pages until one has rows or the range is done.
+  // Takes pages until one has rows or the range is done. The next page is
+  // always being fetched (on its own thread and connection) while the caller
+  // consumes the current one.
   Status Fill() {
-    while (pos_ == rows_.size() && lo_ < end_) {
-      const UnixNanos hi{end_.ns - lo_.ns <= width_ ? end_.ns : lo_.ns + width_};
-      rows_.clear();
+    while (pos_ == rows_.size() && (pending_.valid() || lo_ < end_)) {
+      if (!pending_.valid()) Launch();
+      TICKFLOW_RETURN_IF_ERROR(pending_.get());
+      std::swap(rows_, next_);
       pos_ = 0;
-      TICKFLOW_RETURN_IF_ERROR(page_.Fetch(lo_, hi, &rows_));
-      lo_ = hi;
-      // Aim the next page at kPageRows, growing at most 8x and shrinking at most 8x a step.
+      // Aim later pages at kPageRows, growing at most 8x and shrinking at most 8x a step.
       const auto got = static_cast<double>(rows_.size());
       const double scale = got == 0 ? 8.0 : std::clamp(static_cast<double>(kPageRows) / got, 0.125, 8.0);
-      width_ = static_cast<std::int64_t>(std::min(static_cast<double>(width_) * scale, 9.0e18));
-      width_ = std::max<std::int64_t>(width_, 1);
+      width_ = std::max<std::int64_t>(static_cast<std::int64_t>(std::min(static_cast<double>(width_) * scale, 9.0e18)), 1);
+      if (lo_ < end_) Launch();
     }
     return {};
   }
+  void Launch() {
+    const UnixNanos lo = lo_;
+    const UnixNanos hi{end_.ns - lo.ns <= width_ ? end_.ns : lo.ns + width_};
+    lo_ = hi;
+    next_.clear();
+    pending_ = std::async(std::launch::async, [this, lo, hi] { return page_.Fetch(lo, hi, &next_); });
+  }
 
   Page page_;
-  UnixNanos lo_, end_;
+  UnixNanos lo_, end_;  // lo_: where the next range to fetch starts
   std::int64_t width_;
-  std::vector<Row> rows_;
+  std::vector<Row> rows_, next_;
   std::size_t pos_ = 0;
+  std::future<Status> pending_;  // fills next_; waited for by the destructor
 };
 
 // Trades of one symbol with seq below the committed count. Within a key range
@@ -205,8 +215,8 @@ class KeyRangeCursor final : public RowCursor<Row> {
 // previous page's is reported as corrupt rather than passed on.
 class TradePage {
  public:
-  TradePage(ClickHouseHttp* http, std::string table, const SymbolInfo& info)
-      : http_(http), table_(std::move(table)), symbol_(info.id), count_(info.trade_count) {}
+  TradePage(std::unique_ptr<ClickHouseHttp> http, std::string table, const SymbolInfo& info)
+      : http_(std::move(http)), table_(std::move(table)), symbol_(info.id), count_(info.trade_count) {}
 
   Status Fetch(UnixNanos lo, UnixNanos hi, std::vector<Trade>* rows) {
     TICKFLOW_RETURN_IF_ERROR(http_->Query("SELECT seq, ts, price, volume FROM " + table_ + " WHERE symbol_id = " +
@@ -252,7 +262,7 @@ class TradePage {
     return MakeError(ErrorCode::kCorrupt, "ClickHouse " + table_ + ", symbol " + std::to_string(symbol_) + ": " + what);
   }
 
-  ClickHouseHttp* http_;
+  std::unique_ptr<ClickHouseHttp> http_;
   std::string table_;
   SymbolId symbol_;
   std::uint64_t count_;
@@ -264,8 +274,8 @@ class TradePage {
 // by several imports (split across them) keeps its latest version.
 class BarPage {
  public:
-  BarPage(ClickHouseHttp* http, std::string table, SymbolId symbol, std::uint32_t version)
-      : http_(http), table_(std::move(table)), symbol_(symbol), version_(version) {}
+  BarPage(std::unique_ptr<ClickHouseHttp> http, std::string table, SymbolId symbol, std::uint32_t version)
+      : http_(std::move(http)), table_(std::move(table)), symbol_(symbol), version_(version) {}
 
   Status Fetch(UnixNanos lo, UnixNanos hi, std::vector<Bar>* rows) {
     TICKFLOW_RETURN_IF_ERROR(http_->Query(
@@ -308,7 +318,7 @@ class BarPage {
     Bar bar;
     std::uint32_t version = 0;
   };
-  ClickHouseHttp* http_;
+  std::unique_ptr<ClickHouseHttp> http_;
   std::string table_;
   SymbolId symbol_;
   std::uint32_t version_;
@@ -316,11 +326,35 @@ class BarPage {
   std::vector<Versioned> versioned_;
 };
 
+// Sends INSERTs on its own thread and connection, one in flight, so that the
+// importer encodes the next rows while ClickHouse takes the last ones.
+class AsyncInserter {
+ public:
+  explicit AsyncInserter(std::unique_ptr<ClickHouseHttp> http) : http_(std::move(http)) {}
+  ~AsyncInserter() { (void)Wait(); }
+  // Takes `rows` (leaving it empty, its buffer reused) once the previous send is done.
+  Status Send(std::string sql, std::string* rows) {
+    TICKFLOW_RETURN_IF_ERROR(Wait());
+    sql_ = std::move(sql);
+    std::swap(body_, *rows);
+    rows->clear();
+    pending_ = std::async(std::launch::async, [this] { return http_->Insert(sql_, body_); });
+    return {};
+  }
+  Status Wait() { return pending_.valid() ? pending_.get() : Status(); }
+
+ private:
+  std::unique_ptr<ClickHouseHttp> http_;
+  std::string sql_, body_;
+  std::future<Status> pending_;
+};
+
 class ClickHouseStore;
 
 class ClickHouseImport final : public ImportTransaction {
  public:
-  ClickHouseImport(ClickHouseStore& store, Committed before) : store_(store), before_(std::move(before)) {
+  ClickHouseImport(ClickHouseStore& store, Committed before, std::unique_ptr<ClickHouseHttp> conn)
+      : store_(store), before_(std::move(before)), inserter_(std::move(conn)) {
     after_ = before_.info;
   }
   ~ClickHouseImport() override;
@@ -344,6 +378,7 @@ class ClickHouseImport final : public ImportTransaction {
   std::size_t pending_trades_ = 0;
   std::vector<Bar> bars_;
   std::string bar_rows_;
+  AsyncInserter inserter_;
   bool bars_seeded_ = false;
   bool wrote_ = false;
   bool committed_ = false;
@@ -434,7 +469,8 @@ class ClickHouseStore final : public Store {
       SplitPair(symbol, &c.info.base, &c.info.quote);
     }
     TICKFLOW_RETURN_IF_ERROR(RemoveUncommitted(c));
-    return std::unique_ptr<ImportTransaction>(std::make_unique<ClickHouseImport>(*this, std::move(c)));
+    TICKFLOW_ASSIGN_OR_RETURN(auto conn, ClickHouseHttp::Connect(http_->url()));
+    return std::unique_ptr<ImportTransaction>(std::make_unique<ClickHouseImport>(*this, std::move(c), std::move(conn)));
   }
 
   Result<std::unique_ptr<TradeCursor>> Trades(std::span<const SymbolId> symbols, TimeRange range) override {
@@ -449,7 +485,8 @@ class ClickHouseStore final : public Store {
       const double span = static_cast<double>(info.last_time.ns - info.first_time.ns) + 1.0;
       const double per_ns = static_cast<double>(std::max<std::uint64_t>(info.trade_count, 1)) / span;
       const auto width = static_cast<std::int64_t>(std::min(static_cast<double>(kFirstPageRows) / per_ns, 9.0e18));
-      cursors.push_back(std::make_unique<KeyRangeCursor<Trade, TradePage>>(TradePage(http_.get(), db_ + ".trades", info),
+      TICKFLOW_ASSIGN_OR_RETURN(auto conn, ClickHouseHttp::Connect(http_->url()));
+      cursors.push_back(std::make_unique<KeyRangeCursor<Trade, TradePage>>(TradePage(std::move(conn), db_ + ".trades", info),
                                                                              begin, end, width));
     }
     if (cursors.size() == 1) return std::move(cursors.front());
@@ -461,8 +498,9 @@ class ClickHouseStore final : public Store {
     const UnixNanos begin = std::max(range.from, BucketStart(c.info.first_time, TimeResolution::kOneMinute));
     const UnixNanos end = c.info.trade_count == 0 ? begin : std::min(range.to, UnixNanos{c.info.last_time.ns + 1});
     constexpr std::int64_t kFirstWidth = 7 * 24 * 60 * kNanosPerMinute;  // a week: at most 10,080 bars
+    TICKFLOW_ASSIGN_OR_RETURN(auto conn, ClickHouseHttp::Connect(http_->url()));
     return std::unique_ptr<BarCursor>(std::make_unique<KeyRangeCursor<Bar, BarPage>>(
-        BarPage(http_.get(), db_ + ".bars_1m", symbol, c.version), begin, end, kFirstWidth));
+        BarPage(std::move(conn), db_ + ".bars_1m", symbol, c.version), begin, end, kFirstWidth));
   }
 
   std::string location() const override { return http_->url().ToString(); }
@@ -484,7 +522,8 @@ class ClickHouseStore final : public Store {
   Result<std::optional<Bar>> LastMinuteBar(const Committed& c) {
     if (c.version == 0) return std::optional<Bar>();
     const UnixNanos minute = BucketStart(c.info.last_time, TimeResolution::kOneMinute);
-    auto cursor = std::make_unique<KeyRangeCursor<Bar, BarPage>>(BarPage(http_.get(), db_ + ".bars_1m", c.info.id, c.version),
+    TICKFLOW_ASSIGN_OR_RETURN(auto conn, ClickHouseHttp::Connect(http_->url()));
+    auto cursor = std::make_unique<KeyRangeCursor<Bar, BarPage>>(BarPage(std::move(conn), db_ + ".bars_1m", c.info.id, c.version),
                                                                  minute, UnixNanos{minute.ns + kNanosPerMinute},
                                                                  kNanosPerMinute);
     Bar bar;
@@ -520,6 +559,7 @@ class ClickHouseStore final : public Store {
 };
 
 ClickHouseImport::~ClickHouseImport() {
+  (void)inserter_.Wait();
   if (!wrote_ || committed_) return;
   // Best effort; the next import of the symbol removes what is left. The
   // watermark is read again: a commit whose answer was lost may have landed.
@@ -560,8 +600,7 @@ Status ClickHouseImport::AppendTrades(const TradeColumns& trades) {
 Status ClickHouseImport::FlushTrades() {
   if (pending_trades_ == 0) return {};
   wrote_ = true;
-  TICKFLOW_RETURN_IF_ERROR(store_.http().Insert("INSERT INTO " + store_.db() + ".trades FORMAT RowBinary", trade_rows_));
-  trade_rows_.clear();
+  TICKFLOW_RETURN_IF_ERROR(inserter_.Send("INSERT INTO " + store_.db() + ".trades FORMAT RowBinary", &trade_rows_));
   pending_trades_ = 0;
   return {};
 }
@@ -591,7 +630,7 @@ Status ClickHouseImport::FlushBars(bool all) {
     w.Put(b.close.raw()).Put(b.volume.raw()).Put(b.trades);
   }
   wrote_ = true;
-  TICKFLOW_RETURN_IF_ERROR(store_.http().Insert("INSERT INTO " + store_.db() + ".bars_1m FORMAT RowBinary", bar_rows_));
+  TICKFLOW_RETURN_IF_ERROR(inserter_.Send("INSERT INTO " + store_.db() + ".bars_1m FORMAT RowBinary", &bar_rows_));
   bars_.erase(bars_.begin(), bars_.begin() + static_cast<std::ptrdiff_t>(n));
   return {};
 }
@@ -600,6 +639,7 @@ Status ClickHouseImport::Commit(const FileRecord& file) {
   TICKFLOW_CHECK(!committed_, "Commit twice");
   TICKFLOW_RETURN_IF_ERROR(FlushTrades());
   TICKFLOW_RETURN_IF_ERROR(FlushBars(true));
+  TICKFLOW_RETURN_IF_ERROR(inserter_.Wait());
   // The commit point: one row, inserted atomically, moves the watermark.
   std::string row;
   RowWriter w(&row);
