@@ -27,6 +27,8 @@ double Seconds(Clock::time_point t0);
 double Median(std::vector<double> v);
 // Resident set size of a process in MiB ("self" = this one).
 double RssMiB(const std::string& pid = "self");
+// Synthetic Kraken CSVs under `dir` (files x rows_per_file, over 5 years), unless it already holds some.
+Status EnsureData(const std::string& dir, int files, std::uint64_t rows_per_file);
 // A store with one symbol (id 1) of a.rows trades, generated and imported once under a.dir.
 Result<std::string> ScanStore(const Args& a);
 

@@ -69,15 +69,8 @@ Result<Latency> PacedLatency(store::Store& store, client::Client& client) {
   return Latency{us.size(), pct(0.5), pct(0.99), us.back()};
 }
 
-}  // namespace tickflow::cli::bench
-
-namespace tickflow::cli {
-namespace {
-
-namespace fs = std::filesystem;
-using namespace bench;
-
 Status EnsureData(const std::string& dir, int files, std::uint64_t rows_per_file) {
+  namespace fs = std::filesystem;
   if (fs::exists(dir) && !fs::is_empty(dir)) return {};
   fmt::print("generating {} files x {} rows into {}\n", files, Thousands(rows_per_file), dir);
   importer::GenerateOptions g;
@@ -85,10 +78,17 @@ Status EnsureData(const std::string& dir, int files, std::uint64_t rows_per_file
   g.symbols = files;
   g.trades = rows_per_file;
   g.years = 5;
-  auto r = importer::GenerateKrakenCsv(g);
-  if (!r.ok()) return std::move(r).error();
+  TICKFLOW_RETURN_IF_ERROR(importer::GenerateKrakenCsv(g));
   return {};
 }
+
+}  // namespace tickflow::cli::bench
+
+namespace tickflow::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace bench;
 
 std::vector<fs::path> CsvFiles(const std::string& dir) {
   std::vector<fs::path> out;

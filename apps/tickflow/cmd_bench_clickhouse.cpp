@@ -10,7 +10,6 @@
 #include "common.hpp"
 #include "replay_session.hpp"
 #include "tickflow/bars/resampler.hpp"
-#include "tickflow/importer/generator.hpp"
 #include "tickflow/importer/importer.hpp"
 #include "tickflow/store/clickhouse.hpp"
 
@@ -35,18 +34,6 @@ Result<std::uint64_t> FreshImport(const std::string& location, const std::string
   TICKFLOW_ASSIGN_OR_RETURN(const auto summary, importer::Import(*store, data, {}));
   if (summary.files_failed > 0) return MakeError(ErrorCode::kInternal, "benchmark import into " + location + " failed");
   return summary.rows_imported;
-}
-
-Status Generate(const std::string& dir, int files, std::uint64_t rows_per_file) {
-  if (fs::exists(dir) && !fs::is_empty(dir)) return {};
-  fmt::print("generating {} files x {} rows into {}\n", files, Thousands(rows_per_file), dir);
-  importer::GenerateOptions g;
-  g.out_dir = dir;
-  g.symbols = files;
-  g.trades = rows_per_file;
-  g.years = 5;
-  TICKFLOW_RETURN_IF_ERROR(importer::GenerateKrakenCsv(g));
-  return {};
 }
 
 // ClickHouse's own CSV insert of the files into a plain MergeTree table.
@@ -77,7 +64,7 @@ int BenchClickHouse(const Args& a) {
 
   // 1. Import.
   const std::string data = a.dir + "/import-csv";
-  if (auto s = Generate(data, a.files, a.rows / static_cast<std::uint64_t>(a.files)); !s.ok()) return Fail(s.error());
+  if (auto s = EnsureData(data, a.files, a.rows / static_cast<std::uint64_t>(a.files)); !s.ok()) return Fail(s.error());
   std::vector<double> ch, sq, csv;
   std::uint64_t rows = 0;
   for (int run = 0; run < a.runs; ++run) {
@@ -105,7 +92,7 @@ int BenchClickHouse(const Args& a) {
 
   // 2. Replay of one symbol through the gateway, from each backend.
   const std::string one = a.dir + "/scan-csv-" + std::to_string(a.rows);
-  if (auto s = Generate(one, 1, a.rows); !s.ok()) return Fail(s.error());
+  if (auto s = EnsureData(one, 1, a.rows); !s.ok()) return Fail(s.error());
   const std::string ch_scan = WithDatabase(url, "bench_scan");
   for (const std::string& location : {ch_scan, sqlite_db}) {
     fmt::print("importing {} into {} (not timed)\n", one, location);

@@ -56,11 +56,11 @@ class Channel {
     if (spare_.size() < 16) spare_.push_back(std::move(f));
   }
 
+  // Refuses new frames; readers still get those already published (a stream's
+  // Last marker among them), then kClosed.
   void Close() {
     std::lock_guard lock(mu_);
     closed_ = true;
-    frames_.clear();
-    subjects_.clear();
     ready_.notify_all();
     room_.notify_all();
   }

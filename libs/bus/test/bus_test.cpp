@@ -103,7 +103,7 @@ TEST(InProcessBusTest, SlowSubscriberLosesNothingAndMemoryStaysBounded) {
   EXPECT_LE(max_queued.load(), 8u);
 }
 
-TEST(InProcessBusTest, DeletingAChannelWakesItsReaderAndWriters) {
+TEST(InProcessBusTest, DeletingAChannelWakesItsWritersAndLetsItsReaderDrain) {
   auto bus = MakeInProcessBus({.queue_frames = 1, .max_frame_bytes = 64});
   ASSERT_TRUE(bus->CreateChannel("c").ok());
   auto sub = bus->Subscribe("c").value();
@@ -113,6 +113,8 @@ TEST(InProcessBusTest, DeletingAChannelWakesItsReaderAndWriters) {
   ASSERT_TRUE(bus->DeleteChannel("c").ok());
   blocked.join();
   Frame f;
+  ASSERT_EQ(sub->Poll(&f, 5000ms), PollStatus::kFrame) << "what was published before the delete is still read";
+  EXPECT_EQ(f, Bytes(1));
   EXPECT_EQ(sub->Poll(&f, 5000ms), PollStatus::kClosed);
 }
 

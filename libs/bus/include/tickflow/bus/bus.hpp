@@ -82,6 +82,8 @@ class Bus {
   virtual ~Bus() = default;
 
   // Admin. Creating an existing channel is kAlreadyExists; deleting a missing one kNotFound.
+  // After a delete, publishers get kNoSuchChannel; in process, subscribers still read the
+  // frames published before it, then kClosed (on NATS the stream and its frames are gone).
   virtual Status CreateChannel(std::string_view name) = 0;
   virtual Status DeleteChannel(std::string_view name) = 0;
   virtual bool HasChannel(std::string_view name) const = 0;
