@@ -414,6 +414,55 @@ TEST_P(ClickHouseStoreTest, ErrorsSayWhatIsWrongAndWhatToDo) {
   }
 }
 
+TEST_P(ClickHouseStoreTest, QuotesInNamesAreDataNotSql) {
+  Import("XBTUSD", Random(24, 10, kJuly2019));
+  for (const char* name : {"X' OR 1=1 --", "X\\'", "'; DROP TABLE trades; --"}) {
+    auto r = store_->FindSymbol(name);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kNotFound) << r.error().message;
+    EXPECT_FALSE(store_->FindFile(name, name).value().has_value());
+  }
+  EXPECT_EQ(store_->FindSymbol("XBTUSD")->trade_count, 10u);
+}
+
+// Its own server, killed and started again under a reader.
+TEST(ClickHouseRestartTest, AServerCrashFailsTheReadWithAClearErrorAndARestartServesAgain) {
+  const fs::path dir = fs::temp_directory_path() / ("tickflow_store_test_restart_" + std::to_string(::getpid()));
+  test::ClickHouseServer server;
+  ASSERT_EQ(server.Start(dir), "");
+  const std::string url = server.Url("restart");
+  TradeColumns cols;
+  for (int i = 0; i < 300000; ++i) cols.push_back(UnixNanos{kJuly2019 + i * kNanosPerSecond}, D("1.5"), D("2"));
+  {
+    auto store = OpenStore(url).value();
+    auto txn = store->BeginImport("XBTUSD").value();
+    ASSERT_TRUE(txn->AppendTrades(cols).ok());
+    ASSERT_TRUE(txn->Commit(FileRecord{"f.csv", 1, 2, cols.size()}).ok());
+    const SymbolId ids[] = {1};
+    auto cursor = store->Trades(ids, {}).value();
+    std::vector<Trade> buf(1000);
+    ASSERT_EQ(cursor->Next(buf).value(), 1000u);
+    server.Kill();
+    Result<std::size_t> r = std::size_t{1};
+    while (r.ok() && *r > 0) r = cursor->Next(buf);  // the pages already fetched, then the error
+    ASSERT_FALSE(r.ok()) << "the stream ended early without an error";
+    EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+    EXPECT_NE(r.error().message.find("cannot reach ClickHouse"), std::string::npos) << r.error().message;
+  }
+  ASSERT_EQ(server.Restart(), "");
+  auto store = OpenStore(url, {.create = false}).value();
+  const SymbolId ids[] = {1};
+  std::vector<Trade> buf(4096);
+  std::size_t n = 0;
+  auto cursor = store->Trades(ids, {}).value();
+  while (const std::size_t k = cursor->Next(buf).value()) n += k;
+  EXPECT_EQ(n, cols.size());
+  cursor.reset();
+  store.reset();
+  server.Stop();
+  fs::remove_all(dir);
+}
+
 const auto kBackendName = [](const ::testing::TestParamInfo<std::string>& p) { return p.param; };
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "clickhouse"), kBackendName);
 INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteStoreTest, ::testing::Values("sqlite"), kBackendName);

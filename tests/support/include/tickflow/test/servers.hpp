@@ -50,9 +50,9 @@ inline pid_t SpawnTied(const char* const* argv) {
   ::_exit(127);
 }
 
-inline void StopChild(pid_t* pid) {
+inline void StopChild(pid_t* pid, int signal = SIGTERM) {
   if (*pid <= 0) return;
-  ::kill(*pid, SIGTERM);
+  ::kill(*pid, signal);
   int status = 0;
   ::waitpid(*pid, &status, 0);
   *pid = -1;
@@ -71,9 +71,14 @@ class ClickHouseServer {
     const std::string config = "bash " TICKFLOW_SOURCE_DIR "/scripts/clickhouse.sh config '" + dir.string() + "' " +
                                std::to_string(http_port_) + " " + std::to_string(tcp);
     if (std::system(config.c_str()) != 0) return "scripts/clickhouse.sh config failed";
-    const std::string arg = "--config-file=" + (dir / "config.xml").string();
+    return Restart();
+  }
+  // Starts the server again on the same ports and data after Stop.
+  std::string Restart() {
+    const std::string arg = "--config-file=" + (dir_ / "config.xml").string();
     const char* argv[] = {"clickhouse-server", arg.c_str(), nullptr};
     pid_ = SpawnTied(argv);
+    const std::filesystem::path& dir = dir_;
     const std::string ping = "curl -sf http://127.0.0.1:" + std::to_string(http_port_) + "/ping >/dev/null 2>&1";
     for (int i = 0; i < 300; ++i) {
       if (std::system(ping.c_str()) == 0) return {};
@@ -88,6 +93,7 @@ class ClickHouseServer {
     return "clickhouse-server did not answer /ping within 30 s; see " + (dir / "clickhouse-server.err.log").string();
   }
   void Stop() { StopChild(&pid_); }
+  void Kill() { StopChild(&pid_, SIGKILL); }  // a crash: no shutdown
   // Runs one SQL statement through the HTTP interface; true when it succeeded.
   bool Execute(const std::string& sql) const {
     std::string quoted = "'";
