@@ -306,6 +306,19 @@ class NatsBus final : public Bus {
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = js_AddStream(&si, js_, &sc, nullptr, &jerr);
     if (si != nullptr) jsStreamInfo_Destroy(si);
+    // A node of the cluster is down: fewer replicas rather than no stream, so
+    // that clients can still log in (their data is transient).
+    while (s != NATS_OK && jerr == JSClusterNoPeersErr && sc.Replicas > 1) {
+      --sc.Replicas;
+      si = nullptr;
+      jerr = static_cast<jsErrCode>(0);
+      s = js_AddStream(&si, js_, &sc, nullptr, &jerr);
+      if (si != nullptr) jsStreamInfo_Destroy(si);
+      if (s == NATS_OK) {
+        log("too few JetStream peers for " + std::to_string(o_.replicas) + " replicas of " + stream + ": created with " +
+            std::to_string(sc.Replicas));
+      }
+    }
     if (s != NATS_OK) {
       if (jerr == JSStreamNameExistErr) {
         return MakeError(ErrorCode::kAlreadyExists, "channel '" + subject + "' already exists");

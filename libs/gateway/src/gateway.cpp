@@ -178,7 +178,7 @@ class Gateway::Impl {
 
   // Reads one control subscription: the shared control pattern (`prefix` is
   // the control channel) or this gateway's session pattern. Messages from
-  // both are handled one at a time.
+  // both are handled one at a time (HandleMessage), heartbeats aside.
   void ControlLoop(bus::Subscription& sub, const std::string& prefix, bool housekeeping) {
     bus::Frame frame;
     std::string subject;
@@ -188,7 +188,6 @@ class Gateway::Impl {
       if (s == bus::PollStatus::kClosed) break;
       if (s == bus::PollStatus::kFrame) {
         try {
-          std::lock_guard handling(handle_mu_);
           HandleFrame(prefix, subject, frame);
         } catch (const std::exception& e) {  // a handler error must not take the gateway down
           Log(std::string("control handler failed: ") + e.what());
@@ -247,6 +246,11 @@ class Gateway::Impl {
   }
 
   void HandleMessage(ClientId sender, const sbe::MessageView& view) {
+    // One message at a time, but for heartbeats: they touch only the session
+    // table, and waiting behind a slow login (JetStream admin calls take
+    // seconds while a cluster node is down) would expire live sessions.
+    std::unique_lock handling(handle_mu_, std::defer_lock);
+    if (view.type() != sbe::MessageType::kClientHeartbeat) handling.lock();
     switch (view.type()) {
       case sbe::MessageType::kClientLogin: {
         sbe::ClientLogin m;

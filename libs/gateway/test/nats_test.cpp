@@ -513,6 +513,24 @@ TEST_F(NatsClusterTest, StreamsCompleteExactlyOnceWhenAGatewayAndThenANodeStop) 
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ((*again)->Wait(60s)->missing, 0u);
   EXPECT_EQ(n, 2672u);
+  // A client logging in now gets a data stream on the two nodes left (fewer
+  // replicas than configured, rather than no stream).
+  clients[3].reset();  // logs out: its data stream is deleted
+  std::unique_ptr<Client> back;
+  for (int i = 0; i < 20 && back == nullptr; ++i) {
+    auto b = Connect("client-4", "pass-4", sbe::InboxPrefix(4));
+    if (!b.ok()) continue;
+    auto c = Client::Open({.client_id = 4, .bus = b->get(), .timeout = 5000ms, .heartbeat = 200ms});
+    clients_.push_back(std::move(*b));
+    if (c.ok()) back = std::move(c).value();
+  }
+  ASSERT_NE(back, nullptr) << "client 4 could not log in again with one node down";
+  n = 0;
+  auto fresh = back->RequestTrades({.symbols = {eth_}}, {.on_trade = [&](const client::TradeEvent&) { ++n; }});
+  ASSERT_TRUE(fresh.ok()) << fresh.error().message;
+  EXPECT_EQ((*fresh)->Wait(60s)->missing, 0u);
+  EXPECT_EQ(n, 20000u);
+  back.reset();
   clients.clear();
   second.reset();
 }

@@ -1,4 +1,4 @@
-// The ClickHouse backend (docs/storage.md#clickhouse). Rows travel as
+// The ClickHouse backend (docs/storage.md#the-clickhouse-store). Rows travel as
 // RowBinary over HTTP. Prices and volumes are stored as the Decimal bits, so
 // they come back exactly as written.
 //
