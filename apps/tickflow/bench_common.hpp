@@ -29,6 +29,9 @@ double Median(std::vector<double> v);
 double RssMiB(const std::string& pid = "self");
 // Synthetic Kraken CSVs under `dir` (files x rows_per_file, over 5 years), unless it already holds some.
 Status EnsureData(const std::string& dir, int files, std::uint64_t rows_per_file);
+// Imports `data` into a new store at `location` (a SQLite file, or a ClickHouse database,
+// dropped first); the rows imported.
+Result<std::uint64_t> FreshImport(const std::string& location, const std::string& data);
 // A store with one symbol (id 1) of a.rows trades, generated and imported once under a.dir.
 Result<std::string> ScanStore(const Args& a);
 

@@ -99,16 +99,6 @@ std::vector<fs::path> CsvFiles(const std::string& dir) {
   return out;
 }
 
-Result<std::uint64_t> ImportInto(const std::string& db, const std::string& data) {
-  fs::remove(db);
-  fs::remove(db + "-wal");
-  fs::remove(db + "-shm");
-  TICKFLOW_ASSIGN_OR_RETURN(auto store, store::OpenStore(db));
-  TICKFLOW_ASSIGN_OR_RETURN(const auto summary, importer::Import(*store, data, {}));
-  if (summary.files_failed > 0) return MakeError(ErrorCode::kInternal, "benchmark import failed");
-  return summary.rows_imported;
-}
-
 int BenchImport(const Args& a) {
   const std::string data = a.dir + "/import-csv";
   if (auto s = EnsureData(data, a.files, a.rows / static_cast<std::uint64_t>(a.files)); !s.ok()) return Fail(s.error());
@@ -147,7 +137,7 @@ int BenchImport(const Args& a) {
     // tickflow import into a fresh store.
     {
       const auto t0 = Clock::now();
-      auto n = ImportInto(a.dir + "/import.db", data);
+      auto n = FreshImport(a.dir + "/import.db", data);
       if (!n.ok()) return Fail(n.error());
       ours.push_back(static_cast<double>(*n) / Seconds(t0));
     }
@@ -188,7 +178,7 @@ Result<std::string> bench::ScanStore(const Args& a) {
   const std::string db = a.dir + "/scan-" + std::to_string(a.rows) + ".db";
   if (!fs::exists(db)) {
     fmt::print("importing {} into {}\n", data, db);
-    TICKFLOW_RETURN_IF_ERROR(ImportInto(db, data));
+    TICKFLOW_RETURN_IF_ERROR(FreshImport(db, data));
   }
   return db;
 }

@@ -23,19 +23,6 @@ std::string WithDatabase(const std::string& url, const std::string& database) {
   return url.substr(0, url.rfind('/') + 1) + database;
 }
 
-Result<std::uint64_t> FreshImport(const std::string& location, const std::string& data) {
-  if (location.rfind("clickhouse://", 0) == 0) {
-    TICKFLOW_ASSIGN_OR_RETURN(const std::string db, store::ClickHouseDatabase(location));
-    TICKFLOW_RETURN_IF_ERROR(store::ClickHouseQuery(location, "DROP DATABASE IF EXISTS " + db));
-  } else {
-    for (const char* ext : {"", "-wal", "-shm"}) fs::remove(location + ext);
-  }
-  TICKFLOW_ASSIGN_OR_RETURN(auto store, store::OpenStore(location));
-  TICKFLOW_ASSIGN_OR_RETURN(const auto summary, importer::Import(*store, data, {}));
-  if (summary.files_failed > 0) return MakeError(ErrorCode::kInternal, "benchmark import into " + location + " failed");
-  return summary.rows_imported;
-}
-
 // ClickHouse's own CSV insert of the files into a plain MergeTree table.
 Result<double> ClickHouseCsvInsert(const std::string& url, const std::string& data, std::uint64_t rows) {
   TICKFLOW_ASSIGN_OR_RETURN(const std::string db, store::ClickHouseDatabase(url));
@@ -56,6 +43,19 @@ Result<double> ClickHouseCsvInsert(const std::string& url, const std::string& da
 }
 
 }  // namespace
+
+Result<std::uint64_t> FreshImport(const std::string& location, const std::string& data) {
+  if (location.rfind("clickhouse://", 0) == 0) {
+    TICKFLOW_ASSIGN_OR_RETURN(const std::string db, store::ClickHouseDatabase(location));
+    TICKFLOW_RETURN_IF_ERROR(store::ClickHouseQuery(location, "DROP DATABASE IF EXISTS " + db));
+  } else {
+    for (const char* ext : {"", "-wal", "-shm"}) fs::remove(location + ext);
+  }
+  TICKFLOW_ASSIGN_OR_RETURN(auto store, store::OpenStore(location));
+  TICKFLOW_ASSIGN_OR_RETURN(const auto summary, importer::Import(*store, data, {}));
+  if (summary.files_failed > 0) return MakeError(ErrorCode::kInternal, "benchmark import into " + location + " failed");
+  return summary.rows_imported;
+}
 
 int BenchClickHouse(const Args& a) {
   const std::string url = a.clickhouse;
