@@ -9,7 +9,14 @@ set -uo pipefail
 bin="$1"; src="$2"
 work=$(mktemp -d)
 ch="$work/clickhouse"
-trap 'bash "$src/scripts/clickhouse.sh" stop "$ch" >/dev/null; rm -rf "$work"' EXIT
+gw_pid=""
+cleanup() {
+  [ -n "$gw_pid" ] && kill -9 "$gw_pid" 2>/dev/null
+  bash "$src/scripts/nats.sh" stop "$work/nats" >/dev/null 2>&1
+  bash "$src/scripts/clickhouse.sh" stop "$ch" >/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
 pass=0; fail=0
 ok()   { pass=$((pass + 1)); }
 bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -57,6 +64,23 @@ same "daily bars" bars XBTUSD --res 1d --format csv
 "$bin" replay XBTUSD ETHUSD --db "$sq" --print csv > "$work/replay-sq.csv" 2>/dev/null
 cmp -s "$work/replay-ch.csv" "$work/replay-sq.csv" && [ "$(wc -l < "$work/replay-ch.csv")" -eq 22673 ] && ok || bad "replay differs"
 grep -q "missing 0, gaps 0" "$work/replay.err" && ok || bad "replay summary: $(cat "$work/replay.err")"
+
+# The gateway as its own process on the ClickHouse store, a client over nats-server.
+nport=$(free_port); nhttp=$(free_port)
+"$bin" nats-config --dir "$work/nats" --clients 1 --port "$nport" --http "$nhttp" > /dev/null || bad "nats-config"
+if bash "$src/scripts/nats.sh" start "$work/nats" > "$work/nats.out" 2>&1; then
+  "$bin" gateway --bus "nats://127.0.0.1:$nport" --creds "$work/nats/creds/gateway.creds" --db "$url" \
+    --metrics 127.0.0.1:0 > "$work/gateway.log" 2>&1 &
+  gw_pid=$!
+  for _ in $(seq 1 100); do grep -q "gateway serving" "$work/gateway.log" && break; sleep 0.1; done
+  grep -q "\"db\":\"$url\"\|db=$url" "$work/gateway.log" && ok || bad "gateway log does not name the store: $(cat "$work/gateway.log")"
+  "$bin" replay XBTUSD ETHUSD --db "$url" --bus "nats://127.0.0.1:$nport" --creds "$work/nats/creds/client-1.creds" \
+    --print csv > "$work/replay-nats.csv" 2> "$work/replay-nats.err" || bad "replay over NATS: $(cat "$work/replay-nats.err")"
+  cmp -s "$work/replay-nats.csv" "$work/replay-sq.csv" && ok || bad "replay over NATS from the ClickHouse gateway differs"
+  kill "$gw_pid"; wait "$gw_pid" 2>/dev/null; gw_pid=""
+else
+  bad "nats.sh start: $(cat "$work/nats.out")"
+fi
 
 # Re-import changes nothing.
 "$bin" import "$work/in" --db "$url" > "$work/again.out" 2>&1 || bad "re-import failed"
