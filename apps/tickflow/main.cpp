@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
       "  tickflow trades XBTUSD --limit 10 --format csv\n"
       "  tickflow replay XBTUSD ETHUSD --from 2023-06-01 --print csv   # through the gateway\n"
       "  tickflow backtest --strategy breakout --symbol XBTUSD --out report.html\n"
-      "  tickflow symdb --listen 127.0.0.1:50051          # services: symdb, gateway (--print-config)\n",
+      "  tickflow symdb --listen 127.0.0.1:50051          # services: symdb, gateway (--print-config)\n"
+      "  tickflow import data --db clickhouse://127.0.0.1:8123/tickflow   # any command, on ClickHouse\n",
       "tickflow"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tickflow 0.1.0");
