@@ -29,7 +29,8 @@ constexpr int kSchemaVersion = 1;
 constexpr std::size_t kInsertRows = 1 << 18;   // trades per INSERT (one part each; sent while the next are encoded)
 constexpr std::size_t kInsertBars = 1 << 16;   // bars per INSERT
 constexpr std::uint64_t kFirstPageRows = 16384;  // small, so the first trade comes quickly
-constexpr std::uint64_t kPageRows = 1 << 19;
+constexpr std::uint64_t kPageRows = 1 << 19;       // what a page aims at
+constexpr std::uint64_t kMaxPageTrades = 1 << 20;  // what a page of trades may hold, whatever the data
 
 // One statement per request (the HTTP interface runs one).
 std::vector<std::string> SchemaStatements(const std::string& db) {
@@ -145,15 +146,18 @@ Result<std::vector<Committed>> ParseSymbols(const std::string& body) {
 }
 
 // Reads one symbol's rows in time order by pages over key ranges
-// [lo, hi) of ts, sized from the rows the last page held, so memory stays
-// bounded without an ORDER BY over the whole symbol (ClickHouse 18.16 would
-// sort the entire result before sending its first byte). `Page` fetches one
-// range into a vector, in order.
+// [lo, hi) of ts, sized from the rows the last page held, without an ORDER BY
+// over the whole symbol (ClickHouse 18.16 would sort the entire result before
+// sending its first byte). `Page` fetches one range into a vector, in order,
+// and says where the next range starts: `hi`, or earlier when it stopped at
+// its row limit (memory stays bounded however bursty the data).
 template <class Row, class Page>
 class KeyRangeCursor final : public RowCursor<Row> {
  public:
-  KeyRangeCursor(Page page, UnixNanos begin, UnixNanos end, std::int64_t first_width)
-      : page_(std::move(page)), lo_(begin), end_(end), width_(std::max<std::int64_t>(first_width, 1)) {}
+  KeyRangeCursor(Page page, UnixNanos begin, UnixNanos end, std::int64_t first_width,
+                 std::int64_t max_width = INT64_MAX)
+      : page_(std::move(page)), lo_(begin), end_(end), width_(std::clamp<std::int64_t>(first_width, 1, max_width)),
+        max_width_(max_width) {}
 
   Result<std::size_t> Next(std::span<Row> out) override {
     std::size_t n = 0;
@@ -183,12 +187,15 @@ class KeyRangeCursor final : public RowCursor<Row> {
     while (pos_ == rows_.size() && (pending_.valid() || lo_ < end_)) {
       if (!pending_.valid()) Launch();
       TICKFLOW_RETURN_IF_ERROR(pending_.get());
+      lo_ = resume_;
       std::swap(rows_, next_);
       pos_ = 0;
       // Aim later pages at kPageRows, growing at most 8x and shrinking at most 8x a step.
       const auto got = static_cast<double>(rows_.size());
       const double scale = got == 0 ? 8.0 : std::clamp(static_cast<double>(kPageRows) / got, 0.125, 8.0);
-      width_ = std::max<std::int64_t>(static_cast<std::int64_t>(std::min(static_cast<double>(width_) * scale, 9.0e18)), 1);
+      width_ = std::clamp<std::int64_t>(
+          static_cast<std::int64_t>(std::min(static_cast<double>(width_) * scale, static_cast<double>(max_width_))), 1,
+          max_width_);
       if (lo_ < end_) Launch();
     }
     return {};
@@ -196,47 +203,57 @@ class KeyRangeCursor final : public RowCursor<Row> {
   void Launch() {
     const UnixNanos lo = lo_;
     const UnixNanos hi{end_.ns - lo.ns <= width_ ? end_.ns : lo.ns + width_};
-    lo_ = hi;
     next_.clear();
-    pending_ = std::async(std::launch::async, [this, lo, hi] { return page_.Fetch(lo, hi, &next_); });
+    pending_ = std::async(std::launch::async, [this, lo, hi] { return page_.Fetch(lo, hi, &next_, &resume_); });
   }
 
   Page page_;
   UnixNanos lo_, end_;  // lo_: where the next range to fetch starts
-  std::int64_t width_;
+  UnixNanos resume_;    // set by the page being fetched
+  std::int64_t width_, max_width_;
   std::vector<Row> rows_, next_;
   std::size_t pos_ = 0;
   std::future<Status> pending_;  // fills next_; waited for by the destructor
 };
 
-// Trades of one symbol with seq below the committed count. Within a key range
-// the seqs form one contiguous run (times never decrease with seq), so rows
-// are placed by seq without sorting, and a run that does not continue the
-// previous page's is reported as corrupt rather than passed on.
+// Trades of one symbol with seq below the committed count. Seqs are dense and
+// never go back in time, so the trades from a time on are the seqs from the
+// count of those before it: a page asks for a key range and for the next at
+// most kMaxPageTrades seqs, places the rows by seq without sorting, and a run
+// that does not start where the previous page ended, or has a duplicate, is
+// reported as corrupt rather than passed on.
 class TradePage {
  public:
   TradePage(std::unique_ptr<ClickHouseHttp> http, std::string table, const SymbolInfo& info)
-      : http_(std::move(http)), table_(std::move(table)), symbol_(info.id), count_(info.trade_count) {}
+      : http_(std::move(http)), table_(std::move(table)), symbol_(info.id), count_(info.trade_count),
+        first_time_(info.first_time) {}
 
-  Status Fetch(UnixNanos lo, UnixNanos hi, std::vector<Trade>* rows) {
-    TICKFLOW_RETURN_IF_ERROR(http_->Query("SELECT seq, ts, price, volume FROM " + table_ + " WHERE symbol_id = " +
-                                              std::to_string(symbol_) + " AND ts >= " + std::to_string(lo.ns) +
-                                              " AND ts < " + std::to_string(hi.ns) + " AND seq < " +
-                                              std::to_string(count_) + " FORMAT RowBinary",
+  Status Fetch(UnixNanos lo, UnixNanos hi, std::vector<Trade>* rows, UnixNanos* resume) {
+    *resume = hi;
+    const std::string symbol = "symbol_id = " + std::to_string(symbol_);
+    if (next_seq_ == UINT64_MAX) {  // the first page: the seq of the first trade at or after lo
+      next_seq_ = 0;
+      if (lo > first_time_) {
+        TICKFLOW_RETURN_IF_ERROR(http_->Query("SELECT count() FROM " + table_ + " WHERE " + symbol + " AND ts < " +
+                                                  std::to_string(lo.ns) + " AND seq < " + std::to_string(count_),
+                                              &body_));
+        next_seq_ = std::strtoull(body_.c_str(), nullptr, 10);
+      }
+    }
+    if (next_seq_ >= count_) {  // every trade delivered
+      *resume = UnixNanos::Max();
+      return {};
+    }
+    const std::uint64_t until = std::min(count_, next_seq_ + kMaxPageTrades);
+    TICKFLOW_RETURN_IF_ERROR(http_->Query("SELECT seq, ts, price, volume FROM " + table_ + " WHERE " + symbol +
+                                              " AND ts >= " + std::to_string(lo.ns) + " AND ts < " +
+                                              std::to_string(hi.ns) + " AND seq >= " + std::to_string(next_seq_) +
+                                              " AND seq < " + std::to_string(until) + " FORMAT RowBinary",
                                           &body_));
     constexpr std::size_t kRow = 32;
     if (body_.size() % kRow != 0) return Corrupt("a truncated page");
     const std::size_t n = body_.size() / kRow;
     if (n == 0) return {};
-    std::uint64_t min_seq = UINT64_MAX;
-    for (std::size_t i = 0; i < n; ++i) {
-      std::uint64_t seq;
-      std::memcpy(&seq, body_.data() + i * kRow, 8);
-      min_seq = std::min(min_seq, seq);
-    }
-    if (next_seq_ != UINT64_MAX && min_seq != next_seq_) {
-      return Corrupt("trade " + std::to_string(next_seq_) + " missing before " + FormatIso8601(lo));
-    }
     rows->assign(n, Trade{});
     for (std::size_t i = 0; i < n; ++i) {
       const char* p = body_.data() + i * kRow;
@@ -246,14 +263,20 @@ class TradePage {
       std::memcpy(&ts, p + 8, 8);
       std::memcpy(&price, p + 16, 8);
       std::memcpy(&volume, p + 24, 8);
-      const std::uint64_t at = seq - min_seq;
-      if (at >= n || (*rows)[at].symbol != 0) return Corrupt("trade sequence numbers not contiguous");
+      // n rows, each in its own slot of [next_seq_, next_seq_ + n): none missing, none doubled.
+      const std::uint64_t at = seq - next_seq_;
+      if (seq < next_seq_ || at >= n || (*rows)[at].symbol != 0) {
+        return Corrupt("trade sequence numbers not contiguous from " + std::to_string(next_seq_) + " at " +
+                       FormatIso8601(UnixNanos{ts}));
+      }
       (*rows)[at] = Trade{UnixNanos{ts}, Decimal::FromRaw(price), Decimal::FromRaw(volume), symbol_};
     }
     for (std::size_t i = 1; i < n; ++i) {
       if ((*rows)[i].time < (*rows)[i - 1].time) return Corrupt("trades out of time order");
     }
-    next_seq_ = min_seq + n;
+    next_seq_ += n;
+    // At the seq limit with trades left: the range goes on from the last trade's time.
+    if (next_seq_ == until && until < count_) *resume = rows->back().time;
     return {};
   }
 
@@ -266,7 +289,8 @@ class TradePage {
   std::string table_;
   SymbolId symbol_;
   std::uint64_t count_;
-  std::uint64_t next_seq_ = UINT64_MAX;  // unknown until the first page with rows
+  UnixNanos first_time_;
+  std::uint64_t next_seq_ = UINT64_MAX;  // unknown until the first page
   std::string body_;
 };
 
@@ -277,7 +301,8 @@ class BarPage {
   BarPage(std::unique_ptr<ClickHouseHttp> http, std::string table, SymbolId symbol, std::uint32_t version)
       : http_(std::move(http)), table_(std::move(table)), symbol_(symbol), version_(version) {}
 
-  Status Fetch(UnixNanos lo, UnixNanos hi, std::vector<Bar>* rows) {
+  Status Fetch(UnixNanos lo, UnixNanos hi, std::vector<Bar>* rows, UnixNanos* resume) {
+    *resume = hi;
     TICKFLOW_RETURN_IF_ERROR(http_->Query(
         "SELECT ts, version, open, high, low, close, volume, trades FROM " + table_ + " WHERE symbol_id = " +
             std::to_string(symbol_) + " AND ts >= " + std::to_string(lo.ns) + " AND ts < " + std::to_string(hi.ns) +
@@ -500,7 +525,8 @@ class ClickHouseStore final : public Store {
     constexpr std::int64_t kFirstWidth = 7 * 24 * 60 * kNanosPerMinute;  // a week: at most 10,080 bars
     TICKFLOW_ASSIGN_OR_RETURN(auto conn, ClickHouseHttp::Connect(http_->url()));
     return std::unique_ptr<BarCursor>(std::make_unique<KeyRangeCursor<Bar, BarPage>>(
-        BarPage(std::move(conn), db_ + ".bars_1m", symbol, c.version), begin, end, kFirstWidth));
+        BarPage(std::move(conn), db_ + ".bars_1m", symbol, c.version), begin, end, kFirstWidth,
+        /*max_width=*/static_cast<std::int64_t>(kPageRows) * kNanosPerMinute));  // at most one bar a minute
   }
 
   std::string location() const override { return http_->url().ToString(); }

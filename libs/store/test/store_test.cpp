@@ -164,6 +164,37 @@ TEST_P(StoreTest, ZeroCopyViewsYieldTheSameTrades) {
   }
 }
 
+TEST_P(StoreTest, ABurstOfOneTimestampLargerThanAnyPageComesBackWhole) {
+  // 1.2 M trades in one nanosecond between two quiet stretches: more than a
+  // ClickHouse page may hold (1 Mi trades), so the page stops inside the burst
+  // and the next one resumes there.
+  TradeColumns cols;
+  for (int i = 0; i < 1000; ++i) cols.push_back(UnixNanos{kJuly2019 + i * kNanosPerSecond}, D("1"), D("1"));
+  const UnixNanos burst{kJuly2019 + 5000 * kNanosPerSecond};
+  Decimal v;
+  for (int i = 0; i < 1200000; ++i) {
+    ASSERT_TRUE(Decimal::FromParts(i + 1, 8, &v));
+    cols.push_back(burst, D("2"), v);
+  }
+  for (int i = 0; i < 1000; ++i) cols.push_back(UnixNanos{burst.ns + (i + 1) * kNanosPerSecond}, D("3"), D("1"));
+  Import("XBTUSD", cols);
+  const SymbolId ids[] = {1};
+  for (const TimeRange range : {TimeRange{}, TimeRange{cols.time[500], UnixNanos::Max()}}) {
+    auto cursor = store_->Trades(ids, range).value();
+    std::size_t at = range.from == cols.time[500] ? 500 : 0;
+    while (true) {
+      const auto view = cursor->NextView().value();
+      if (view.empty()) break;
+      for (const Trade& t : view) {
+        ASSERT_EQ(t.time, cols.time[at]) << at;
+        ASSERT_TRUE(t.volume.SameRepresentation(cols.volume[at])) << at;
+        ++at;
+      }
+    }
+    EXPECT_EQ(at, cols.size());
+  }
+}
+
 TEST_P(StoreTest, FiltersByHalfOpenTimeRange) {
   const TradeColumns cols = Random(2, 50000, kJuly2019);
   Import("XBTUSD", cols);
