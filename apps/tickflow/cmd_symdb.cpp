@@ -22,7 +22,7 @@ Command AddSymdb(CLI::App& app) {
   auto f = std::make_shared<ServiceFlags>();
   AddServiceFlags(cmd, f.get(),
                   {{"listen", "HOST:PORT of the gRPC service (port 0: any free port)"},
-                   {"db", "SQLite store file (default: $TICKFLOW_DB or the user data directory)"},
+                   {"db", "store: SQLite file or clickhouse://HOST:PORT/DATABASE (default: $TICKFLOW_DB or the user data directory)"},
                    {"metrics", "HOST:PORT of /metrics and /healthz (port 0: any free port)"},
                    {"log_level", "debug, info, warn or error"}});
   return {cmd, [f] {
@@ -61,7 +61,7 @@ Command AddSymdb(CLI::App& app) {
             const auto [mhost, mport] = split(cfg->Get("metrics"));
             auto http = observability::HttpServer::Start(mhost, mport, observability::MetricsHandler(registry));
             if (!http.ok()) return Fail(http.error());
-            fmt::print("symdb listening on {}:{} ({} symbols from {})\n", host, srv->port(), n, db);
+            fmt::print("symdb listening on {}:{} ({} symbols from {})\n", host, srv->port(), n, (*store)->location());
             log(observability::LogLevel::kInfo, "metrics listening",
                 {{"address", mhost + ":" + std::to_string((*http)->port())}, {"path", "/metrics"}});
             const int sig = signals.Wait();
