@@ -18,22 +18,7 @@ namespace fs = std::filesystem;
 
 using tickflow::test::D;
 
-// One clickhouse-server for the whole binary, started at first use; each
-// test has its own database.
-test::ClickHouseServer& ClickHouse() {
-  struct Owned {
-    test::ClickHouseServer server;
-    fs::path dir = fs::temp_directory_path() / ("tickflow_store_test_clickhouse_" + std::to_string(::getpid()));
-    std::string error = server.Start(dir);
-    ~Owned() {
-      server.Stop();
-      fs::remove_all(dir);
-    }
-  };
-  static Owned owned;
-  EXPECT_EQ(owned.error, "");
-  return owned.server;
-}
+test::ClickHouseServer& ClickHouse() { return test::SharedClickHouse(); }
 
 // The same behaviour from every backend: each TEST_P runs against a SQLite
 // file and against a ClickHouse database.

@@ -117,6 +117,26 @@ class ClickHouseServer {
   pid_t pid_ = -1;
 };
 
+// One clickhouse-server for the whole test binary, started at first use (a
+// failure to start fails the calling test), stopped at exit; tests give
+// themselves their own database (TestDatabase).
+inline ClickHouseServer& SharedClickHouse() {
+  struct Owned {
+    ClickHouseServer server;
+    std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                ("tickflow_test_clickhouse_" + std::to_string(::getpid()));
+    std::string error = server.Start(dir);
+    ~Owned() {
+      server.Stop();
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  };
+  static Owned owned;
+  EXPECT_EQ(owned.error, "");
+  return owned.server;
+}
+
 // A database name for the current test: letters, digits and _ only.
 inline std::string TestDatabase(std::string_view prefix) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
