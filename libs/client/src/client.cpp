@@ -316,9 +316,18 @@ class Client::Impl {
       std::lock_guard lock(mu_);
       login_ = LoginState::kPending;
     }
-    TICKFLOW_RETURN_IF_ERROR(Send(bus_, control_, sbe::ClientLogin{options_.client_id}, options_.timeout));
+    Status sent = Send(bus_, control_, sbe::ClientLogin{options_.client_id}, options_.timeout);
     {
       std::unique_lock lock(mu_);
+      // A login that fails leaves the session lost, so the next request tries
+      // again (left pending, requests would go to the old gateway forever).
+      struct LostUnlessAcked {
+        LoginState& state;
+        ~LostUnlessAcked() {
+          if (state != LoginState::kAcked) state = LoginState::kLost;
+        }
+      } lost_unless_acked{login_};
+      TICKFLOW_RETURN_IF_ERROR(sent);
       if (!cv_.wait_for(lock, options_.timeout, [&] { return login_ != LoginState::kPending; })) {
         return MakeError(ErrorCode::kUnavailable, "the gateway did not acknowledge the login of client " +
                                                       std::to_string(options_.client_id) + " within " +

@@ -496,6 +496,18 @@ TEST_F(GatewayTest, AStreamCutShortCanBeResumedWithNothingMissingOrDoubled) {
   EXPECT_EQ(Csv(first), Csv(StoreTrades({xbt_, eth_})));
 }
 
+TEST_F(GatewayTest, ALoginThatFailsIsTriedAgainByTheNextRequest) {
+  auto c = Client::Open({.client_id = 70, .bus = bus_.get(), .timeout = 300ms, .heartbeat = 50ms}).value();
+  gateway_.reset();  // the session is gone and nobody answers a login
+  std::this_thread::sleep_for(100ms);
+  auto refused = c->RequestTrades({.symbols = {xbt_}});
+  ASSERT_FALSE(refused.ok()) << "no gateway runs";
+  StartGateway();
+  auto [trades, end] = Replay(*c, {.symbols = {xbt_}});
+  EXPECT_EQ(end.reason, sbe::StreamEndReason::kCompleted);
+  EXPECT_EQ(trades.size(), 2672u) << "the request after the failed login logged in again";
+}
+
 TEST_F(GatewayTest, GapsInSequenceNumbersAreReported) {
   auto c = Open(40);
   std::vector<client::Gap> gaps;
