@@ -14,6 +14,7 @@ std::string_view ToString(ErrorCode code) {
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kCancelled: return "cancelled";
     case ErrorCode::kPermissionDenied: return "permission denied";
+    case ErrorCode::kBusy: return "busy";
     case ErrorCode::kInternal: return "internal error";
   }
   return "unknown error";

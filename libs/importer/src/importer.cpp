@@ -1,5 +1,7 @@
 #include "tickflow/importer/importer.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -241,6 +243,15 @@ void ParseFile(const detail::Source& source, const Known& known, const ImportOpt
   channel.Finish(std::move(result));
 }
 
+std::string DefaultWriter(const std::string& path) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "?");
+  return "tickflow import of " + path + ", pid " + std::to_string(::getpid()) + " on " + host + " since " +
+         FormatIso8601(UnixNanos{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count()});
+}
+
 std::string Describe(const FileReport& r, const Known& known) {
   std::string note;
   switch (r.outcome) {
@@ -308,6 +319,9 @@ Result<std::string> SymbolFromFileName(std::string_view file_name) {
 Result<ImportSummary> Import(store::Store& store, const std::string& path, const ImportOptions& options) {
   const auto t0 = Clock::now();
   TICKFLOW_ASSIGN_OR_RETURN(const detail::SourceList list, detail::ListSources(path));
+  // One writer at a time, held from before the store is read until the last commit.
+  TICKFLOW_ASSIGN_OR_RETURN(const auto writer_lock,
+                            store.LockForWriting(options.writer.empty() ? DefaultWriter(path) : options.writer));
   const auto& sources = list.sources;
 
   // What the store knows of each file's symbol, read before parsing starts.

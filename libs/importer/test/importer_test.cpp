@@ -8,7 +8,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "tickflow/test/servers.hpp"
 
@@ -253,6 +256,92 @@ TEST_P(ImporterTest, ImportsManyFilesOnSeveralThreadsInNameOrder) {
     EXPECT_EQ(info.id, i + 1);
     EXPECT_EQ(info.trade_count, static_cast<std::uint64_t>(1000 + i));
   }
+}
+
+// One writer at a time: an import while another holds the store is refused
+// with an error naming the holder, and writes nothing.
+TEST_P(ImporterTest, AnImportWhileAnotherWriterHoldsTheStoreIsRefusedNamingIt) {
+  fs::copy_file(kSample, dir_ / "in/XBTUSD.csv");
+  auto other = store::OpenStore(db_).value();
+  auto lock = other->LockForWriting("the other importer (pid 1 on elsewhere)");
+  ASSERT_TRUE(lock.ok()) << lock.error().message;
+  auto refused = Import(*store_, (dir_ / "in").string(), {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kBusy);
+  EXPECT_NE(refused.error().message.find("the other importer (pid 1 on elsewhere)"), std::string::npos)
+      << refused.error().message;
+  EXPECT_FALSE(store_->FindSymbol("XBTUSD").ok());
+  lock->reset();
+  EXPECT_EQ(Run(dir_ / "in").rows_imported, 2672u);
+}
+
+// Two imports started together into one store: one runs, the other is refused
+// (or runs after it); ids stay unique and every market reads back exactly.
+TEST_P(ImporterTest, ConcurrentImportsNeverCorruptTheStore) {
+  std::map<std::string, std::string> texts;
+  for (const char* group : {"a", "b"}) {
+    fs::create_directories(dir_ / group);
+    for (int i = 0; i < 3; ++i) {
+      const std::string symbol = std::string(1, static_cast<char>('A' + i)) + (group[0] == 'a' ? "AAUSD" : "BBUSD");
+      std::string text, exported;
+      for (int r = 0; r < 20000; ++r) {
+        const std::string row = "," + std::to_string(i + 1) + ".5,0.1\n";
+        text += std::to_string(1561939203 + r) + row;
+        exported += std::to_string(1561939203 + r) + ".000" + row;
+      }
+      WriteText(dir_ / group / (symbol + ".csv"), text);
+      texts[symbol] = exported;
+    }
+  }
+  for (int trial = 0; trial < 3; ++trial) {
+    std::vector<Result<ImportSummary>> results(2, MakeError(ErrorCode::kInternal, "not run"));
+    std::vector<std::thread> threads;
+    for (int g = 0; g < 2; ++g) {
+      threads.emplace_back([&, g] {
+        auto store = store::OpenStore(db_).value();
+        results[g] = Import(*store, (dir_ / (g == 0 ? "a" : "b")).string(), {});
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (auto& r : results) {
+      if (!r.ok()) {
+        EXPECT_EQ(r.error().code, ErrorCode::kBusy) << r.error().message;
+        EXPECT_NE(r.error().message.find("tickflow import of"), std::string::npos) << r.error().message;
+      } else {
+        EXPECT_EQ(r->files_failed, 0u);
+      }
+    }
+  }
+  // Whatever ran first, a last import of each group completes the store.
+  Run(dir_ / "a");
+  Run(dir_ / "b");
+  const auto symbols = store_->ListSymbols().value();
+  ASSERT_EQ(symbols.size(), 6u);
+  std::set<SymbolId> ids;
+  for (const auto& s : symbols) {
+    ids.insert(s.id);
+    EXPECT_EQ(s.trade_count, 20000u) << s.symbol;
+    EXPECT_EQ(Export(s.symbol), texts.at(s.symbol)) << s.symbol;
+  }
+  EXPECT_EQ(ids.size(), 6u);
+}
+
+// A writer killed while holding the store does not block the next one.
+TEST_P(ImporterTest, AKilledWritersLockDoesNotBlockTheNextImport) {
+  fs::copy_file(kSample, dir_ / "in/XBTUSD.csv");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto store = store::OpenStore(db_).value();
+    auto lock = store->LockForWriting("doomed");
+    if (!lock.ok()) _exit(2);
+    ::kill(::getpid(), SIGKILL);
+    _exit(3);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(Run(dir_ / "in").rows_imported, 2672u);
 }
 
 // A process killed in the middle of a file leaves the store as it was before.

@@ -11,12 +11,23 @@
 // next import of the symbol if a crash left them behind.
 #include "clickhouse_store.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "tickflow/store/clickhouse.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
 #include <future>
+#include <mutex>
+#include <random>
+#include <thread>
 #include <vector>
 
 #include "clickhouse_http.hpp"
@@ -31,6 +42,13 @@ constexpr std::size_t kInsertBars = 1 << 16;   // bars per INSERT
 constexpr std::uint64_t kFirstPageRows = 16384;  // small, so the first trade comes quickly
 constexpr std::uint64_t kPageRows = 1 << 19;       // what a page aims at
 constexpr std::uint64_t kMaxPageTrades = 1 << 20;  // what a page of trades may hold, whatever the data
+
+// Writer leases (one import at a time): a row per grant or renewal, and one to release.
+std::string LeaseTable(const std::string& db) {
+  return "CREATE TABLE IF NOT EXISTS " + db +
+         ".writer_leases (token String, holder String, expires DateTime, released UInt8, host String, pid UInt32) "
+         "ENGINE = MergeTree() ORDER BY token";
+}
 
 // One statement per request (the HTTP interface runs one).
 std::vector<std::string> SchemaStatements(const std::string& db) {
@@ -48,6 +66,7 @@ std::vector<std::string> SchemaStatements(const std::string& db) {
           "first_ts Int64, last_ts Int64, trade_count UInt64, price_scale UInt8, volume_scale UInt8, "
           "file_name String, file_size UInt64, file_hash UInt64, file_rows UInt64, imported_at DateTime) "
           "ENGINE = MergeTree() ORDER BY (symbol_id, version)",
+      LeaseTable(db),
       // The latest committed state of each symbol, for plain SQL.
       "CREATE VIEW IF NOT EXISTS " + db +
           ".symbols AS SELECT symbol_id, argMax(exchange_id, version) AS exchange, argMax(symbol, version) AS name, "
@@ -374,6 +393,119 @@ class AsyncInserter {
   std::future<Status> pending_;
 };
 
+// A lease in `writer_leases`: ClickHouse has no locks or compare-and-set, so
+// a writer inserts its claim and then reads every live claim. Inserts are
+// visible once acknowledged, so of two writers that overlap, the later reader
+// always sees the other's claim: a writer that sees only its own claim holds
+// the store; one that sees another withdraws (and, when both withdrew, tries
+// again after a random pause). A claim expires kLeaseSeconds after its last
+// renewal; a claim of a process on this host that no longer exists (killed)
+// is ignored at once.
+class ClickHouseLease final : public WriterLock {
+ public:
+  static Result<std::unique_ptr<WriterLock>> Acquire(const ClickHouseUrl& url, std::string_view holder) {
+    TICKFLOW_ASSIGN_OR_RETURN(auto http, ClickHouseHttp::Connect(url));
+    const std::string db = url.database;
+    TICKFLOW_RETURN_IF_ERROR(http->Execute(LeaseTable(db)));
+    std::random_device rd;
+    std::mt19937_64 rng((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
+    std::string other;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      char token[33];
+      std::snprintf(token, sizeof token, "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                    static_cast<unsigned long long>(rng()));
+      auto lease = std::unique_ptr<ClickHouseLease>(new ClickHouseLease(std::move(http), db, token, holder));
+      TICKFLOW_RETURN_IF_ERROR(lease->Claim(*lease->http_, /*released=*/false));
+      TICKFLOW_ASSIGN_OR_RETURN(other, LiveHolder(*lease->http_, db, token));
+      if (other.empty()) {
+        lease->StartRenewing(url);
+        return std::unique_ptr<WriterLock>(std::move(lease));
+      }
+      TICKFLOW_RETURN_IF_ERROR(lease->Claim(*lease->http_, /*released=*/true));
+      http = std::move(lease->http_);
+      // Another writer: if it got the store, it is still there after a pause.
+      std::this_thread::sleep_for(std::chrono::milliseconds(50 + static_cast<int>(rng() % 400)));
+      TICKFLOW_ASSIGN_OR_RETURN(const std::string still, LiveHolder(*http, db, ""));
+      if (!still.empty()) {
+        other = still;
+        break;
+      }
+    }
+    return MakeError(ErrorCode::kBusy, "another writer is importing into " + url.ToString() + ": " + other +
+                                           " (its lease lasts " + std::to_string(kLeaseSeconds) +
+                                           " s past its last renewal); wait for it to finish, then run this again");
+  }
+
+  ~ClickHouseLease() override {
+    StopRenewing();
+    if (http_ != nullptr) (void)Claim(*http_, /*released=*/true);
+  }
+
+ private:
+  ClickHouseLease(std::unique_ptr<ClickHouseHttp> http, std::string db, std::string token, std::string_view holder)
+      : http_(std::move(http)), db_(std::move(db)), token_(std::move(token)), holder_(holder) {}
+
+  static std::string Host() {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) return "?";
+    return host;
+  }
+
+  Status Claim(ClickHouseHttp& http, bool released) {
+    return http.Execute("INSERT INTO " + db_ + ".writer_leases SELECT " + SqlQuote(token_) + ", " + SqlQuote(holder_) +
+                        ", now() + " + std::to_string(kLeaseSeconds) + ", " + (released ? "1" : "0") + ", " +
+                        SqlQuote(Host()) + ", " + std::to_string(::getpid()));
+  }
+
+  // The holder of the first live claim other than `token` ("" when none).
+  static Result<std::string> LiveHolder(ClickHouseHttp& http, const std::string& db, const std::string& token) {
+    std::string out;
+    TICKFLOW_RETURN_IF_ERROR(http.Query("SELECT any(host), any(pid), any(holder) FROM " + db +
+                                            ".writer_leases WHERE token != " + SqlQuote(token) +
+                                            " GROUP BY token HAVING max(expires) > now() AND max(released) = 0 "
+                                            "ORDER BY min(expires) FORMAT RowBinary",
+                                        &out));
+    const std::string here = Host();
+    RowReader r(out);
+    while (!r.done()) {
+      std::string host, holder;
+      std::uint32_t pid = 0;
+      if (!r.Str(&host) || !r.Get(&pid) || !r.Str(&holder)) {
+        return MakeError(ErrorCode::kCorrupt, "ClickHouse returned a truncated writer lease");
+      }
+      const bool dead = host == here && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+      if (!dead) return holder;
+    }
+    return std::string();
+  }
+
+  void StartRenewing(const ClickHouseUrl& url) {
+    renewer_ = std::thread([this, url] {
+      auto conn = ClickHouseHttp::Connect(url);
+      std::unique_lock lock(mu_);
+      while (!cv_.wait_for(lock, std::chrono::seconds(kLeaseSeconds / 6), [this] { return stop_; })) {
+        if (conn.ok()) (void)Claim(**conn, /*released=*/false);
+      }
+    });
+  }
+  void StopRenewing() {
+    if (!renewer_.joinable()) return;
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    renewer_.join();
+  }
+
+  std::unique_ptr<ClickHouseHttp> http_;
+  std::string db_, token_, holder_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread renewer_;
+};
+
 class ClickHouseStore;
 
 class ClickHouseImport final : public ImportTransaction {
@@ -477,6 +609,10 @@ class ClickHouseStore final : public Store {
     return std::optional<FileRecord>(std::move(f));
   }
 
+  Result<std::unique_ptr<WriterLock>> LockForWriting(std::string_view holder) override {
+    return ClickHouseLease::Acquire(http_->url(), holder);
+  }
+
   Result<std::unique_ptr<ImportTransaction>> BeginImport(std::string_view symbol) override {
     Committed c;
     auto found = Find(symbol);
@@ -536,12 +672,34 @@ class ClickHouseStore final : public Store {
     const std::string id = std::to_string(c.info.id);
     const std::string trades = "symbol_id = " + id + " AND seq >= " + std::to_string(c.info.trade_count);
     const std::string bars = "symbol_id = " + id + " AND version > " + std::to_string(c.version);
+    TICKFLOW_RETURN_IF_ERROR(Remove("trades", trades, c.info.symbol));
+    return Remove("bars_1m", bars, c.info.symbol);
+  }
+
+  // ALTER ... DELETE runs in the background: wait until the rows are gone, so
+  // the next import (which writes the same seq and version) cannot mix with them.
+  Status Remove(const std::string& table, const std::string& where, const std::string& symbol) {
+    constexpr auto kMaxWait = std::chrono::seconds(120);
+    const std::string count = "SELECT count() FROM " + db_ + "." + table + " WHERE " + where;
     std::string n;
-    TICKFLOW_RETURN_IF_ERROR(http_->Query("SELECT count() FROM " + db_ + ".trades WHERE " + trades, &n));
-    if (n != "0\n") TICKFLOW_RETURN_IF_ERROR(http_->Execute("ALTER TABLE " + db_ + ".trades DELETE WHERE " + trades));
-    TICKFLOW_RETURN_IF_ERROR(http_->Query("SELECT count() FROM " + db_ + ".bars_1m WHERE " + bars, &n));
-    if (n != "0\n") TICKFLOW_RETURN_IF_ERROR(http_->Execute("ALTER TABLE " + db_ + ".bars_1m DELETE WHERE " + bars));
-    return {};
+    TICKFLOW_RETURN_IF_ERROR(http_->Query(count, &n));
+    if (n == "0\n") return {};
+    TICKFLOW_RETURN_IF_ERROR(http_->Execute("ALTER TABLE " + db_ + "." + table + " DELETE WHERE " + where));
+    const auto deadline = std::chrono::steady_clock::now() + kMaxWait;
+    auto pause = std::chrono::milliseconds(5);
+    while (true) {
+      TICKFLOW_RETURN_IF_ERROR(http_->Query(count, &n));
+      if (n == "0\n") return {};
+      if (std::chrono::steady_clock::now() >= deadline) {
+        while (!n.empty() && n.back() == '\n') n.pop_back();
+        return MakeError(ErrorCode::kUnavailable,
+                         "ClickHouse has not removed the " + n + " " + table + " rows an abandoned import of " + symbol +
+                             " left behind after " + std::to_string(kMaxWait.count()) +
+                             " s (see system.mutations; a full disk stalls deletes); import again once they are gone");
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(500));
+    }
   }
 
   // The last stored 1-minute bar of a symbol, if any.

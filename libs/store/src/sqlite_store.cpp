@@ -1,6 +1,12 @@
 #include "sqlite_store.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -163,6 +169,49 @@ Status DecodeBarRow(const Stmt& st, SymbolId, std::uint32_t count, Bar* out) {
 using SqliteTradeCursor = BlockCursor<Trade, DecodeTradeRow>;
 using SqliteBarCursor = BlockCursor<Bar, DecodeBarRow>;
 
+// An exclusive flock(2) on "<store>-writer.lock", which holds the holder's
+// description. The kernel drops the lock when the process dies, so a killed
+// import never blocks the next one.
+class SqliteWriterLock final : public WriterLock {
+ public:
+  explicit SqliteWriterLock(int fd) : fd_(fd) {}
+  ~SqliteWriterLock() override {
+    (void)::ftruncate(fd_, 0);
+    ::close(fd_);  // releases the lock
+  }
+
+ private:
+  int fd_;
+};
+
+Result<std::unique_ptr<WriterLock>> LockSqliteForWriting(const std::string& db_path, std::string_view holder) {
+  const std::string path = db_path + "-writer.lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return MakeError(ErrorCode::kIo, "cannot open the writer lock " + path + ": " + std::strerror(errno));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    std::string other(512, '\0');
+    const ssize_t n = ::pread(fd, other.data(), other.size(), 0);
+    other.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    ::close(fd);
+    if (err != EWOULDBLOCK) {
+      return MakeError(ErrorCode::kIo, "cannot lock " + path + ": " + std::strerror(err));
+    }
+    if (other.empty()) other = "another process (it has not written its name yet)";
+    return MakeError(ErrorCode::kBusy, "another writer is importing into " + db_path + ": " + other +
+                                           "; wait for it to finish (or stop it), then run this again");
+  }
+  const std::string text(holder);
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    const int err = errno;
+    ::close(fd);
+    return MakeError(ErrorCode::kIo, "cannot write the writer lock " + path + ": " + std::strerror(err));
+  }
+  return std::unique_ptr<WriterLock>(std::make_unique<SqliteWriterLock>(fd));
+}
+
 class SqliteStore;
 
 class SqliteImport final : public ImportTransaction {
@@ -263,6 +312,10 @@ class SqliteStore final : public Store {
     return std::optional<FileRecord>(FileRecord{std::string(file_name), static_cast<std::uint64_t>(st.Int(0)),
                                                 static_cast<std::uint64_t>(st.Int(1)),
                                                 static_cast<std::uint64_t>(st.Int(2))});
+  }
+
+  Result<std::unique_ptr<WriterLock>> LockForWriting(std::string_view holder) override {
+    return LockSqliteForWriting(path_, holder);
   }
 
   Result<std::unique_ptr<ImportTransaction>> BeginImport(std::string_view symbol) override {

@@ -22,6 +22,7 @@ enum class ErrorCode : std::uint8_t {
   kUnavailable,      // a server or resource is not reachable
   kCancelled,
   kPermissionDenied,  // the server refused: credentials or permissions
+  kBusy,              // another writer holds the resource (named in the message)
   kInternal,
 };
 

@@ -64,6 +64,9 @@ struct ImportOptions {
   bool skip_bad_rows = false;
   unsigned threads = 0;                    // parser threads; 0 = one per core
   std::size_t errors_per_file = 5;         // bad rows quoted per file
+  // Who is writing, shown to another import refused while this one holds the
+  // store's writer lock; empty: "tickflow import of PATH, pid N on HOST since TIME".
+  std::string writer;
   // Called on the calling thread: after each chunk, and once per finished file.
   std::function<void(const ImportProgress&)> on_progress;
   std::function<void(const FileReport&)> on_file;
@@ -80,7 +83,8 @@ struct ImportSummary {
 };
 
 // Errors returned here concern the whole import (path missing, not a folder
-// or zip, two files for one symbol); per-file failures are in the summary.
+// or zip, two files for one symbol, kBusy when another import holds the
+// store's writer lock); per-file failures are in the summary.
 Result<ImportSummary> Import(store::Store& store, const std::string& path, const ImportOptions& options);
 
 // Symbol named by a CSV file name ("XBTUSD.csv" -> "XBTUSD"), or an error

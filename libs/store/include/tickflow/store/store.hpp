@@ -102,6 +102,18 @@ class ImportTransaction {
   virtual Status Commit(const FileRecord& file) = 0;
 };
 
+// Held by the one writer of a store (an import) while it writes; released
+// when destroyed, or when its process dies (SQLite: the operating system drops
+// the file lock; ClickHouse: the lease expires kLeaseSeconds after its last
+// renewal, renewed every few seconds by a thread of the lock).
+class WriterLock {
+ public:
+  virtual ~WriterLock() = default;
+};
+
+// How long a ClickHouse writer lease outlives its last renewal.
+inline constexpr int kLeaseSeconds = 30;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -111,6 +123,12 @@ class Store {
   virtual Result<SymbolInfo> FindSymbol(std::string_view symbol) = 0;
   virtual Result<SymbolInfo> FindSymbol(SymbolId id) = 0;
   virtual Result<std::optional<FileRecord>> FindFile(std::string_view symbol, std::string_view file_name) = 0;
+
+  // Excludes every other writer of this store (in any process, on any host
+  // for ClickHouse) until the lock is destroyed. `holder` describes the caller
+  // (e.g. "tickflow import, pid 12, host h, since 2026-01-01T00:00:00Z"); when
+  // another writer holds the store, kBusy with a message naming that holder.
+  virtual Result<std::unique_ptr<WriterLock>> LockForWriting(std::string_view holder) = 0;
 
   virtual Result<std::unique_ptr<ImportTransaction>> BeginImport(std::string_view symbol) = 0;
 
