@@ -14,7 +14,7 @@ packages=(
   chromium fonts-dejavu-core
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libtomlplusplus-dev
   nats-server libnats-dev curl procps
-  clickhouse-server clickhouse-client libcurl4-openssl-dev
+  clickhouse-server clickhouse-client libcurl4-openssl-dev libssl-dev
 )
 
 missing=()

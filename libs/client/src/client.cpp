@@ -5,10 +5,12 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "tickflow/sbe/channels.hpp"
 #include "tickflow/sbe/codec.hpp"
+#include "tickflow/sbe/frame_auth.hpp"
 
 namespace tickflow::client {
 namespace {
@@ -305,6 +307,7 @@ class Client::Impl {
   }
 
   ClientId id() const { return options_.client_id; }
+  std::uint64_t rejected_frames() const { return rejected_.load(); }
 
  private:
   enum class LoginState : std::uint8_t { kPending, kAcked, kRefused, kLost };
@@ -434,11 +437,32 @@ class Client::Impl {
 
   // Data and responses have a thread each, so a slow data callback never
   // delays an acknowledgement or a heartbeat.
+  // The session's key as last set by a login, for one thread's verifier;
+  // false when the session does not authenticate its frames.
+  bool CurrentVerifier(std::unique_ptr<sbe::FrameVerifier>* v) {
+    std::lock_guard lock(key_mu_);
+    if (!key_) {
+      v->reset();
+      return false;
+    }
+    if (*v == nullptr || (*v)->key() != *key_) *v = std::make_unique<sbe::FrameVerifier>(*key_);
+    return true;
+  }
+
   void DataLoop() {
     bus::Frame frame;
+    std::unique_ptr<sbe::FrameVerifier> verifier;
     while (!stop_receiver_.load()) {
       switch (data_sub_->Poll(&frame, std::chrono::milliseconds(20))) {
-        case bus::PollStatus::kFrame: HandleData(frame); break;
+        case bus::PollStatus::kFrame: {
+          std::span<const std::byte> body = frame;
+          if (CurrentVerifier(&verifier) && verifier->Verify(data_, frame, &body) != sbe::VerifyStatus::kOk) {
+            ++rejected_;  // not the gateway's: dropped
+            break;
+          }
+          HandleData(body);
+          break;
+        }
         case bus::PollStatus::kTimeout: break;
         case bus::PollStatus::kClosed:
           SessionLost("the gateway closed the data channel " + data_);
@@ -449,29 +473,62 @@ class Client::Impl {
 
   void ResponseLoop() {
     bus::Frame frame;
+    std::unique_ptr<sbe::FrameVerifier> verifier;
     while (!stop_responses_.load()) {
-      if (error_sub_->Poll(&frame, std::chrono::milliseconds(20)) == bus::PollStatus::kFrame) HandleResponses(frame);
+      if (error_sub_->Poll(&frame, std::chrono::milliseconds(20)) != bus::PollStatus::kFrame) continue;
+      // Untagged or foreign frames may still carry what comes before a key
+      // (a login's ack and key, session errors); nothing else is believed.
+      std::span<const std::byte> body = frame;
+      const bool trusted = !CurrentVerifier(&verifier) || verifier->Verify(errors_, frame, &body) == sbe::VerifyStatus::kOk;
+      HandleResponses(body, trusted);
     }
   }
 
-  void HandleResponses(std::span<const std::byte> frame) {
+  // A ClientLoginAck and the SessionKey beside it in the frame, if any.
+  void HandleLoginAck(const sbe::ClientLoginAck& m, std::span<const std::byte> frame) {
+    std::optional<sbe::SessionKeyBits> key;
+    sbe::FrameReader reader(frame);
+    sbe::MessageView v;
+    while (!reader.done() && reader.Next(&v) == sbe::DecodeStatus::kOk) {
+      sbe::SessionKey k;
+      if (v.type() == sbe::MessageType::kSessionKey && v.As(&k) == sbe::DecodeStatus::kOk &&
+          k.client_id == options_.client_id) {
+        key = sbe::SessionKeyBits{k.key_low, k.key_high};
+      }
+    }
+    std::lock_guard lock(mu_);
+    if (login_ == LoginState::kPending) {
+      {
+        std::lock_guard key_lock(key_mu_);
+        key_ = key;  // before anyone learns of the login, so no frame of it is checked without it
+      }
+      login_ = LoginState::kAcked;
+      session_ = sbe::SessionChannel(options_.control_channel, m.gateway_id, options_.client_id);
+    }
+    cv_.notify_all();
+  }
+
+  void HandleResponses(std::span<const std::byte> frame, bool trusted) {
     {
       std::lock_guard lock(mu_);
       last_heard_ = Clock::now();
     }
     sbe::FrameReader reader(frame);
     sbe::MessageView v;
+    bool counted = false;
     while (!reader.done() && reader.Next(&v) == sbe::DecodeStatus::kOk) {
-      switch (v.type()) {
+      const auto type = v.type();
+      if (!trusted && type != sbe::MessageType::kClientLoginAck && type != sbe::MessageType::kClientError &&
+          type != sbe::MessageType::kSessionKey) {
+        if (!counted) ++rejected_;
+        counted = true;
+        continue;
+      }
+      switch (type) {
         case sbe::MessageType::kClientLoginAck: {
           sbe::ClientLoginAck m;
           if (v.As(&m) != sbe::DecodeStatus::kOk) break;
-          std::lock_guard lock(mu_);
-          if (login_ == LoginState::kPending) {
-            login_ = LoginState::kAcked;
-            session_ = sbe::SessionChannel(options_.control_channel, m.gateway_id, options_.client_id);
-          }
-          cv_.notify_all();
+          HandleLoginAck(m, frame);
           break;
         }
         case sbe::MessageType::kClientLogoutAck: {
@@ -589,6 +646,9 @@ class Client::Impl {
   std::thread receiver_, responder_, heartbeat_;
   std::atomic<bool> stop_receiver_{false}, stop_responses_{false}, stop_heartbeat_{false};
   std::atomic<std::uint64_t> malformed_{0};
+  std::atomic<std::uint64_t> rejected_{0};
+  std::mutex key_mu_;                            // never held while taking mu_
+  std::optional<sbe::SessionKeyBits> key_;       // the session's, set by each login
   std::mutex relogin_mu_;  // one re-login at a time
   std::mutex mu_;
   std::condition_variable cv_;
@@ -628,5 +688,6 @@ Result<std::shared_ptr<Stream>> Client::RequestBars(const Request& request, Time
 Status Client::StopAll() { return impl_->StopAll(); }
 Status Client::Close() { return impl_->Close(); }
 ClientId Client::id() const { return impl_->id(); }
+std::uint64_t Client::rejected_frames() const { return impl_->rejected_frames(); }
 
 }  // namespace tickflow::client

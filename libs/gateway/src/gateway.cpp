@@ -12,6 +12,7 @@
 #include "stream_sender.hpp"
 #include "tickflow/sbe/channels.hpp"
 #include "tickflow/sbe/codec.hpp"
+#include "tickflow/sbe/frame_auth.hpp"
 
 namespace tickflow::gateway {
 namespace {
@@ -23,6 +24,7 @@ using detail::SendStatus;
 struct StreamTask {
   ClientId client = 0;
   sbe::StartData request;
+  std::shared_ptr<sbe::SessionAuth> auth;  // null: frames go untagged
   std::atomic<bool> stop{false};
   std::atomic<bool> finished{false};
   std::thread thread;
@@ -30,6 +32,7 @@ struct StreamTask {
 
 struct Session {
   std::map<RequestId, std::shared_ptr<StreamTask>> streams;
+  std::shared_ptr<sbe::SessionAuth> auth;  // null when frames are not authenticated
   Clock::time_point last_seen = Clock::now();
 };
 
@@ -151,11 +154,25 @@ class Gateway::Impl {
     if (options_.log) options_.log(line);
   }
 
-  template <class M>
-  void Reply(ClientId client, const M& m) {
-    std::array<std::byte, 64> buf{};
-    const std::size_t n = sbe::Encode(m, buf);
-    const auto status = bus_.Publish(sbe::ErrorChannel(client), std::span(buf).first(n), std::chrono::milliseconds(1000));
+  std::shared_ptr<sbe::SessionAuth> AuthOf(ClientId client) {
+    std::lock_guard lock(auth_mu_);
+    auto it = auth_.find(client);
+    return it == auth_.end() ? nullptr : it->second;
+  }
+
+  // Sends `m` (and `then`, in the same frame) on the client's error channel,
+  // tagged with its session's key when it has one.
+  template <class M, class Then = sbe::FrameTag>
+  void Reply(ClientId client, const M& m, const Then* then = nullptr) {
+    std::array<std::byte, 128> buf{};
+    std::size_t n = sbe::Encode(m, buf);
+    if (then != nullptr) n += sbe::Encode(*then, std::span(buf).subspan(n));
+    const std::string channel = sbe::ErrorChannel(client);
+    if (auto auth = AuthOf(client); auth != nullptr && then == nullptr) {
+      n = sbe::FrameSigner(std::move(auth)).Sign(channel, buf, n);
+      TICKFLOW_CHECK(n != 0, "no room to tag a reply");
+    }
+    const auto status = bus_.Publish(channel, std::span(buf).first(n), std::chrono::milliseconds(1000));
     if (status != bus::PublishStatus::kOk) {
       Log("cannot reply " + std::string(sbe::ToString(M::kType)) + " to client " + std::to_string(client) + ": " +
           bus::ToString(status));
@@ -310,12 +327,21 @@ class Gateway::Impl {
           created.error().message);
       return ClientErr(client, sbe::ClientErrorCode::kLoginError);
     }
+    std::shared_ptr<sbe::SessionAuth> auth;
+    if (options_.authenticate_frames) auth = std::make_shared<sbe::SessionAuth>(sbe::NewSessionKey());
     {
       std::lock_guard lock(mu_);
-      sessions_.try_emplace(client);
+      sessions_.try_emplace(client).first->second.auth = auth;
     }
     Log("client " + std::to_string(client) + " logged in");
-    Reply(client, sbe::ClientLoginAck{client, options_.gateway_id});
+    if (auth == nullptr) return Reply(client, sbe::ClientLoginAck{client, options_.gateway_id});
+    // The key goes out untagged, beside the ack, on the client's private channel.
+    const sbe::SessionKey key{client, auth->key.low, auth->key.high};
+    {
+      std::lock_guard lock(auth_mu_);
+      auth_[client] = auth;
+    }
+    Reply(client, sbe::ClientLoginAck{client, options_.gateway_id}, &key);
   }
 
   // Ends the session's streams and deletes its data channel; false if there
@@ -340,7 +366,13 @@ class Gateway::Impl {
   void Logout(ClientId client) {
     if (!EndSession(client)) return ClientErr(client, sbe::ClientErrorCode::kNotLoggedIn);
     Log("client " + std::to_string(client) + " logged out");
-    Reply(client, sbe::ClientLogoutAck{client});
+    Reply(client, sbe::ClientLogoutAck{client});  // still tagged with the ended session's key
+    ForgetAuth(client);
+  }
+
+  void ForgetAuth(ClientId client) {
+    std::lock_guard lock(auth_mu_);
+    auth_.erase(client);
   }
 
   void Heartbeat(ClientId client) {
@@ -364,6 +396,7 @@ class Gateway::Impl {
     }
     for (ClientId c : silent) {
       if (!EndSession(c)) continue;
+      ForgetAuth(c);
       ++expired_;
       Log("client " + std::to_string(c) + " expired: nothing heard for " +
           std::to_string(options_.session_timeout.count()) + " ms; its streams and data channel are gone");
@@ -427,6 +460,7 @@ class Gateway::Impl {
       std::lock_guard lock(mu_);
       auto it = sessions_.find(client);
       if (it == sessions_.end()) return;
+      task->auth = it->second.auth;
       std::size_t active = 0;
       for (const auto& [id, session] : sessions_) {
         for (const auto& [r, t] : session.streams) active += !t->finished.load();
@@ -476,7 +510,7 @@ class Gateway::Impl {
   void RunStream(StreamTask& task) {
     const sbe::StartData& req = task.request;
     detail::StreamSender sender(bus_, sbe::DataChannel(task.client), req.request_id, options_.messages_per_frame,
-                                options_.publish_wait, options_.stalled_client, task.stop, counters_);
+                                options_.publish_wait, options_.stalled_client, task.stop, counters_, task.auth);
     const bool trades = req.data_type == sbe::DataType::kTrades;
     std::uint32_t sent = 0;
     SendStatus status = trades ? sender.Append(sbe::FirstTradeBar{req.request_id})
@@ -610,6 +644,8 @@ class Gateway::Impl {
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
   std::map<ClientId, Session> sessions_;
+  std::mutex auth_mu_;  // never held while taking mu_
+  std::map<ClientId, std::shared_ptr<sbe::SessionAuth>> auth_;  // sessions' keys, for replies
   std::vector<std::shared_ptr<StreamTask>> finished_;
   detail::SenderCounters counters_;
   std::atomic<std::uint64_t> streams_started_{0};

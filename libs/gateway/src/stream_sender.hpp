@@ -1,15 +1,19 @@
 // Writes one stream's messages into frames on the client's data channel:
 // each frame opens with a DataBatch naming the stream, holds up to N
-// messages, and is published with back-pressure.
+// messages, ends with the session's FrameTag when the session authenticates
+// its frames, and is published with back-pressure.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "tickflow/bus/bus.hpp"
 #include "tickflow/sbe/codec.hpp"
+#include "tickflow/sbe/frame_auth.hpp"
 
 namespace tickflow::gateway::detail {
 
@@ -31,7 +35,8 @@ class StreamSender {
  public:
   StreamSender(bus::Bus& bus, std::string channel, RequestId request, std::size_t messages_per_frame,
                std::chrono::milliseconds publish_wait, std::chrono::milliseconds stalled_after,
-               const std::atomic<bool>& stop, SenderCounters& counters)
+               const std::atomic<bool>& stop, SenderCounters& counters,
+               std::shared_ptr<sbe::SessionAuth> auth = nullptr)
       : bus_(bus),
         channel_(std::move(channel)),
         request_(request),
@@ -40,8 +45,10 @@ class StreamSender {
         stalled_after_(stalled_after),
         stop_(stop),
         counters_(counters),
-        buffer_(sbe::kHeaderSize + sbe::DataBatch::kBlockLength + messages_per_frame * 80),
-        writer_(buffer_) {}
+        buffer_(sbe::kHeaderSize + sbe::DataBatch::kBlockLength + messages_per_frame * 80 + sbe::kFrameTagSize),
+        writer_(std::span(buffer_).first(buffer_.size() - sbe::kFrameTagSize)) {
+    if (auth != nullptr) signer_.emplace(std::move(auth));
+  }
 
   // Appends a message; publishes the frame when it is full.
   template <class M>
@@ -60,7 +67,15 @@ class StreamSender {
     }
     const auto n = static_cast<std::uint16_t>(writer_.count() - 1);
     (void)sbe::Encode(sbe::DataBatch{request_, n}, buffer_);  // patch the count in place
-    const auto frame = writer_.frame();
+    std::span<const std::byte> frame = writer_.frame();
+    if (signer_) {
+      const std::size_t signed_size = signer_->Sign(channel_, buffer_, frame.size());
+      if (signed_size == 0) {
+        writer_.Clear();
+        return SendStatus::kBroken;
+      }
+      frame = std::span<const std::byte>(buffer_).first(signed_size);
+    }
     const auto start = std::chrono::steady_clock::now();
     while (true) {
       switch (bus_.Publish(channel_, frame, publish_wait_)) {
@@ -100,6 +115,7 @@ class StreamSender {
   SenderCounters& counters_;
   std::vector<std::byte> buffer_;
   sbe::FrameWriter writer_;
+  std::optional<sbe::FrameSigner> signer_;
 };
 
 }  // namespace tickflow::gateway::detail

@@ -16,6 +16,7 @@
 #include "tickflow/importer/importer.hpp"
 #include "tickflow/sbe/channels.hpp"
 #include "tickflow/sbe/codec.hpp"
+#include "tickflow/sbe/frame_auth.hpp"
 
 namespace tickflow {
 namespace {
@@ -59,8 +60,9 @@ class GatewayTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void StartGateway(std::size_t per_frame = 256) {
+  void StartGateway(std::size_t per_frame = 256, bool authenticate_frames = true) {
     gateway::GatewayOptions o;
+    o.authenticate_frames = authenticate_frames;
     o.session_timeout = 300ms;
     const std::string db = db_;
     o.open_store = [db] { return store::OpenStore(db, {.create = false}); };
@@ -508,7 +510,50 @@ TEST_F(GatewayTest, ALoginThatFailsIsTriedAgainByTheNextRequest) {
   EXPECT_EQ(trades.size(), 2672u) << "the request after the failed login logged in again";
 }
 
+// Frames that someone other than the gateway puts on a client's data channel
+// (on NATS: another user's stream frames delivered there through a JetStream
+// reply subject) are dropped and counted, never delivered.
+TEST_F(GatewayTest, ForgedFramesOnADataChannelAreRejected) {
+  auto c = Open(41);
+  std::size_t trades = 0, forged = 0;
+  std::vector<client::Gap> gaps;
+  Callbacks cb;
+  cb.on_gap = [&](const client::Gap& g) { gaps.push_back(g); };
+  cb.on_trade = [&](const client::TradeEvent& e) {
+    ++trades;
+    forged += e.sequence == 1000;
+  };
+  auto s = c->RequestTrades({.symbols = {xbt_}, .from = UnixNanos{1561941000LL * kNanosPerSecond}, .speed_permille = 1}, cb)
+               .value();
+  std::this_thread::sleep_for(50ms);
+  // An untagged frame, then one tagged with another session's key.
+  for (bool tagged : {false, true}) {
+    std::vector<std::byte> buf(256);
+    sbe::FrameWriter w(std::span<std::byte>(buf).first(200));
+    ASSERT_TRUE(w.Append(sbe::DataBatch{s->id(), 2}));
+    ASSERT_TRUE(w.Append(sbe::TradeBar{xbt_, 1000, UnixNanos{1}, Decimal(), Decimal()}));
+    ASSERT_TRUE(w.Append(sbe::LastTradeBar{s->id(), 1005, sbe::StreamEndReason::kCompleted}));
+    std::size_t n = w.frame().size();
+    if (tagged) {
+      n = sbe::FrameSigner(std::make_shared<sbe::SessionAuth>(sbe::NewSessionKey())).Sign(sbe::DataChannel(41), buf, n);
+    }
+    ASSERT_EQ(bus_->Publish(sbe::DataChannel(41), std::span(buf).first(n), 1000ms), bus::PublishStatus::kOk);
+  }
+  for (int i = 0; i < 200 && c->rejected_frames() < 2; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(c->rejected_frames(), 2u);
+  ASSERT_TRUE(s->Stop().ok());
+  auto end = s->Wait(5000ms);
+  ASSERT_TRUE(end.ok()) << end.error().message;
+  EXPECT_EQ(end->reason, sbe::StreamEndReason::kStopped);
+  EXPECT_EQ(forged, 0u);
+  EXPECT_TRUE(gaps.empty());
+}
+
+// Without frame authentication (an in-process bus no one else shares), a
+// gap in sequence numbers is still detected and reported.
 TEST_F(GatewayTest, GapsInSequenceNumbersAreReported) {
+  gateway_.reset();
+  StartGateway(256, /*authenticate_frames=*/false);
   auto c = Open(40);
   std::vector<client::Gap> gaps;
   std::size_t trades = 0;

@@ -16,6 +16,8 @@
 #include <fstream>
 #include <thread>
 
+#include <nats/nats.h>
+
 #include "tickflow/bus/nats_bus.hpp"
 #include "tickflow/client/client.hpp"
 #include "tickflow/gateway/gateway.hpp"
@@ -304,6 +306,57 @@ TEST_F(NatsTest, TheServerKeepsClientsOutOfEachOthersChannels) {
   auto s = a->RequestTrades({.symbols = {xbt_}}, {.on_trade = [&](const client::TradeEvent&) { ++n; }}).value();
   EXPECT_EQ(s->Wait(30s)->missing, 0u);
   EXPECT_EQ(n, 2672u);
+}
+
+// The hostile probes: client 2, logged in as itself, makes JetStream answer
+// onto client 1's subjects (NATS checks the subject published on, not the
+// reply subject): frames of its own stream land in client 1's stream, API JSON
+// in client 1's data and error channels. Client 1 drops them all (they carry
+// no tag of its session) and receives exactly its own trades.
+TEST_F(NatsTest, AnotherUsersJetStreamRepliesCannotWriteIntoAClientsStream) {
+  StartGateway(/*per_frame=*/64);
+  auto a = Open(1);
+  auto b = Open(2);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  // B's stream of ETHUSD, which B's own reader leaves mostly unread.
+  std::atomic<bool> release{false};
+  auto bs = b->RequestTrades({.symbols = {eth_}}, {.on_trade = [&](const client::TradeEvent&) {
+                                 for (int i = 0; i < 500 && !release.load(); ++i) std::this_thread::sleep_for(1ms);
+                               }}).value();
+  // A's stream of XBTUSD, paced to stay open while B probes (an hour at ×1000: ~3.6 s).
+  std::vector<Trade> got;
+  auto as = a->RequestTrades({.symbols = {xbt_}, .speed_permille = 1000000},
+                             {.on_trade = [&](const client::TradeEvent& e) { got.push_back(e.trade); }})
+                .value();
+  std::this_thread::sleep_for(300ms);
+
+  natsConnection* nc = nullptr;
+  const std::string url = "nats://client-2:pass-2@127.0.0.1:" + std::to_string(ports_[0]);
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, url.c_str()), NATS_OK);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(natsConnection_PublishRequestString(nc, "$JS.API.CONSUMER.MSG.NEXT.QD_DATA_2.reader",
+                                                  sbe::DataChannel(1).c_str(), "{\"batch\":1}"),
+              NATS_OK);
+    EXPECT_EQ(natsConnection_PublishRequestString(nc, "$JS.API.CONSUMER.INFO.QD_DATA_2.reader",
+                                                  sbe::DataChannel(1).c_str(), ""),
+              NATS_OK);
+    EXPECT_EQ(natsConnection_PublishRequestString(nc, "$JS.API.CONSUMER.INFO.QD_DATA_2.reader",
+                                                  sbe::ErrorChannel(1).c_str(), ""),
+              NATS_OK);
+  }
+  EXPECT_EQ(natsConnection_FlushTimeout(nc, 5000), NATS_OK);
+  natsConnection_Destroy(nc);
+
+  auto end = as->Wait(60s);
+  ASSERT_TRUE(end.ok()) << end.error().message;
+  EXPECT_EQ(end->reason, sbe::StreamEndReason::kCompleted);
+  EXPECT_EQ(end->missing, 0u);
+  EXPECT_EQ(Keys(got), Keys(StoreTrades({xbt_}))) << "client 1 received trades that are not its own";
+  EXPECT_GT(a->rejected_frames(), 0u) << "the probes did not reach client 1's stream: the test proves nothing";
+  release = true;
+  ASSERT_TRUE(bs->Stop().ok());
+  (void)bs->Wait(30s);
 }
 
 TEST_F(NatsTest, ASlowClientLosesNothingWhileTheBacklogStaysBounded) {

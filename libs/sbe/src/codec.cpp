@@ -11,6 +11,7 @@ std::uint16_t KnownBlockLength(std::uint16_t template_id) {
     case MessageType::kClientLogoutAck: return ClientLogoutAck::kBlockLength;
     case MessageType::kClientHeartbeat: return ClientHeartbeat::kBlockLength;
     case MessageType::kClientHeartbeatAck: return ClientHeartbeatAck::kBlockLength;
+    case MessageType::kSessionKey: return SessionKey::kBlockLength;
     case MessageType::kStartData: return StartData::kBlockLength;
     case MessageType::kStopData: return StopData::kBlockLength;
     case MessageType::kStopAllData: return StopAllData::kBlockLength;
@@ -22,6 +23,7 @@ std::uint16_t KnownBlockLength(std::uint16_t template_id) {
     case MessageType::kLastTradeBar: return LastTradeBar::kBlockLength;
     case MessageType::kStartDataAck: return StartDataAck::kBlockLength;
     case MessageType::kDataBatch: return DataBatch::kBlockLength;
+    case MessageType::kFrameTag: return FrameTag::kBlockLength;
     case MessageType::kClientError: return ClientError::kBlockLength;
     case MessageType::kDataError: return DataError::kBlockLength;
   }
@@ -109,6 +111,7 @@ const char* ToString(MessageType type) {
     case MessageType::kClientLogoutAck: return "ClientLogoutAck";
     case MessageType::kClientHeartbeat: return "ClientHeartbeat";
     case MessageType::kClientHeartbeatAck: return "ClientHeartbeatAck";
+    case MessageType::kSessionKey: return "SessionKey";
     case MessageType::kStartData: return "StartData";
     case MessageType::kStopData: return "StopData";
     case MessageType::kStopAllData: return "StopAllData";
@@ -120,6 +123,7 @@ const char* ToString(MessageType type) {
     case MessageType::kLastTradeBar: return "LastTradeBar";
     case MessageType::kStartDataAck: return "StartDataAck";
     case MessageType::kDataBatch: return "DataBatch";
+    case MessageType::kFrameTag: return "FrameTag";
     case MessageType::kClientError: return "ClientError";
     case MessageType::kDataError: return "DataError";
   }

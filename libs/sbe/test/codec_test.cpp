@@ -41,8 +41,8 @@ auto Samples() {
   TradeBar trade{1, 1, UnixNanos{1561939203172000000}, D("10749.4"), D("0.03869709")};
   return std::make_tuple(
       ClientLogin{7}, ClientLogout{7}, ClientLoginAck{7, 3}, ClientLogoutAck{7}, ClientHeartbeat{7},
-      ClientHeartbeatAck{7}, start, StopData{7, 42},
-      StopAllData{7}, StartDataAck{7, 42, 2}, DataBatch{42, 256}, bar,
+      ClientHeartbeatAck{7}, SessionKey{7, 0x0706050403020100, 0x0F0E0D0C0B0A0908}, start, StopData{7, 42},
+      StopAllData{7}, StartDataAck{7, 42, 2}, DataBatch{42, 256}, FrameTag{9, 0x1122334455667788, 0x99AABBCC}, bar,
       FirstDataBar{42, TimeResolution::kOneHour}, LastDataBar{42, 24, StreamEndReason::kCompleted},
       trade, FirstTradeBar{42}, LastTradeBar{42, 2672, StreamEndReason::kStopped},
       ClientError{7, ClientErrorCode::kAlreadyLoggedIn},
@@ -81,7 +81,8 @@ TEST(CodecTest, MessagesStayWithinTheirSizeBudgets) {
   for (std::size_t size : {EncodedSize(ClientLogin{}), EncodedSize(ClientLoginAck{}), EncodedSize(StopData{}),
                            EncodedSize(StopAllData{}), EncodedSize(StartDataAck{}), EncodedSize(DataBatch{}),
                            EncodedSize(FirstTradeBar{}), EncodedSize(LastTradeBar{}), EncodedSize(FirstDataBar{}),
-                           EncodedSize(LastDataBar{}), EncodedSize(ClientError{}), EncodedSize(DataError{})}) {
+                           EncodedSize(LastDataBar{}), EncodedSize(ClientError{}), EncodedSize(DataError{}),
+                           EncodedSize(SessionKey{}), EncodedSize(FrameTag{})}) {
     EXPECT_LE(size, 32u);
   }
 }

@@ -192,9 +192,14 @@ Result<std::unique_ptr<WriterLock>> LockSqliteForWriting(const std::string& db_p
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
-    std::string other(512, '\0');
-    const ssize_t n = ::pread(fd, other.data(), other.size(), 0);
-    other.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    // The holder writes its name just after taking the lock: give it a moment.
+    std::string other;
+    for (int i = 0; i < 50 && other.empty(); ++i) {
+      if (i > 0) ::usleep(2000);
+      other.assign(512, '\0');
+      const ssize_t n = ::pread(fd, other.data(), other.size(), 0);
+      other.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    }
     ::close(fd);
     if (err != EWOULDBLOCK) {
       return MakeError(ErrorCode::kIo, "cannot lock " + path + ": " + std::strerror(err));

@@ -150,6 +150,10 @@ class Client {
   Status Close();
 
   ClientId id() const;
+  // Frames dropped because they did not carry the session's FrameTag: frames
+  // someone other than the gateway put on this client's channels (a NATS user
+  // abusing JetStream replies), never delivered to callbacks or iterators.
+  std::uint64_t rejected_frames() const;
   class Impl;
 
  private:

@@ -56,6 +56,11 @@ struct GatewayOptions {
   std::chrono::milliseconds stalled_client{60000};      // a stream blocked this long by a full channel fails
   std::chrono::milliseconds session_timeout{15000};     // silence after which a session is expired
   std::uint16_t gateway_id = 0;                         // unique among gateways sharing the control subjects; 0 = random
+  // A key per session (SessionKey at login) and a FrameTag on every later
+  // frame to the client, so no other bus user can pass frames off as the
+  // gateway's (docs/protocol.md#frame-authentication). Off only where no
+  // one else shares the bus (in process).
+  bool authenticate_frames = true;
   std::function<void(std::string_view line)> log{};     // optional
 };
 

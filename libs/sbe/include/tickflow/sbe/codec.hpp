@@ -137,6 +137,8 @@ inline void EncodeFields(const StartDataAck& m, Writer& w) {
   w.Put(m.client_id).Put(m.request_id).Put(m.symbol_count);
 }
 inline void EncodeFields(const DataBatch& m, Writer& w) { w.Put(m.request_id).Put(m.message_count); }
+inline void EncodeFields(const SessionKey& m, Writer& w) { w.Put(m.client_id).Put(m.key_low).Put(m.key_high); }
+inline void EncodeFields(const FrameTag& m, Writer& w) { w.Put(m.counter).Put(m.tag_low).Put(m.tag_high); }
 inline void EncodeFields(const DataBar& m, Writer& w) {
   w.Put(m.symbol_id).Put(m.sequence).Put(m.time).Put(m.open).Put(m.high).Put(m.low).Put(m.close)
       .Put(m.volume).Put(m.trade_count);
@@ -187,6 +189,18 @@ inline bool DecodeFields(Reader& r, StartDataAck* m) {
   return true;
 }
 inline bool DecodeFields(Reader& r, DataBatch* m) { r.Get(&m->request_id); r.Get(&m->message_count); return true; }
+inline bool DecodeFields(Reader& r, SessionKey* m) {
+  r.Get(&m->client_id);
+  r.Get(&m->key_low);
+  r.Get(&m->key_high);
+  return true;
+}
+inline bool DecodeFields(Reader& r, FrameTag* m) {
+  r.Get(&m->counter);
+  r.Get(&m->tag_low);
+  r.Get(&m->tag_high);
+  return true;
+}
 inline bool DecodeFields(Reader& r, DataBar* m) {
   r.Get(&m->symbol_id);
   r.Get(&m->sequence);

@@ -27,6 +27,7 @@ enum class MessageType : std::uint16_t {
   kClientLogoutAck = 104,
   kClientHeartbeat = 105,
   kClientHeartbeatAck = 106,
+  kSessionKey = 107,
   kStartData = 201,
   kStopData = 202,
   kStopAllData = 203,
@@ -38,6 +39,7 @@ enum class MessageType : std::uint16_t {
   kLastTradeBar = 209,
   kStartDataAck = 210,
   kDataBatch = 211,
+  kFrameTag = 212,
   kClientError = 801,
   kDataError = 802,
 };
@@ -109,6 +111,30 @@ struct ClientHeartbeatAck {
   static constexpr std::uint16_t kBlockLength = 4;
   ClientId client_id = 0;
   friend bool operator==(const ClientHeartbeatAck&, const ClientHeartbeatAck&) = default;
+};
+
+// Follows ClientLoginAck in the same frame: the key (AES-128) that tags every
+// later frame of the session (FrameTag), so a client can tell the gateway's
+// frames from anything another bus user manages to put on its subjects.
+struct SessionKey {
+  static constexpr MessageType kType = MessageType::kSessionKey;
+  static constexpr std::uint16_t kBlockLength = 20;
+  ClientId client_id = 0;
+  std::uint64_t key_low = 0;   // key bytes 0..7, little endian
+  std::uint64_t key_high = 0;  // key bytes 8..15
+  friend bool operator==(const SessionKey&, const SessionKey&) = default;
+};
+
+// Closes a frame of an authenticated session: a 96-bit AES-GMAC tag over the
+// channel name and every byte of the frame before this message, under the
+// session key, with the nonce `counter` (never reused within a session).
+struct FrameTag {
+  static constexpr MessageType kType = MessageType::kFrameTag;
+  static constexpr std::uint16_t kBlockLength = 22;
+  std::uint64_t counter = 0;
+  std::uint64_t tag_low = 0;   // tag bytes 0..7
+  std::uint32_t tag_high = 0;  // tag bytes 8..11
+  friend bool operator==(const FrameTag&, const FrameTag&) = default;
 };
 
 // --- requests --------------------------------------------------------------
