@@ -71,7 +71,11 @@ Command AddBacktest(CLI::App& app) {
             auto session = ReplaySession::Start(a->db);
             if (!session.ok()) return Fail(session.error());
             Status failure;
+            std::string stream_errors;
             client::Callbacks cb;
+            cb.on_error = [&](const client::StreamError& e) {
+              if (stream_errors.empty()) stream_errors = std::string(" after DataError ") + sbe::ToString(e.code);
+            };
             cb.on_trade = [&](const client::TradeEvent& e) {
               if (failure.ok()) {
                 if (Status s = bt.OnTrade(e.trade); !s.ok()) failure = std::move(s);
@@ -83,7 +87,18 @@ Command AddBacktest(CLI::App& app) {
             auto end = (*stream)->Wait(std::chrono::hours(24));
             if (!end.ok()) return Fail(end.error());
             if (!failure.ok()) return Fail(failure.error());
+            if (end->reason != sbe::StreamEndReason::kCompleted) {
+              return Fail(fmt::format("the replay of {} ended {}{} after {} of the trades it sent{}; no results, "
+                                      "they would cover only part of the range",
+                                      fmt::join(a->symbols, ", "), sbe::ToString(end->reason), stream_errors,
+                                      Thousands(end->received), session->Cause()));
+            }
             if (end->missing != 0) return Fail("the replay lost messages; the backtest would be wrong");
+            if (end->received == 0) {
+              return Fail(fmt::format("no trades of {} in [{}, {}): nothing to backtest (`tickflow symbols` shows "
+                                      "each market's first and last trade)",
+                                      fmt::join(a->symbols, ", "), FormatIso8601(range->from), FormatIso8601(range->to)));
+            }
             const backtest::Results r = bt.Finish();
             const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             const auto& m = r.metrics;

@@ -110,8 +110,11 @@ Command AddReplay(CLI::App& app) {
             std::uint64_t gaps = 0;
             std::uint32_t last_seq = 0;
             cb.on_gap = [&](const client::Gap&) { ++gaps; };
-            cb.on_error = [](const client::StreamError& e) {
-              fmt::print(stderr, "tickflow: gateway reported: {}\n", sbe::ToString(e.code));
+            const ReplaySession* current = &*session;
+            cb.on_error = [current](const client::StreamError& e) {
+              const std::string symbol = e.symbol == sbe::kNoSymbol ? "" : " for symbol id " + std::to_string(e.symbol);
+              fmt::print(stderr, "tickflow: gateway reported {} on stream {}{}{}\n", sbe::ToString(e.code), e.request,
+                         symbol, current->Cause());
             };
             // Only events in sequence order are used: after a gap (frames lost by the bus) the stream is
             // resumed after the last one in order, so the output has nothing missing and nothing doubled.

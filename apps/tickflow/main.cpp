@@ -25,8 +25,14 @@ int main(int argc, char** argv) {
                                          AddTrades(app),   AddReplay(app), AddBacktest(app), AddGateway(app), AddNatsConfig(app), AddSymdb(app), AddDemo(app),
                                          AddBench(app)};
   CLI11_PARSE(app, argc, argv);
-  for (const Command& c : commands) {
-    if (c.app->parsed()) return c.run();
+  // No exception escapes main: one that a command did not turn into an error
+  // becomes one clear line and exit code 1, never an abort.
+  try {
+    for (const Command& c : commands) {
+      if (c.app->parsed()) return c.run();
+    }
+  } catch (const std::exception& e) {
+    return Fail(std::string("unexpected failure: ") + e.what());
   }
   return 2;
 }

@@ -11,6 +11,12 @@ Result<ReplaySession> ReplaySession::Start(const std::string& db, ClientId clien
     so.create = false;
     return store::OpenStore(db, so);
   };
+  o.authenticate_frames = false;  // no one else shares an in-process bus
+  o.log = [problems = s.problems](std::string_view line) {
+    if (line.find(" failed: ") == std::string_view::npos) return;
+    std::lock_guard lock(problems->mu);
+    problems->last = std::string(line);
+  };
   TICKFLOW_ASSIGN_OR_RETURN(s.gateway, gateway::Gateway::Start(*s.bus, o));
   client::ClientOptions co;
   co.client_id = client_id;
@@ -34,6 +40,11 @@ Result<ReplaySession> ReplaySession::Connect(const BusFlags& flags, std::optiona
   co.bus = s.bus.get();
   TICKFLOW_ASSIGN_OR_RETURN(s.client, client::Client::Open(co));
   return s;
+}
+
+std::string ReplaySession::Cause() const {
+  std::lock_guard lock(problems->mu);
+  return problems->last.empty() ? std::string() : " (the gateway: " + problems->last + ")";
 }
 
 ReplaySession::~ReplaySession() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "bus_flags.hpp"
@@ -14,6 +15,16 @@
 namespace tickflow::cli {
 
 struct ReplaySession {
+  // What the in-process gateway logged about a failed stream (the cause
+  // behind a DataError the client receives as a code only).
+  struct Problems {
+    std::mutex mu;
+    std::string last;
+  };
+  std::shared_ptr<Problems> problems = std::make_shared<Problems>();
+  // " (the gateway: ...)" when it logged a failure, else "".
+  std::string Cause() const;
+
   std::unique_ptr<bus::Bus> bus;
   std::unique_ptr<gateway::Gateway> gateway;
   std::unique_ptr<client::Client> client;

@@ -107,6 +107,33 @@ expect_fail "bad config value" "gateway.max_streams: 'lots' (from env TICKFLOW_G
   env TICKFLOW_GATEWAY_MAX_STREAMS=lots "$bin" gateway --print-config
 expect_fail "bad listen flag" "symdb.listen: 'nowhere' (from flag --listen) is not HOST:PORT" "$bin" symdb --listen nowhere --db "$db"
 
+# Times past 2262-04-11 do not wrap into another date; a range without data and a
+# stream that fails are errors of the backtest, never a report over part of the data.
+expect_fail "--from past 2262" "outside what tickflow represents" "$bin" trades XBTUSD --from 3000-01-01 --db "$db"
+expect_fail "--to past 2262" "outside what tickflow represents" "$bin" bars XBTUSD --res 1d --to 9999-12-31 --db "$db"
+expect_fail "--from before 1677" "outside what tickflow represents" "$bin" replay XBTUSD --from 1000-01-01 --to 1500-01-01 --db "$db"
+expect_fail "backtest on an empty range" "no trades of XBTUSD in [2030-01-01T00:00:00Z, 2031-01-01T00:00:00Z)" \
+  "$bin" backtest --symbol XBTUSD --from 2030-01-01 --to 2031-01-01 --db "$db"
+cp "$db" "$work/damaged.db"
+sqlite3 "$work/damaged.db" "UPDATE trade_blocks SET price = substr(price, 1, 3)"
+expect_fail "backtest on a failed stream" "ended failed after DataError data unavailable" \
+  "$bin" backtest --symbol XBTUSD --db "$work/damaged.db"
+expect_fail "backtest names the cause" "has damaged columns" "$bin" backtest --symbol XBTUSD --db "$work/damaged.db"
+out=$("$bin" replay XBTUSD --db "$work/damaged.db" 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q "gateway reported data unavailable on stream 1 (the gateway: stream 1 of client 1 failed: " <<<"$out" && ok \
+  || bad "replay of a damaged store: rc=$rc $out"
+# A symlink loop in an import folder is an error naming it, not an abort.
+mkdir -p "$work/loop"; ln -s "$work/loop/LOOPUSD.csv" "$work/loop/LOOPUSD.csv"
+expect_fail "symlink loop" "LOOPUSD.csv: Too many levels of symbolic links" "$bin" import "$work/loop" --db "$work/loop.db"
+# Two imports at once: the second is refused naming the first (its lock held by a sleeping holder).
+python3 - "$db-writer.lock" <<'PY' &
+import fcntl, sys, time
+f = open(sys.argv[1], "w"); fcntl.flock(f, fcntl.LOCK_EX); f.write("the test's holder"); f.flush(); time.sleep(5)
+PY
+lpid=$!; sleep 0.5
+expect_fail "second writer" "another writer is importing into $db: the test's holder" "$bin" import "$work/in" --db "$db"
+kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null
+
 # The gateway service: metrics and health, then a graceful stop on SIGTERM.
 "$bin" gateway --db "$db" --metrics 127.0.0.1:0 > "$work/gateway.log" 2>&1 &
 gpid=$!

@@ -1,6 +1,7 @@
 #include "tickflow/core/time.hpp"
 
 #include <charconv>
+#include <limits>
 #include <string>
 
 namespace tickflow {
@@ -173,8 +174,16 @@ Result<UnixNanos> ParseTime(std::string_view text) {
   const std::string_view zone = text.substr(pos);
   if (!(zone.empty() || zone == "Z" || zone == "+00:00" || zone == "+0000")) return bad();
   const std::int64_t days = DaysFromCivil({year, month, day});
-  t.ns = days * kNanosPerDay + hour * kNanosPerHour + minute * kNanosPerMinute +
-         second * kNanosPerSecond + frac;
+  // Checked: int64 nanoseconds reach only 1677-09-21 .. 2262-04-11.
+  std::int64_t ns = 0;
+  const std::int64_t in_day = hour * kNanosPerHour + minute * kNanosPerMinute + second * kNanosPerSecond + frac;
+  if (__builtin_mul_overflow(days, kNanosPerDay, &ns) || __builtin_add_overflow(ns, in_day, &ns) ||
+      ns == std::numeric_limits<std::int64_t>::min() || ns == std::numeric_limits<std::int64_t>::max()) {
+    return MakeError(ErrorCode::kOutOfRange, "time '" + std::string(text) +
+                                                 "' is outside what tickflow represents: 1677-09-21T00:12:43Z to "
+                                                 "2262-04-11T23:47:16Z (nanoseconds since 1970 in 64 bits)");
+  }
+  t.ns = ns;
   return t;
 }
 

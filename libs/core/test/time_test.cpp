@@ -51,5 +51,18 @@ TEST(TimeTest, CivilConversionRoundTrips) {
   }
 }
 
+// Times past 2262-04-11 (or before 1677-09-21) do not fit int64 nanoseconds:
+// they are refused by name instead of wrapping to another date.
+TEST(TimeTest, TimesOutsideTheRepresentableRangeAreRefusedNotWrapped) {
+  for (const char* text : {"3000-01-01", "9999-12-31", "1000-01-01", "1500-01-01T00:00:00Z", "2262-04-12"}) {
+    auto t = ParseTime(text);
+    ASSERT_FALSE(t.ok()) << text << " parsed as " << FormatIso8601(*t);
+    EXPECT_EQ(t.error().code, ErrorCode::kOutOfRange) << text;
+    EXPECT_NE(t.error().message.find("2262-04-11"), std::string::npos) << t.error().message;
+  }
+  EXPECT_EQ(FormatIso8601(ParseTime("2262-04-11").value()), "2262-04-11T00:00:00Z");
+  EXPECT_EQ(FormatIso8601(ParseTime("1677-09-22").value()), "1677-09-22T00:00:00Z");
+}
+
 }  // namespace
 }  // namespace tickflow

@@ -92,9 +92,19 @@ Result<SourceList> ListSources(const std::string& path) {
   SourceList list;
   if (fs::is_directory(status)) {
     for (const auto& entry : fs::directory_iterator(path, ec)) {
-      if (!entry.is_regular_file()) continue;
-      TICKFLOW_RETURN_IF_ERROR(AddSource(list, entry.path().string(), entry.path().filename().string(),
-                                         entry.file_size(), "", entry.path().string()));
+      // error_code overloads: a symlink loop or a dangling link is an entry we
+      // cannot read, named in the error, never an exception.
+      std::error_code entry_ec;
+      const bool regular = entry.is_regular_file(entry_ec);
+      if (entry_ec && entry.is_symlink()) {
+        return MakeError(ErrorCode::kIo, "cannot read " + entry.path().string() + ": " + entry_ec.message() +
+                                             " (a broken or looping symbolic link; remove it or point it at a file)");
+      }
+      if (!regular) continue;
+      const std::uintmax_t size = entry.file_size(entry_ec);
+      if (entry_ec) return MakeError(ErrorCode::kIo, "cannot read " + entry.path().string() + ": " + entry_ec.message());
+      TICKFLOW_RETURN_IF_ERROR(
+          AddSource(list, entry.path().string(), entry.path().filename().string(), size, "", entry.path().string()));
     }
     if (ec) return MakeError(ErrorCode::kIo, "cannot list " + path + ": " + ec.message());
   } else if (path.size() > 4 && path.substr(path.size() - 4) == ".zip") {

@@ -258,6 +258,18 @@ TEST_P(ImporterTest, ImportsManyFilesOnSeveralThreadsInNameOrder) {
   }
 }
 
+// A symlink loop (or a dangling link) in the folder is an error naming it,
+// never an exception out of the importer.
+TEST_P(ImporterTest, ASymlinkLoopInTheFolderIsAnErrorNamingIt) {
+  fs::copy_file(kSample, dir_ / "in/XBTUSD.csv");
+  fs::create_symlink(dir_ / "in/LOOPUSD.csv", dir_ / "in/LOOPUSD.csv");
+  auto r = Import(*store_, (dir_ / "in").string(), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kIo);
+  EXPECT_NE(r.error().message.find("LOOPUSD.csv"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("symbolic link"), std::string::npos) << r.error().message;
+}
+
 // One writer at a time: an import while another holds the store is refused
 // with an error naming the holder, and writes nothing.
 TEST_P(ImporterTest, AnImportWhileAnotherWriterHoldsTheStoreIsRefusedNamingIt) {
