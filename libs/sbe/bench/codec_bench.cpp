@@ -3,8 +3,11 @@
 #include <benchmark/benchmark.h>
 
 #include <array>
+#include <memory>
+#include <vector>
 
 #include "tickflow/sbe/codec.hpp"
+#include "tickflow/sbe/frame_auth.hpp"
 
 namespace tickflow::sbe {
 namespace {
@@ -59,6 +62,51 @@ void BM_DecodeFrameOf256Trades(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 257);
 }
 BENCHMARK(BM_DecodeFrameOf256Trades);
+
+// Frame authentication of a frame of N trades (the NATS default is 4096), per
+// trade: the gateway's Sign and the client's Verify, beside the decode above.
+std::vector<std::byte> TradeFrame(std::size_t n) {
+  std::vector<std::byte> buf(16 + n * 40 + kFrameTagSize);
+  FrameWriter w(std::span<std::byte>(buf).first(16 + n * 40));
+  (void)w.Append(DataBatch{1, static_cast<std::uint16_t>(n)});
+  TradeBar t = Sample();
+  for (std::size_t i = 0; i < n; ++i) (void)w.Append(t);
+  buf.resize(w.frame().size() + kFrameTagSize);
+  return buf;
+}
+
+void BM_SignFrame(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  auto buf = TradeFrame(n);
+  FrameSigner signer(std::make_shared<SessionAuth>(NewSessionKey()));
+  for (auto _ : state) {
+    const std::size_t size = signer.Sign("qd.data.1", buf, buf.size() - kFrameTagSize);
+    benchmark::DoNotOptimize(buf.data());
+    benchmark::DoNotOptimize(size);
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(buf.size()));
+}
+BENCHMARK(BM_SignFrame)->Arg(256)->Arg(4096);
+
+void BM_VerifyFrame(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  auto buf = TradeFrame(n);
+  auto auth = std::make_shared<SessionAuth>(NewSessionKey());
+  (void)FrameSigner(auth).Sign("qd.data.1", buf, buf.size() - kFrameTagSize);
+  FrameVerifier verifier(auth->key);
+  std::span<const std::byte> payload;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(buf.data());
+    const VerifyStatus s = verifier.Verify("qd.data.1", buf, &payload);
+    benchmark::DoNotOptimize(s);
+    benchmark::DoNotOptimize(payload.data());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(buf.size()));
+}
+BENCHMARK(BM_VerifyFrame)->Arg(256)->Arg(4096);
 
 }  // namespace
 }  // namespace tickflow::sbe
