@@ -435,8 +435,6 @@ class Client::Impl {
     return nullptr;
   }
 
-  // Data and responses have a thread each, so a slow data callback never
-  // delays an acknowledgement or a heartbeat.
   // The session's key as last set by a login, for one thread's verifier;
   // false when the session does not authenticate its frames.
   bool CurrentVerifier(std::unique_ptr<sbe::FrameVerifier>* v) {
@@ -449,6 +447,8 @@ class Client::Impl {
     return true;
   }
 
+  // Data and responses have a thread each, so a slow data callback never
+  // delays an acknowledgement or a heartbeat.
   void DataLoop() {
     bus::Frame frame;
     std::unique_ptr<sbe::FrameVerifier> verifier;
