@@ -160,15 +160,15 @@ class Gateway::Impl {
     return it == auth_.end() ? nullptr : it->second;
   }
 
-  // Sends `m` (and `then`, in the same frame) on the client's error channel,
-  // tagged with its session's key when it has one.
-  template <class M, class Then = sbe::FrameTag>
-  void Reply(ClientId client, const M& m, const Then* then = nullptr) {
+  // Sends `m` on the client's error channel, tagged with its session's key
+  // when it has one; a login's ack carries the new key instead, untagged.
+  template <class M>
+  void Reply(ClientId client, const M& m, const sbe::SessionKey* new_key = nullptr) {
     std::array<std::byte, 128> buf{};
     std::size_t n = sbe::Encode(m, buf);
-    if (then != nullptr) n += sbe::Encode(*then, std::span(buf).subspan(n));
+    if (new_key != nullptr) n += sbe::Encode(*new_key, std::span(buf).subspan(n));
     const std::string channel = sbe::ErrorChannel(client);
-    if (auto auth = AuthOf(client); auth != nullptr && then == nullptr) {
+    if (auto auth = AuthOf(client); auth != nullptr && new_key == nullptr) {
       n = sbe::FrameSigner(std::move(auth)).Sign(channel, buf, n);
       TICKFLOW_CHECK(n != 0, "no room to tag a reply");
     }
