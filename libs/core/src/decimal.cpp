@@ -39,7 +39,7 @@ std::string_view Describe(DecimalParseStatus status) {
     case DecimalParseStatus::kNonCanonical:
       return "non-canonical decimal (write digits[.digits] without leading zeros or exponent)";
     case DecimalParseStatus::kTooManyDecimals: return "more than 15 digits after the decimal point";
-    case DecimalParseStatus::kOutOfRange: return "too many significant digits (limit 17)";
+    case DecimalParseStatus::kOutOfRange: return "too many significant digits (limit: 17, or 18 up to 576460752303423487)";
   }
   return "unknown";
 }

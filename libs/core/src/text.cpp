@@ -1,6 +1,19 @@
 #include "tickflow/core/text.hpp"
 
+#include <array>
+
 namespace tickflow {
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+std::string Hex(unsigned char c) {
+  static constexpr std::array<char, 16> kDigits = {'0', '1', '2', '3', '4', '5', '6', '7',
+                                                  '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+  return std::string("\\x") + kDigits[c >> 4] + kDigits[c & 15];
+}
+
+}  // namespace
 
 std::string WithThousands(std::uint64_t n) {
   const std::string digits = std::to_string(n);
@@ -9,6 +22,58 @@ std::string WithThousands(std::uint64_t n) {
   for (std::size_t i = 0; i < digits.size(); ++i) {
     if (i != 0 && (digits.size() - i) % 3 == 0) out += ',';
     out += digits[i];
+  }
+  return out;
+}
+
+std::string EscapeForMessage(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '\r': out += "\\r"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\0': out += "\\0"; break;
+      case '\\': out += "\\\\"; break;
+      default:
+        if (c >= 0x20 && c < 0x7F) {
+          out += ch;
+        } else {
+          out += Hex(c);
+        }
+    }
+  }
+  return out;
+}
+
+std::string DescribeUnusualBytes(std::string_view text) {
+  std::string out;
+  const auto add = [&](const std::string& what) {
+    if (out.find(what) != std::string::npos) return;
+    if (!out.empty()) out += ", ";
+    out += what;
+  };
+  if (text.substr(0, kBom.size()) == kBom) {
+    add("a UTF-8 byte order mark");
+    text.remove_prefix(kBom.size());
+  }
+  bool non_ascii = false;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\r') {
+      add("a carriage return (\\r) inside the line");
+    } else if (c == '\0') {
+      add("a NUL byte (\\0)");
+    } else if (c == '\t') {
+      add("a tab (\\t)");
+    } else if (c >= 0x80 && !non_ascii) {
+      non_ascii = true;
+      add("a non-ASCII byte (" + Hex(c) + ")");
+    } else if (c < 0x20 || c == 0x7F) {
+      add("a control byte (" + Hex(c) + ")");
+    }
   }
   return out;
 }

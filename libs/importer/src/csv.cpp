@@ -2,16 +2,32 @@
 
 #include <cstring>
 
+#include "tickflow/core/text.hpp"
+
 namespace tickflow::importer {
 namespace {
 
 std::string Quote(std::string_view s) {
   constexpr std::size_t kMax = 40;
   std::string q = "'";
-  q.append(s.substr(0, kMax));
+  q.append(EscapeForMessage(s.substr(0, kMax)));
   if (s.size() > kMax) q += "...";
   q += "'";
   return q;
+}
+
+// Digits with at most one '.', which ParseUnixSeconds refused: a number too large.
+bool LooksLikeUnixSeconds(std::string_view s) {
+  if (s.empty() || s[0] < '0' || s[0] > '9') return false;
+  int points = 0;
+  for (char c : s) {
+    if (c == '.') {
+      ++points;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return points <= 1 && s.back() != '.' && s.find('.') > 10;
 }
 
 }  // namespace
@@ -27,8 +43,8 @@ CsvReader::Status CsvReader::Fail(std::string_view line, const char* field_begin
   error_.line = line_;
   error_.column = static_cast<std::uint32_t>(field_begin - line.data()) + 1;
   error_.message = std::move(message);
-  error_.text.clear();
-  for (char c : line.substr(0, 120)) error_.text += (c >= 0x20 && c < 0x7F) ? c : '?';
+  if (const std::string odd = DescribeUnusualBytes(line); !odd.empty()) error_.message += " (the line holds " + odd + ")";
+  error_.text = EscapeForMessage(line.substr(0, 120));
   if (line.size() > 120) error_.text += "...";
   return Status::kError;
 }
@@ -65,6 +81,11 @@ CsvReader::Status CsvReader::Next(CsvRow* row) {
     const std::string_view price(c1 + 1, static_cast<std::size_t>(c2 - c1 - 1));
     const std::string_view volume(c2 + 1, static_cast<std::size_t>(end - c2 - 1));
     if (!ParseUnixSeconds(ts, &row->time)) {
+      if (LooksLikeUnixSeconds(ts)) {
+        return Fail(line, begin, "timestamp " + Quote(ts) +
+                                     " is too large: unix seconds must lie in 2000-01-01..2100-01-01 "
+                                     "(946684800..4102444799)");
+      }
       return Fail(line, begin, "invalid timestamp " + Quote(ts) +
                                    ": expected unix seconds such as 1561939203 or 1561939203.172");
     }

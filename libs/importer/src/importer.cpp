@@ -115,17 +115,105 @@ struct Known {
   std::optional<store::FileRecord> file;
 };
 
-std::uint64_t CountNewlines(std::span<const char> bytes) {
-  std::uint64_t n = 0;
-  const char* p = bytes.data();
-  const char* end = p + bytes.size();
-  while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)))) != nullptr) {
-    ++n;
-    ++p;
+// Each parser thread reads through one window of this size, so an import's
+// memory does not depend on its files; it is also the longest line accepted.
+constexpr std::size_t kWindowBytes = std::size_t{1} << 20;
+
+// Reads the first n bytes of a stream: their ContentHash (seeded with n), their
+// newline count and last byte; every byte also goes to *also (if given).
+struct Prefix {
+  std::uint64_t hash = 0;
+  std::uint64_t newlines = 0;
+  char last = 0;
+};
+Result<Prefix> ReadPrefix(detail::ByteStream& in, std::uint64_t n, std::vector<char>& buf,
+                          store::ContentHasher* also) {
+  store::ContentHasher hasher(n);
+  Prefix p;
+  for (std::uint64_t done = 0; done < n;) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), n - done));
+    TICKFLOW_ASSIGN_OR_RETURN(const std::size_t got, in.Read(std::span<char>(buf).first(want)));
+    if (got == 0) return MakeError(ErrorCode::kInternal, "stream ended before its size");
+    const std::span<const char> bytes(buf.data(), got);
+    hasher.Update(bytes);
+    if (also != nullptr) also->Update(bytes);
+    p.newlines += static_cast<std::uint64_t>(std::count(bytes.begin(), bytes.end(), '\n'));
+    p.last = bytes.back();
+    done += got;
   }
-  return n;
+  p.hash = hasher.Finish();
+  return p;
 }
 
+// Hands a stream out as runs of whole lines (the last may lack its newline),
+// feeding every byte read to a hasher.
+class LineWindow {
+ public:
+  struct Run {
+    std::span<const char> lines;  // empty at the end of the stream
+    std::uint64_t offset = 0;     // stream offset of lines[0], counted from where the window started
+    bool too_long = false;        // a line longer than the window: `head` holds its start, the rest is skipped
+    std::string head;
+  };
+
+  LineWindow(detail::ByteStream& in, store::ContentHasher& hasher) : in_(in), hasher_(hasher), buf_(kWindowBytes) {}
+
+  Result<Run> Next() {
+    Run run;
+    base_ += begin_;
+    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+    run.offset = base_;
+    TICKFLOW_RETURN_IF_ERROR(Fill());
+    if (eof_) {
+      run.lines = std::span<const char>(buf_).first(end_);
+      begin_ = end_;
+      return run;
+    }
+    const auto last_newline = std::find(buf_.rbegin(), buf_.rend(), '\n');
+    if (last_newline != buf_.rend()) {
+      begin_ = static_cast<std::size_t>(buf_.rend() - last_newline);
+      run.lines = std::span<const char>(buf_).first(begin_);
+      return run;
+    }
+    // No newline in a full window: keep the line's start for the message, skip to its end.
+    run.too_long = true;
+    run.head.assign(buf_.data(), 160);
+    while (true) {
+      base_ += end_;
+      begin_ = end_ = 0;
+      TICKFLOW_RETURN_IF_ERROR(Fill());
+      const auto nl = std::find(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(end_), '\n');
+      if (nl != buf_.begin() + static_cast<std::ptrdiff_t>(end_)) {
+        begin_ = static_cast<std::size_t>(nl - buf_.begin()) + 1;
+        return run;
+      }
+      if (eof_) {
+        begin_ = end_;
+        return run;
+      }
+    }
+  }
+
+ private:
+  Status Fill() {
+    while (end_ < buf_.size() && !eof_) {
+      TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, in_.Read(std::span<char>(buf_).subspan(end_)));
+      hasher_.Update(std::span<const char>(buf_).subspan(end_, n));
+      end_ += n;
+      eof_ = n == 0;
+    }
+    return {};
+  }
+
+  detail::ByteStream& in_;
+  store::ContentHasher& hasher_;
+  std::vector<char> buf_;
+  std::size_t begin_ = 0, end_ = 0;  // unread bytes
+  std::uint64_t base_ = 0;           // stream offset of buf_[0]
+  bool eof_ = false;
+};
 
 // Parses one file into its channel. Runs on a parser thread.
 void ParseFile(const detail::Source& source, const Known& known, const ImportOptions& options, FileChannel& channel,
@@ -139,40 +227,68 @@ void ParseFile(const detail::Source& source, const Known& known, const ImportOpt
     channel.Finish(std::move(result));
   };
 
-  auto loaded = detail::Load(source);
-  if (!loaded.ok()) return fail(std::move(loaded).error());
-  const auto bytes = loaded.value()->data();
-  result.size = bytes.size();
-  result.hash = store::ContentHash(bytes);
-  report.bytes = bytes.size();
+  auto opened = detail::Open(source);
+  if (!opened.ok()) return fail(std::move(opened).error());
+  std::unique_ptr<detail::ByteStream> stream = std::move(opened).value();
+  const std::uint64_t size = stream->size();
+  result.size = size;
+  report.bytes = size;
+  std::vector<char> prefix_buf;
+  const auto reopen = [&]() -> Status {
+    TICKFLOW_ASSIGN_OR_RETURN(stream, detail::Open(source));
+    if (stream->size() != size) {
+      return MakeError(ErrorCode::kIo, source.display + " changed size while it was being imported; import it again");
+    }
+    return {};
+  };
 
-  std::size_t start = 0;
+  std::uint64_t start = 0;
   std::uint64_t first_line = 1;
   UnixNanos previous = UnixNanos::Min();
   UnixNanos already_stored_until = UnixNanos::Min();  // rows at or before it are skipped
   const bool has_trades = known.symbol && known.symbol->trade_count > 0;
-  if (known.file && known.file->size == bytes.size() && known.file->hash == result.hash) {
-    result.unchanged = true;
+  store::ContentHasher hasher(size);
+  if (known.file && known.file->size == size && size > 0) {
+    // Same size: read it once to hash it; unchanged files are never parsed.
+    prefix_buf.resize(kWindowBytes);
+    auto whole = ReadPrefix(*stream, size, prefix_buf, nullptr);
+    if (!whole.ok()) return fail(std::move(whole).error());
+    if (whole.value().hash == known.file->hash) {
+      result.hash = known.file->hash;
+      result.unchanged = true;
+      channel.Finish(std::move(result));
+      return;
+    }
+    if (Status s = reopen(); !s.ok()) return fail(std::move(s).error());
+  } else if (known.file && known.file->size == size) {
+    result.unchanged = true;  // empty then, empty now
     channel.Finish(std::move(result));
     return;
   }
-  if (known.file && has_trades && known.file->size < bytes.size() && known.file->size > 0 &&
-      bytes[known.file->size - 1] == '\n' &&
-      store::ContentHash(bytes.first(known.file->size)) == known.file->hash) {
-    // The same file, grown: read only the new lines, which must not go back in time.
-    start = known.file->size;
-    first_line = CountNewlines(bytes.first(start)) + 1;
-    previous = known.symbol->last_time;
-    result.previous_rows = known.file->rows;
-    report.resumed_at_byte = start;
-  } else if (has_trades) {
-    already_stored_until = known.symbol->last_time;
+  if (has_trades && known.file && known.file->size < size && known.file->size > 0) {
+    // Perhaps the same file, grown: then read only the new lines, which must not go back in time.
+    prefix_buf.resize(kWindowBytes);
+    auto prefix = ReadPrefix(*stream, known.file->size, prefix_buf, &hasher);
+    if (!prefix.ok()) return fail(std::move(prefix).error());
+    if (prefix.value().hash == known.file->hash && prefix.value().last == '\n') {
+      start = known.file->size;
+      first_line = prefix.value().newlines + 1;
+      previous = known.symbol->last_time;
+      result.previous_rows = known.file->rows;
+      report.resumed_at_byte = start;
+    } else {
+      if (Status s = reopen(); !s.ok()) return fail(std::move(s).error());
+      hasher = store::ContentHasher(size);
+    }
   }
+  if (start == 0 && has_trades) already_stored_until = known.symbol->last_time;
+  prefix_buf = {};
 
-  CsvReader reader(bytes.subspan(start), first_line);
+  LineWindow window(*stream, hasher);
   bars::Resampler minutes(TimeResolution::kOneMinute);
   Chunk chunk = pool.Take();
-  std::size_t consumed = 0;
+  std::uint64_t consumed = start;  // stream bytes accounted for in chunks
+  std::uint64_t lines = first_line - 1;
   CsvRow row;
   const auto bad_row = [&](const RowError& e) -> bool {  // true: go on
     ++report.rows_bad;
@@ -181,62 +297,89 @@ void ParseFile(const detail::Source& source, const Known& known, const ImportOpt
     result.error = MakeError(ErrorCode::kParse, e.Format(source.display));
     return false;
   };
-  while (true) {
-    if (cancelled.load(std::memory_order_relaxed)) {
-      return fail(MakeError(ErrorCode::kCancelled, "import stopped before " + source.display + " was finished"));
-    }
-    const CsvReader::Status s = reader.Next(&row);
-    if (s == CsvReader::Status::kEnd) break;
-    if (s == CsvReader::Status::kError) {
-      if (!bad_row(reader.error())) break;
-      continue;
-    }
-    if (row.time < previous) {
+  bool stop = false;
+  while (!stop) {
+    auto next = window.Next();
+    if (!next.ok()) return fail(std::move(next).error());
+    const LineWindow::Run& run = next.value();
+    if (run.too_long) {
       RowError e;
-      e.line = reader.line();
+      e.line = ++lines;
       e.column = 1;
-      e.message = "timestamp goes backwards: " + FormatIso8601(row.time) + " is before the previous row's " +
-                  FormatIso8601(previous) + " (rows must be in time order)";
-      const auto line_start = bytes.subspan(start).first(reader.offset());
-      const auto text_end = line_start.size();
-      std::size_t b = text_end == 0 ? 0 : text_end - 1;
-      while (b > 0 && line_start[b - 1] != '\n') --b;
-      e.text = std::string(line_start.data() + b, text_end - b);
-      while (!e.text.empty() && (e.text.back() == '\n' || e.text.back() == '\r')) e.text.pop_back();
-      if (!bad_row(e)) break;
+      e.message = "line is longer than " + WithThousands(kWindowBytes) + " bytes: not a timestamp,price,volume row";
+      e.text = EscapeForMessage(run.head.substr(0, 120)) + "...";
+      stop = !bad_row(e);
       continue;
     }
-    previous = row.time;
-    if (row.time <= already_stored_until) {
-      ++report.rows_already_stored;
-      continue;
-    }
-    chunk.trades.push_back(row.time, row.price, row.volume);
-    Bar done;
-    switch (minutes.Add(Trade{row.time, row.price, row.volume}, &done)) {
-      case bars::AddStatus::kBarDone: chunk.minute_bars.push_back(done); break;
-      case bars::AddStatus::kPending: break;
-      case bars::AddStatus::kOutOfOrder:
-        return fail(MakeError(ErrorCode::kInternal, "rows out of order after the time-order check"));
-      case bars::AddStatus::kVolumeOverflow:
-        return fail(MakeError(ErrorCode::kOutOfRange, source.display + ":" + std::to_string(reader.line()) +
-                                                          ": 1-minute volume sum exceeds the exact decimal range"));
-    }
-    if (chunk.trades.size() == kChunkRows) {
-      chunk.bytes = reader.offset() - consumed;
-      consumed = reader.offset();
-      report.rows_imported += chunk.trades.size();
-      if (!channel.Push(std::move(chunk), cancelled)) {
-        return fail(MakeError(ErrorCode::kCancelled, "import stopped"));
+    if (run.lines.empty()) break;
+    const std::uint64_t run_start = start + run.offset;
+    CsvReader reader(run.lines, lines + 1);
+    while (true) {
+      if (cancelled.load(std::memory_order_relaxed)) {
+        return fail(MakeError(ErrorCode::kCancelled, "import stopped before " + source.display + " was finished"));
       }
-      chunk = pool.Take();
+      const CsvReader::Status s = reader.Next(&row);
+      if (s == CsvReader::Status::kEnd) break;
+      if (s == CsvReader::Status::kError) {
+        if (!bad_row(reader.error())) {
+          stop = true;
+          break;
+        }
+        continue;
+      }
+      if (row.time < previous) {
+        RowError e;
+        e.line = reader.line();
+        e.column = 1;
+        e.message = "timestamp goes backwards: " + FormatIso8601(row.time) + " is before the previous row's " +
+                    FormatIso8601(previous) + " (rows must be in time order)";
+        const auto line_start = run.lines.first(reader.offset());
+        const auto text_end = line_start.size();
+        std::size_t b = text_end == 0 ? 0 : text_end - 1;
+        while (b > 0 && line_start[b - 1] != '\n') --b;
+        e.text = std::string(line_start.data() + b, text_end - b);
+        while (!e.text.empty() && (e.text.back() == '\n' || e.text.back() == '\r')) e.text.pop_back();
+        if (!bad_row(e)) {
+          stop = true;
+          break;
+        }
+        continue;
+      }
+      previous = row.time;
+      if (row.time <= already_stored_until) {
+        ++report.rows_already_stored;
+        continue;
+      }
+      chunk.trades.push_back(row.time, row.price, row.volume);
+      Bar done;
+      switch (minutes.Add(Trade{row.time, row.price, row.volume}, &done)) {
+        case bars::AddStatus::kBarDone: chunk.minute_bars.push_back(done); break;
+        case bars::AddStatus::kPending: break;
+        case bars::AddStatus::kOutOfOrder:
+          return fail(MakeError(ErrorCode::kInternal, "rows out of order after the time-order check"));
+        case bars::AddStatus::kVolumeOverflow:
+          return fail(MakeError(ErrorCode::kOutOfRange, source.display + ":" + std::to_string(reader.line()) +
+                                                            ": 1-minute volume sum exceeds the exact decimal range"));
+      }
+      if (chunk.trades.size() == kChunkRows) {
+        const std::uint64_t at = run_start + reader.offset();
+        chunk.bytes = at - consumed;
+        consumed = at;
+        report.rows_imported += chunk.trades.size();
+        if (!channel.Push(std::move(chunk), cancelled)) {
+          return fail(MakeError(ErrorCode::kCancelled, "import stopped"));
+        }
+        chunk = pool.Take();
+      }
     }
+    lines = reader.line();
+    report.blank_lines += reader.blank_lines();
   }
-  report.blank_lines = reader.blank_lines();
   if (!result.error) {
+    result.hash = hasher.Finish();
     Bar last;
     if (minutes.Flush(&last)) chunk.minute_bars.push_back(last);
-    chunk.bytes = reader.offset() - consumed;
+    chunk.bytes = size - consumed;
     report.rows_imported += chunk.trades.size();
     if (!channel.Push(std::move(chunk), cancelled)) return fail(MakeError(ErrorCode::kCancelled, "import stopped"));
   }

@@ -1,7 +1,6 @@
 #include "source.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zip.h>
@@ -18,26 +17,67 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class MappedFile final : public Bytes {
+class FileStream final : public ByteStream {
  public:
-  MappedFile(void* p, std::size_t n) : p_(p), n_(n) {}
-  ~MappedFile() override {
-    if (p_ != nullptr) munmap(p_, n_);
+  FileStream(int fd, std::uint64_t size, std::string display) : fd_(fd), size_(size), display_(std::move(display)) {}
+  ~FileStream() override { ::close(fd_); }
+  std::uint64_t size() const override { return size_; }
+
+  Result<std::size_t> Read(std::span<char> out) override {
+    const std::uint64_t want = std::min<std::uint64_t>(out.size(), size_ - done_);
+    if (want == 0) return std::size_t{0};  // bytes appended since the open belong to the next import
+    ssize_t n;
+    do {
+      n = ::read(fd_, out.data(), want);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return MakeError(ErrorCode::kIo, "cannot read " + display_ + ": " + std::strerror(errno));
+    if (n == 0) {
+      return MakeError(ErrorCode::kIo, display_ + " was truncated while it was being imported (" +
+                                           std::to_string(size_) + " bytes when opened, " + std::to_string(done_) +
+                                           " now); nothing of it was stored: import it again once it is complete");
+    }
+    done_ += static_cast<std::uint64_t>(n);
+    return static_cast<std::size_t>(n);
   }
-  std::span<const char> data() const override { return {static_cast<const char*>(p_), n_}; }
 
  private:
-  void* p_;
-  std::size_t n_;
+  int fd_;
+  std::uint64_t size_;
+  std::uint64_t done_ = 0;
+  std::string display_;
 };
 
-class OwnedBytes final : public Bytes {
+class ZipEntryStream final : public ByteStream {
  public:
-  explicit OwnedBytes(std::vector<char> v) : v_(std::move(v)) {}
-  std::span<const char> data() const override { return v_; }
+  ZipEntryStream(zip_t* z, zip_file_t* f, std::uint64_t size, std::string display)
+      : z_(z), f_(f), size_(size), display_(std::move(display)) {}
+  ~ZipEntryStream() override {
+    zip_fclose(f_);
+    zip_close(z_);
+  }
+  std::uint64_t size() const override { return size_; }
+
+  Result<std::size_t> Read(std::span<char> out) override {
+    const zip_int64_t n = zip_fread(f_, out.data(), out.size());
+    if (n < 0) {
+      return MakeError(ErrorCode::kIo, display_ + ": archive entry is damaged after " + std::to_string(done_) +
+                                           " bytes: " + zip_file_strerror(f_));
+    }
+    done_ += static_cast<std::uint64_t>(n);
+    if (done_ > size_ || (n == 0 && done_ != size_)) {
+      return MakeError(ErrorCode::kIo, display_ + ": archive entry declares " + std::to_string(size_) +
+                                           " bytes but inflates to " + (n == 0 ? "" : "more than ") +
+                                           std::to_string(done_) + "; the archive is damaged or forged");
+    }
+    return static_cast<std::size_t>(n);
+  }
 
  private:
-  std::vector<char> v_;
+  zip_t* z_;
+  zip_file_t* f_;
+  std::uint64_t size_;
+  std::uint64_t done_ = 0;
+  std::string display_;
 };
 
 bool IsCsv(std::string_view name) {
@@ -128,50 +168,30 @@ Result<SourceList> ListSources(const std::string& path) {
   return list;
 }
 
-Result<std::unique_ptr<Bytes>> Load(const Source& source) {
+Result<std::unique_ptr<ByteStream>> Open(const Source& source) {
   if (source.archive.empty()) {
     const int fd = ::open(source.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return MakeError(ErrorCode::kIo, "cannot open " + source.display + ": " + std::strerror(errno));
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
+      const int e = errno;
       ::close(fd);
-      return MakeError(ErrorCode::kIo, "cannot stat " + source.display + ": " + std::strerror(errno));
+      return MakeError(ErrorCode::kIo, "cannot stat " + source.display + ": " + std::strerror(e));
     }
-    const auto size = static_cast<std::size_t>(st.st_size);
-    if (size == 0) {
-      ::close(fd);
-      return std::unique_ptr<Bytes>(std::make_unique<OwnedBytes>(std::vector<char>()));
-    }
-    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (p == MAP_FAILED) return MakeError(ErrorCode::kIo, "cannot map " + source.display + ": " + std::strerror(errno));
-    ::madvise(p, size, MADV_SEQUENTIAL);
-    return std::unique_ptr<Bytes>(std::make_unique<MappedFile>(p, size));
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return std::unique_ptr<ByteStream>(
+        std::make_unique<FileStream>(fd, static_cast<std::uint64_t>(st.st_size), source.display));
   }
   int err = 0;
   zip_t* z = zip_open(source.archive.c_str(), ZIP_RDONLY, &err);
   if (z == nullptr) return MakeError(ErrorCode::kIo, "cannot open archive " + source.archive);
-  std::vector<char> buf(source.size);
   zip_file_t* f = zip_fopen(z, source.path.c_str(), 0);
-  Status status;
   if (f == nullptr) {
-    status = MakeError(ErrorCode::kIo, "cannot open " + source.display + ": " + zip_strerror(z));
-  } else {
-    std::size_t got = 0;
-    while (got < buf.size()) {
-      const zip_int64_t n = zip_fread(f, buf.data() + got, buf.size() - got);
-      if (n <= 0) break;
-      got += static_cast<std::size_t>(n);
-    }
-    if (got != buf.size()) {
-      status = MakeError(ErrorCode::kIo, source.display + ": archive entry is damaged (read " + std::to_string(got) +
-                                             " of " + std::to_string(buf.size()) + " bytes): " + zip_file_strerror(f));
-    }
-    zip_fclose(f);
+    Error e = MakeError(ErrorCode::kIo, "cannot open " + source.display + ": " + zip_strerror(z));
+    zip_close(z);
+    return e;
   }
-  zip_close(z);
-  if (!status.ok()) return std::move(status).error();
-  return std::unique_ptr<Bytes>(std::make_unique<OwnedBytes>(std::move(buf)));
+  return std::unique_ptr<ByteStream>(std::make_unique<ZipEntryStream>(z, f, source.size, source.display));
 }
 
 }  // namespace tickflow::importer::detail

@@ -1,6 +1,9 @@
-// Where CSV bytes come from: files in a folder (memory-mapped) or entries of a
-// zip archive (inflated into memory). Each Load is independent, so workers
-// can load different sources at the same time.
+// Where CSV bytes come from: files in a folder or entries of a zip archive,
+// read as a stream into the caller's buffer, so memory stays bounded whatever
+// a file holds or an archive entry claims. Files are read, not memory-mapped:
+// a file truncated while it is imported is then an error naming it, not a
+// SIGBUS. Each Open is independent, so workers can read different sources at
+// the same time.
 #pragma once
 
 #include <memory>
@@ -12,10 +15,15 @@
 
 namespace tickflow::importer::detail {
 
-class Bytes {
+class ByteStream {
  public:
-  virtual ~Bytes() = default;
-  virtual std::span<const char> data() const = 0;
+  virtual ~ByteStream() = default;
+  // Reads up to out.size() bytes; 0 only at the end. The stream ends exactly
+  // at size(): a source that turns out shorter or longer is an error.
+  virtual Result<std::size_t> Read(std::span<char> out) = 0;
+  // Bytes the stream holds: a file's size when it was opened, or the size an
+  // archive entry declares (checked, never used to allocate).
+  virtual std::uint64_t size() const = 0;
 };
 
 struct Source {
@@ -33,6 +41,6 @@ struct SourceList {
 };
 
 Result<SourceList> ListSources(const std::string& path);
-Result<std::unique_ptr<Bytes>> Load(const Source& source);
+Result<std::unique_ptr<ByteStream>> Open(const Source& source);
 
 }  // namespace tickflow::importer::detail

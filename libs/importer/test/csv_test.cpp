@@ -79,6 +79,9 @@ TEST(CsvReaderTest, RejectsEveryKindOfBadRow) {
       {"1561939203,,1", "invalid price", 12},
       {"1561939203,1.0123456789012345,1", "more than 15 digits", 12},
       {"1561939203,1,nan", "not a decimal number", 14},
+      {"16725225600,1,2", "timestamp '16725225600' is too large: unix seconds must lie in 2000-01-01..2100-01-01",
+       1},
+      {"1561939203,1,1234567890123456789", "limit: 17, or 18 up to 576460752303423487", 14},
   };
   for (const Case& c : cases) {
     const auto p = ParseAll(c.line);
@@ -86,6 +89,34 @@ TEST(CsvReaderTest, RejectsEveryKindOfBadRow) {
     EXPECT_NE(p.errors[0].message.find(c.message_part), std::string::npos) << c.line << " -> " << p.errors[0].message;
     EXPECT_EQ(p.errors[0].column, c.column) << c.line;
     EXPECT_EQ(p.errors[0].line, 1u);
+  }
+}
+
+// Raw bytes never reach the terminal: they are escaped in the quoted text and
+// named in the message.
+TEST(CsvReaderTest, EscapesAndNamesUnusualBytes) {
+  struct Case {
+    std::string line;
+    const char* named;
+    const char* shown;
+  };
+  const Case cases[] = {
+      {"\xEF\xBB\xBF" "1561939203,1,2", "a UTF-8 byte order mark", "\\xef\\xbb\\xbf1561939203,1,2"},
+      {"1561939203,1\r5,2", "a carriage return (\\r) inside the line", "1561939203,1\\r5,2"},
+      {std::string("1561939203,1,2\0", 15), "a NUL byte (\\0)", "1561939203,1,2\\0"},
+      {"1561939203,1,\xff", "a non-ASCII byte (\\xff)", "1561939203,1,\\xff"},
+  };
+  for (const Case& c : cases) {
+    const auto p = ParseAll(c.line + "\n");
+    ASSERT_EQ(p.errors.size(), 1u) << c.shown;
+    EXPECT_NE(p.errors[0].message.find(std::string("(the line holds ") + c.named + ")"), std::string::npos)
+        << p.errors[0].message;
+    EXPECT_EQ(p.errors[0].text, c.shown);
+    for (char ch : p.errors[0].Format("X.csv")) {
+      if (ch != '\n') {
+        EXPECT_TRUE(ch >= 0x20 && ch < 0x7F) << "raw byte " << int(static_cast<unsigned char>(ch));
+      }
+    }
   }
 }
 

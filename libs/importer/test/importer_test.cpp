@@ -139,6 +139,61 @@ TEST_P(ImporterTest, AGrownFileImportsOnlyItsNewLines) {
       << bad.files[0].errors[0];
 }
 
+// Rows at one-second steps from 2019-07-01, `n` of them: about 30 bytes each.
+std::string ManyRows(std::size_t first, std::size_t n) {
+  std::string s;
+  for (std::size_t i = first; i < first + n; ++i) {
+    s += std::to_string(1561939203 + i) + "," + std::to_string(10000 + i % 977) + ".5,0.0" + std::to_string(1 + i % 9) +
+         "\n";
+  }
+  return s;
+}
+
+// Files are read through a 1 MiB window: rows cut by the window's edge, and a
+// grown file whose old part spans several windows, come out exact.
+TEST_P(ImporterTest, FilesLargerThanTheReadWindowImportExactly) {
+  const std::string part1 = ManyRows(0, 90000);  // ~2.6 MB
+  WriteText(dir_ / "in/XBTUSD.csv", part1);
+  const auto first = Run(dir_ / "in");
+  ASSERT_EQ(first.files[0].outcome, FileOutcome::kNewSymbol) << first.files[0].note;
+  EXPECT_EQ(first.files[0].rows_imported, 90000u);
+  const std::string part2 = ManyRows(90000, 50000);
+  WriteText(dir_ / "in/XBTUSD.csv", part1 + part2 + "1561939203,x,1\n");
+  const auto bad = Run(dir_ / "in");
+  ASSERT_EQ(bad.files[0].outcome, FileOutcome::kFailed);
+  EXPECT_NE(bad.files[0].errors.at(0).find("XBTUSD.csv:140001:12: invalid price 'x'"), std::string::npos)
+      << bad.files[0].errors.at(0);
+  WriteText(dir_ / "in/XBTUSD.csv", part1 + part2);
+  const auto grown = Run(dir_ / "in");
+  EXPECT_EQ(grown.files[0].outcome, FileOutcome::kAppended) << grown.files[0].note;
+  EXPECT_EQ(grown.files[0].rows_imported, 50000u);
+  EXPECT_EQ(grown.files[0].resumed_at_byte, part1.size());
+  const auto again = Run(dir_ / "in");
+  EXPECT_EQ(again.files[0].outcome, FileOutcome::kUnchanged) << again.files[0].note;
+  std::string expected;
+  for (std::size_t i = 0; i < 140000; ++i) {
+    expected += std::to_string(1561939203 + i) + ".000," + std::to_string(10000 + i % 977) + ".5,0.0" +
+                std::to_string(1 + i % 9) + "\n";
+  }
+  EXPECT_EQ(Export("XBTUSD"), expected);
+}
+
+TEST_P(ImporterTest, ALineLongerThanTheReadWindowIsABadRow) {
+  const std::string garbage(3 << 20, 'z');
+  WriteText(dir_ / "in/XBTUSD.csv", "1561939203,1,1\n" + garbage + "\n1561939204,2,1\n");
+  const auto refused = Run(dir_ / "in");
+  ASSERT_EQ(refused.files[0].outcome, FileOutcome::kFailed);
+  EXPECT_NE(refused.files[0].errors.at(0).find("XBTUSD.csv:2:1: line is longer than 1,048,576 bytes"),
+            std::string::npos)
+      << refused.files[0].errors.at(0).substr(0, 300);
+  ImportOptions skip;
+  skip.skip_bad_rows = true;
+  const auto skipped = Run(dir_ / "in", skip);
+  EXPECT_EQ(skipped.files[0].rows_imported, 2u) << skipped.files[0].note;
+  EXPECT_EQ(skipped.files[0].rows_bad, 1u);
+  EXPECT_EQ(Export("XBTUSD"), "1561939203.000,1,1\n1561939204.000,2,1\n");
+}
+
 TEST_P(ImporterTest, AQuarterlyUpdateAppendsOnlyNewerTrades) {
   WriteText(dir_ / "in/XBTUSD.csv", "1561939203,1,1\n1561939204,2,1\n");
   Run(dir_ / "in");

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "clickhouse_http.hpp"
+#include "validate.hpp"
 #include "minute_bars.hpp"
 
 namespace tickflow::store::detail {
@@ -245,7 +246,7 @@ class TradePage {
  public:
   TradePage(std::unique_ptr<ClickHouseHttp> http, std::string table, const SymbolInfo& info)
       : http_(std::move(http)), table_(std::move(table)), symbol_(info.id), count_(info.trade_count),
-        first_time_(info.first_time) {}
+        first_time_(info.first_time), limits_(LimitsOf(info)) {}
 
   Status Fetch(UnixNanos lo, UnixNanos hi, std::vector<Trade>* rows, UnixNanos* resume) {
     *resume = hi;
@@ -290,9 +291,7 @@ class TradePage {
       }
       (*rows)[at] = Trade{UnixNanos{ts}, Decimal::FromRaw(price), Decimal::FromRaw(volume), symbol_};
     }
-    for (std::size_t i = 1; i < n; ++i) {
-      if ((*rows)[i].time < (*rows)[i - 1].time) return Corrupt("trades out of time order");
-    }
+    if (const std::string bad = CheckTrades(*rows, limits_); !bad.empty()) return Corrupt(bad);
     next_seq_ += n;
     // At the seq limit with trades left: the range goes on from the last trade's time.
     if (next_seq_ == until && until < count_) *resume = rows->back().time;
@@ -309,6 +308,7 @@ class TradePage {
   SymbolId symbol_;
   std::uint64_t count_;
   UnixNanos first_time_;
+  ValueLimits limits_;
   std::uint64_t next_seq_ = UINT64_MAX;  // unknown until the first page
   std::string body_;
 };
@@ -317,8 +317,9 @@ class TradePage {
 // by several imports (split across them) keeps its latest version.
 class BarPage {
  public:
-  BarPage(std::unique_ptr<ClickHouseHttp> http, std::string table, SymbolId symbol, std::uint32_t version)
-      : http_(std::move(http)), table_(std::move(table)), symbol_(symbol), version_(version) {}
+  BarPage(std::unique_ptr<ClickHouseHttp> http, std::string table, const SymbolInfo& info, std::uint32_t version)
+      : http_(std::move(http)), table_(std::move(table)), symbol_(info.id), version_(version),
+        limits_(LimitsOf(info)) {}
 
   Status Fetch(UnixNanos lo, UnixNanos hi, std::vector<Bar>* rows, UnixNanos* resume) {
     *resume = hi;
@@ -350,9 +351,13 @@ class BarPage {
     std::sort(versioned_.begin(), versioned_.end(), [](const Versioned& a, const Versioned& b) {
       return a.bar.time != b.bar.time ? a.bar.time < b.bar.time : a.version < b.version;
     });
+    const std::size_t first = rows->size();
     for (std::size_t i = 0; i < versioned_.size(); ++i) {
       if (i + 1 < versioned_.size() && versioned_[i + 1].bar.time == versioned_[i].bar.time) continue;
       rows->push_back(versioned_[i].bar);
+    }
+    if (const std::string bad = CheckBars(std::span<const Bar>(*rows).subspan(first), limits_); !bad.empty()) {
+      return MakeError(ErrorCode::kCorrupt, "ClickHouse " + table_ + ", symbol " + std::to_string(symbol_) + ": " + bad);
     }
     return {};
   }
@@ -366,6 +371,7 @@ class BarPage {
   std::string table_;
   SymbolId symbol_;
   std::uint32_t version_;
+  ValueLimits limits_;
   std::string body_;
   std::vector<Versioned> versioned_;
 };
@@ -661,7 +667,7 @@ class ClickHouseStore final : public Store {
     constexpr std::int64_t kFirstWidth = 7 * 24 * 60 * kNanosPerMinute;  // a week: at most 10,080 bars
     TICKFLOW_ASSIGN_OR_RETURN(auto conn, ClickHouseHttp::Connect(http_->url()));
     return std::unique_ptr<BarCursor>(std::make_unique<KeyRangeCursor<Bar, BarPage>>(
-        BarPage(std::move(conn), db_ + ".bars_1m", symbol, c.version), begin, end, kFirstWidth,
+        BarPage(std::move(conn), db_ + ".bars_1m", c.info, c.version), begin, end, kFirstWidth,
         /*max_width=*/static_cast<std::int64_t>(kPageRows) * kNanosPerMinute));  // at most one bar a minute
   }
 
@@ -707,7 +713,7 @@ class ClickHouseStore final : public Store {
     if (c.version == 0) return std::optional<Bar>();
     const UnixNanos minute = BucketStart(c.info.last_time, TimeResolution::kOneMinute);
     TICKFLOW_ASSIGN_OR_RETURN(auto conn, ClickHouseHttp::Connect(http_->url()));
-    auto cursor = std::make_unique<KeyRangeCursor<Bar, BarPage>>(BarPage(std::move(conn), db_ + ".bars_1m", c.info.id, c.version),
+    auto cursor = std::make_unique<KeyRangeCursor<Bar, BarPage>>(BarPage(std::move(conn), db_ + ".bars_1m", c.info, c.version),
                                                                  minute, UnixNanos{minute.ns + kNanosPerMinute},
                                                                  kNanosPerMinute);
     Bar bar;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -13,11 +14,13 @@
 #include "block_codec.hpp"
 #include "minute_bars.hpp"
 #include "sqlite.hpp"
+#include "validate.hpp"
 
 namespace tickflow::store::detail {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2 added the block checksums (NULL in blocks written under 1).
+constexpr int kSchemaVersion = 2;
 
 // Block rows are keyed (symbol_id << 40 | block_no) so each symbol's blocks
 // are one contiguous rowid range, stored in order.
@@ -49,7 +52,8 @@ CREATE TABLE IF NOT EXISTS trade_blocks(
   trade_count INTEGER NOT NULL,
   ts          BLOB NOT NULL,
   price       BLOB NOT NULL,
-  volume      BLOB NOT NULL);
+  volume      BLOB NOT NULL,
+  checksum    INTEGER);
 CREATE TABLE IF NOT EXISTS bar_blocks(
   block_key   INTEGER PRIMARY KEY,
   symbol_id   INTEGER NOT NULL,
@@ -57,7 +61,8 @@ CREATE TABLE IF NOT EXISTS bar_blocks(
   first_ts    INTEGER NOT NULL,
   last_ts     INTEGER NOT NULL,
   bar_count   INTEGER NOT NULL,
-  bars        BLOB NOT NULL);
+  bars        BLOB NOT NULL,
+  checksum    INTEGER);
 CREATE TABLE IF NOT EXISTS imported_files(
   symbol_id   INTEGER NOT NULL,
   file_name   TEXT NOT NULL,
@@ -66,7 +71,7 @@ CREATE TABLE IF NOT EXISTS imported_files(
   rows        INTEGER NOT NULL,
   imported_at INTEGER NOT NULL,
   PRIMARY KEY(symbol_id, file_name));
-INSERT OR IGNORE INTO tickflow_meta VALUES('schema_version', '1');
+INSERT OR IGNORE INTO tickflow_meta VALUES('schema_version', '2');
 )sql";
 
 SymbolInfo ReadSymbolRow(const Stmt& st) {
@@ -91,11 +96,11 @@ constexpr const char* kSymbolColumns =
 // Streams one symbol's rows (trades or 1-minute bars) block by block: one
 // decoded block in memory at a time. The statement yields (first_ts, count,
 // blobs...) in time order; `Decode` turns one row into `count` Rows.
-template <class Row, Status (*Decode)(const Stmt&, SymbolId, std::uint32_t, Row*)>
+template <class Row, Status (*Decode)(const Stmt&, SymbolId, std::uint32_t, ValueLimits, Row*)>
 class BlockCursor final : public RowCursor<Row> {
  public:
-  BlockCursor(const Db& db, Stmt stmt, SymbolId symbol, TimeRange range, std::uint32_t max_count)
-      : db_(db), stmt_(std::move(stmt)), symbol_(symbol), range_(range), max_count_(max_count) {}
+  BlockCursor(const Db& db, Stmt stmt, SymbolId symbol, TimeRange range, std::uint32_t max_count, ValueLimits limits)
+      : db_(db), stmt_(std::move(stmt)), symbol_(symbol), range_(range), max_count_(max_count), limits_(limits) {}
 
   Result<std::size_t> Next(std::span<Row> out) override {
     std::size_t n = 0;
@@ -140,7 +145,7 @@ class BlockCursor final : public RowCursor<Row> {
                                                 std::to_string(count) + " rows");
     }
     block_.resize(count);
-    TICKFLOW_RETURN_IF_ERROR(Decode(stmt_, symbol_, count, block_.data()));
+    TICKFLOW_RETURN_IF_ERROR(Decode(stmt_, symbol_, count, limits_, block_.data()));
     // Rows are in time order: the range is one slice of the block.
     const auto before = [](const Row& r, UnixNanos t) { return r.time < t; };
     pos_ = static_cast<std::size_t>(std::lower_bound(block_.begin(), block_.end(), range_.from, before) - block_.begin());
@@ -154,17 +159,52 @@ class BlockCursor final : public RowCursor<Row> {
   SymbolId symbol_;
   TimeRange range_;
   std::uint32_t max_count_;
+  ValueLimits limits_;
   std::vector<Row> block_;
   std::size_t pos_ = 0;
   std::size_t end_ = 0;
   bool done_ = false;
 };
 
-Status DecodeTradeRow(const Stmt& st, SymbolId symbol, std::uint32_t count, Trade* out) {
-  return DecodeBlock(UnixNanos{st.Int(0)}, count, st.Blob(2), st.Blob(3), st.Blob(4), symbol, out);
+// Block statements select these columns first, then the block's blobs.
+enum BlockColumn { kFirstTs, kCount, kLastTs, kKey, kChecksum, kBlobs };
+std::string BlockSelect(const char* count_column, const char* blobs, const char* rest) {
+  return std::string("SELECT first_ts, ") + count_column + ", last_ts, block_key, checksum, " + blobs + " " + rest;
 }
-Status DecodeBarRow(const Stmt& st, SymbolId, std::uint32_t count, Bar* out) {
-  return DecodeBarBlock(UnixNanos{st.Int(0)}, count, st.Blob(2), out);
+
+// A block is believed only if its checksum matches (blocks from before schema
+// 2 have none) and its rows are valid and span exactly its stored times.
+template <class Row>
+Status CheckBlock(const Stmt& st, std::span<const std::string_view> blobs, std::span<const Row> rows,
+                  std::string problem, const char* kind, SymbolId symbol) {
+  if (problem.empty() && !st.IsNull(kChecksum) &&
+      BlockChecksum(st.Int(kKey), st.Int(kFirstTs), st.Int(kLastTs), st.Int(kCount), blobs) !=
+          static_cast<std::uint64_t>(st.Int(kChecksum))) {
+    problem = "its checksum does not match";
+  }
+  if (problem.empty() && (rows.front().time.ns != st.Int(kFirstTs) || rows.back().time.ns != st.Int(kLastTs))) {
+    problem = "its rows do not span the times it is stored under";
+  }
+  if (problem.empty()) return {};
+  return MakeError(ErrorCode::kCorrupt,
+                   std::string(kind) + " block " + std::to_string(st.Int(kKey) & kMaxBlockNo) + " of symbol id " +
+                       std::to_string(symbol) + " (" + FormatIso8601(UnixNanos{st.Int(kFirstTs)}) + " .. " +
+                       FormatIso8601(UnixNanos{st.Int(kLastTs)}) + ") is damaged: " + problem +
+                       " (a disk fault, or the file changed outside tickflow); re-import this symbol into a new "
+                       "store");
+}
+
+Status DecodeTradeRow(const Stmt& st, SymbolId symbol, std::uint32_t count, ValueLimits limits, Trade* out) {
+  const std::array<std::string_view, 3> blobs = {st.Blob(kBlobs), st.Blob(kBlobs + 1), st.Blob(kBlobs + 2)};
+  TICKFLOW_RETURN_IF_ERROR(DecodeBlock(UnixNanos{st.Int(kFirstTs)}, count, blobs[0], blobs[1], blobs[2], symbol, out));
+  const std::span<const Trade> rows(out, count);
+  return CheckBlock(st, blobs, rows, CheckTrades(rows, limits), "trade", symbol);
+}
+Status DecodeBarRow(const Stmt& st, SymbolId symbol, std::uint32_t count, ValueLimits limits, Bar* out) {
+  const std::array<std::string_view, 1> blobs = {st.Blob(kBlobs)};
+  TICKFLOW_RETURN_IF_ERROR(DecodeBarBlock(UnixNanos{st.Int(kFirstTs)}, count, blobs[0], out));
+  const std::span<const Bar> rows(out, count);
+  return CheckBlock(st, blobs, rows, CheckBars(rows, limits), "bar", symbol);
 }
 using SqliteTradeCursor = BlockCursor<Trade, DecodeTradeRow>;
 using SqliteBarCursor = BlockCursor<Bar, DecodeBarRow>;
@@ -261,10 +301,16 @@ class SqliteStore final : public Store {
       TICKFLOW_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=WAL"));
       TICKFLOW_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=NORMAL"));
       TICKFLOW_RETURN_IF_ERROR(db_.Exec(kSchema));
+      TICKFLOW_RETURN_IF_ERROR(UpgradeFromVersion1());
     }
     TICKFLOW_RETURN_IF_ERROR(db_.Exec("PRAGMA cache_size=-65536"));
     TICKFLOW_ASSIGN_OR_RETURN(Stmt v, Stmt::Prepare(db_, "SELECT value FROM tickflow_meta WHERE key='schema_version'"));
     TICKFLOW_ASSIGN_OR_RETURN(const bool row, v.Step(db_));
+    if (row && v.Text(0) == "1") {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       path_ + " was written by an older tickflow (store schema 1); open it once for writing to "
+                               "upgrade it to schema 2 in place: tickflow db init --db " + path_);
+    }
     if (!row || v.Text(0) != std::to_string(kSchemaVersion)) {
       return MakeError(ErrorCode::kCorrupt, path_ + " is not a tickflow store of schema version " +
                                                 std::to_string(kSchemaVersion));
@@ -273,6 +319,25 @@ class SqliteStore final : public Store {
   }
 
   const Db& db() const { return db_; }
+
+  // Schema 1 -> 2: adds the checksum columns; old blocks keep NULL (their rows
+  // are still validated on read).
+  Status UpgradeFromVersion1() {
+    TICKFLOW_ASSIGN_OR_RETURN(Stmt v, Stmt::Prepare(db_, "SELECT value FROM tickflow_meta WHERE key='schema_version'"));
+    TICKFLOW_ASSIGN_OR_RETURN(const bool row, v.Step(db_));
+    if (!row || v.Text(0) != "1") return {};
+    v = Stmt();
+    return db_.Exec(
+        "BEGIN IMMEDIATE; ALTER TABLE trade_blocks ADD COLUMN checksum INTEGER; "
+        "ALTER TABLE bar_blocks ADD COLUMN checksum INTEGER; "
+        "UPDATE tickflow_meta SET value='2' WHERE key='schema_version'; COMMIT");
+  }
+
+  // The digits the symbol's rows may have; the widest for an unknown id.
+  ValueLimits Limits(SymbolId id) {
+    auto s = FindSymbol(id);
+    return s.ok() ? LimitsOf(s.value()) : ValueLimits{};
+  }
 
   Result<std::vector<SymbolInfo>> ListSymbols() override {
     TICKFLOW_ASSIGN_OR_RETURN(
@@ -334,24 +399,25 @@ class SqliteStore final : public Store {
     if (symbols.empty()) return MakeError(ErrorCode::kInvalidArgument, "no symbols requested");
     std::vector<std::unique_ptr<TradeCursor>> cursors;
     for (SymbolId s : symbols) {
-      TICKFLOW_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-          "SELECT first_ts, trade_count, ts, price, volume FROM trade_blocks "
-          "WHERE block_key BETWEEN ? AND ? AND last_ts >= ? AND first_ts < ? ORDER BY block_key"));
+      const ValueLimits limits = Limits(s);
+      TICKFLOW_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, BlockSelect("trade_count", "ts, price, volume",
+          "FROM trade_blocks WHERE block_key BETWEEN ? AND ? AND last_ts >= ? AND first_ts < ? ORDER BY block_key").c_str()));
       st.Bind(1, BlockKey(s, 0)).Bind(2, BlockKey(s, kMaxBlockNo));
       st.Bind(3, range.from.ns).Bind(4, range.to.ns);
-      cursors.push_back(std::make_unique<SqliteTradeCursor>(db_, std::move(st), s, range, kBlockTrades));
+      cursors.push_back(std::make_unique<SqliteTradeCursor>(db_, std::move(st), s, range, kBlockTrades, limits));
     }
     if (cursors.size() == 1) return std::move(cursors.front());
     return MergeTrades(std::move(cursors));
   }
 
   Result<std::unique_ptr<BarCursor>> MinuteBars(SymbolId symbol, TimeRange range) override {
-    TICKFLOW_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-        "SELECT first_ts, bar_count, bars FROM bar_blocks "
-        "WHERE block_key BETWEEN ? AND ? AND last_ts >= ? AND first_ts < ? ORDER BY block_key"));
+    const ValueLimits limits = Limits(symbol);
+    TICKFLOW_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, BlockSelect("bar_count", "bars",
+        "FROM bar_blocks WHERE block_key BETWEEN ? AND ? AND last_ts >= ? AND first_ts < ? ORDER BY block_key").c_str()));
     st.Bind(1, BlockKey(symbol, 0)).Bind(2, BlockKey(symbol, kMaxBlockNo));
     st.Bind(3, range.from.ns).Bind(4, range.to.ns);
-    return std::unique_ptr<BarCursor>(std::make_unique<SqliteBarCursor>(db_, std::move(st), symbol, range, kBlockBars));
+    return std::unique_ptr<BarCursor>(
+        std::make_unique<SqliteBarCursor>(db_, std::move(st), symbol, range, kBlockBars, limits));
   }
 
   std::string location() const override { return path_; }
@@ -396,8 +462,8 @@ Status SqliteImport::AppendTrades(const TradeColumns& trades) {
   if (trades.size() == 0) return {};
   const Db& db = store_.db();
   TICKFLOW_ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(db,
-      "INSERT INTO trade_blocks(block_key, symbol_id, block_no, first_ts, last_ts, trade_count, ts, price, volume) "
-      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      "INSERT INTO trade_blocks(block_key, symbol_id, block_no, first_ts, last_ts, trade_count, ts, price, volume, "
+      "checksum) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   const std::size_t n = trades.size();
   if (after_.trade_count > 0 && trades.time.front() < after_.last_time) {
     return MakeError(ErrorCode::kInvalidArgument, "trades appended out of time order");
@@ -406,8 +472,10 @@ Status SqliteImport::AppendTrades(const TradeColumns& trades) {
     const std::size_t len = std::min(kBlockTrades, n - begin);
     EncodeBlock(std::span(trades.time).subspan(begin, len), std::span(trades.price).subspan(begin, len),
                 std::span(trades.volume).subspan(begin, len), &block_);
+    const std::int64_t key = BlockKey(info_.id, next_block_);
+    const std::array<std::string_view, 3> blobs = {block_.time, block_.price, block_.volume};
     ins.Reset()
-        .Bind(1, BlockKey(info_.id, next_block_))
+        .Bind(1, key)
         .Bind(2, static_cast<std::int64_t>(info_.id))
         .Bind(3, next_block_)
         .Bind(4, block_.first_time.ns)
@@ -415,7 +483,9 @@ Status SqliteImport::AppendTrades(const TradeColumns& trades) {
         .Bind(6, static_cast<std::int64_t>(block_.count))
         .BindBlob(7, block_.time)
         .BindBlob(8, block_.price)
-        .BindBlob(9, block_.volume);
+        .BindBlob(9, block_.volume)
+        .Bind(10, static_cast<std::int64_t>(BlockChecksum(key, block_.first_time.ns, block_.last_time.ns,
+                                                          block_.count, blobs)));
     TICKFLOW_RETURN_IF_ERROR(ins.Run(db));
     ++next_block_;
   }
@@ -434,16 +504,16 @@ Status SqliteImport::SeedBars() {
   bars_seeded_ = true;
   const Db& db = store_.db();
   TICKFLOW_ASSIGN_OR_RETURN(Stmt last, Stmt::Prepare(db,
-      "SELECT first_ts, bar_count, bars, block_no FROM bar_blocks WHERE block_key BETWEEN ? AND ? "
-      "ORDER BY block_key DESC LIMIT 1"));
+      BlockSelect("bar_count", "bars, block_no",
+                  "FROM bar_blocks WHERE block_key BETWEEN ? AND ? ORDER BY block_key DESC LIMIT 1").c_str()));
   last.Bind(1, BlockKey(info_.id, 0)).Bind(2, BlockKey(info_.id, kMaxBlockNo));
   TICKFLOW_ASSIGN_OR_RETURN(const bool row, last.Step(db));
   if (!row) return {};
   const auto count = static_cast<std::uint32_t>(last.Int(1));
   if (count == 0 || count > kBlockBars) return MakeError(ErrorCode::kCorrupt, "bar block with " + std::to_string(count) + " bars");
   bars_.resize(count);
-  TICKFLOW_RETURN_IF_ERROR(DecodeBarRow(last, info_.id, count, bars_.data()));
-  bar_block_no_ = last.Int(3);
+  TICKFLOW_RETURN_IF_ERROR(DecodeBarRow(last, info_.id, count, LimitsOf(info_), bars_.data()));
+  bar_block_no_ = last.Int(kBlobs + 1);
   TICKFLOW_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(db, "DELETE FROM bar_blocks WHERE block_key=?"));
   del.Bind(1, BlockKey(info_.id, bar_block_no_));
   return del.Run(db);
@@ -454,15 +524,19 @@ Status SqliteImport::WriteBarBlock() {
   const Db& db = store_.db();
   EncodeBarBlock(bars_, &bar_blob_);
   TICKFLOW_ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(db,
-      "INSERT INTO bar_blocks(block_key, symbol_id, block_no, first_ts, last_ts, bar_count, bars) "
-      "VALUES(?, ?, ?, ?, ?, ?, ?)"));
-  ins.Bind(1, BlockKey(info_.id, bar_block_no_))
+      "INSERT INTO bar_blocks(block_key, symbol_id, block_no, first_ts, last_ts, bar_count, bars, checksum) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+  const std::int64_t key = BlockKey(info_.id, bar_block_no_);
+  const std::array<std::string_view, 1> blobs = {bar_blob_};
+  ins.Bind(1, key)
       .Bind(2, static_cast<std::int64_t>(info_.id))
       .Bind(3, bar_block_no_)
       .Bind(4, bars_.front().time.ns)
       .Bind(5, bars_.back().time.ns)
       .Bind(6, static_cast<std::int64_t>(bars_.size()))
-      .BindBlob(7, bar_blob_);
+      .BindBlob(7, bar_blob_)
+      .Bind(8, static_cast<std::int64_t>(BlockChecksum(key, bars_.front().time.ns, bars_.back().time.ns,
+                                                       static_cast<std::int64_t>(bars_.size()), blobs)));
   TICKFLOW_RETURN_IF_ERROR(ins.Run(db));
   ++bar_block_no_;
   bars_.clear();

@@ -198,24 +198,47 @@ std::unique_ptr<TradeCursor> MergeTrades(std::vector<std::unique_ptr<TradeCursor
   return std::make_unique<MergedTradeCursor>(std::move(cursors));
 }
 
-std::uint64_t ContentHash(std::span<const char> bytes) {
-  constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ULL;
-  std::uint64_t h = 0x243F6A8885A308D3ULL ^ (bytes.size() * kMul);
+namespace {
+constexpr std::uint64_t kHashMul = 0x9E3779B97F4A7C15ULL;
+inline std::uint64_t HashWord(std::uint64_t h, std::uint64_t w) {
+  h = (h ^ w) * kHashMul;
+  return h ^ (h >> 32);
+}
+}  // namespace
+
+ContentHasher::ContentHasher(std::uint64_t size) : h_(0x243F6A8885A308D3ULL ^ (size * kHashMul)) {}
+
+void ContentHasher::Update(std::span<const char> bytes) {
   std::size_t i = 0;
+  while (pending_bytes_ > 0 && pending_bytes_ < 8 && i < bytes.size()) {  // complete a split word first
+    pending_ |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i++])) << (8 * pending_bytes_++);
+  }
+  if (pending_bytes_ == 8) {
+    h_ = HashWord(h_, pending_);
+    pending_ = 0;
+    pending_bytes_ = 0;
+  }
   for (; i + 8 <= bytes.size(); i += 8) {
     std::uint64_t w;
     std::memcpy(&w, bytes.data() + i, 8);
-    h = (h ^ w) * kMul;
-    h ^= h >> 32;
+    h_ = HashWord(h_, w);
   }
-  std::uint64_t tail = 0;
-  for (std::size_t k = 0; i < bytes.size(); ++i, ++k) {
-    tail |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * k);
+  for (; i < bytes.size(); ++i) {
+    pending_ |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * pending_bytes_++);
   }
-  h = (h ^ tail) * kMul;
+}
+
+std::uint64_t ContentHasher::Finish() const {
+  std::uint64_t h = (h_ ^ pending_) * kHashMul;  // the tail word (zero when the size is a multiple of 8)
   h ^= h >> 29;
   h *= 0xBF58476D1CE4E5B9ULL;
   return h ^ (h >> 31);
+}
+
+std::uint64_t ContentHash(std::span<const char> bytes) {
+  ContentHasher hasher(bytes.size());
+  hasher.Update(bytes);
+  return hasher.Finish();
 }
 
 void SplitPair(std::string_view symbol, std::string* base, std::string* quote) {

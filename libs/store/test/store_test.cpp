@@ -6,7 +6,9 @@
 
 #include <filesystem>
 #include <random>
+#include <thread>
 
+#include "../src/block_codec.hpp"
 #include "tickflow/bars/resampler.hpp"
 #include "tickflow/test/servers.hpp"
 #include "tickflow/test/values.hpp"
@@ -366,6 +368,151 @@ TEST_P(SqliteStoreTest, DetectsCorruptBlocks) {
   EXPECT_EQ(b.error().code, ErrorCode::kCorrupt);
 }
 
+// Flips bytes inside block blobs that still decode (same sizes): before the
+// checksums this gave wrong numbers with no error.
+TEST_P(SqliteStoreTest, ABlockChangedInPlaceIsRefused) {
+  Import("XBTUSD", Random(12, 100000, kJuly2019));
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  // Same length, one byte changed in the middle of block 1's volume column.
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE trade_blocks SET volume = substr(volume, 1, 5000) || "
+                         "char((unicode(substr(volume, 5001, 1)) + 1) % 128) || substr(volume, 5002) "
+                         "WHERE block_no = 1",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  store_ = OpenStore(path_).value();
+  const SymbolId ids[] = {1};
+  auto cursor = store_->Trades(ids, {}).value();
+  std::vector<Trade> buf(100000);
+  auto r = cursor->Next(buf);
+  ASSERT_FALSE(r.ok()) << "read " << r.value() << " trades from a damaged block";
+  EXPECT_EQ(r.error().code, ErrorCode::kCorrupt);
+  EXPECT_NE(r.error().message.find("trade block 1 of symbol id 1 (2019-07-01T22:36:32.067Z .. "), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("is damaged: "), std::string::npos) << r.error().message;
+}
+
+TEST_P(SqliteStoreTest, ABlockWhoseChecksumDisagreesIsRefused) {
+  Import("XBTUSD", Random(12, 1000, kJuly2019));
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE bar_blocks SET checksum = checksum + 1", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  store_ = OpenStore(path_).value();
+  std::vector<Bar> buf(10);
+  auto r = store_->MinuteBars(1, {}).value()->Next(buf);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("bar block 0 of symbol id 1"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("its checksum does not match"), std::string::npos) << r.error().message;
+}
+
+// A block from before checksums (NULL) is still checked value by value.
+TEST_P(SqliteStoreTest, ABlockWithoutChecksumIsValidatedValueByValue) {
+  Import("XBTUSD", Random(12, 1000, kJuly2019));
+  store_.reset();
+  TradeColumns bad = Random(12, 1000, kJuly2019);
+  ASSERT_TRUE(Decimal::FromParts(-882833214, 13, &bad.volume[500]));  // -0.0000882833214
+  detail::EncodedBlock block;
+  detail::EncodeBlock(bad.time, bad.price, bad.volume, &block);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE trade_blocks SET volume = ?, checksum = NULL", -1, &st, nullptr), SQLITE_OK);
+  sqlite3_bind_blob(st, 1, block.volume.data(), static_cast<int>(block.volume.size()), SQLITE_TRANSIENT);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  store_ = OpenStore(path_).value();
+  const SymbolId ids[] = {1};
+  std::vector<Trade> buf(2000);
+  auto r = store_->Trades(ids, {}).value()->Next(buf);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kCorrupt);
+  EXPECT_NE(r.error().message.find("volume -0.0000882833214 is not positive"), std::string::npos) << r.error().message;
+}
+
+// The experiment: random single-page damage to the file. Every read
+// either fails or returns exactly what was stored, never something else.
+TEST_P(SqliteStoreTest, RandomPageDamageNeverGivesWrongNumbers) {
+  const TradeColumns cols = Random(7, 300000, kJuly2019);
+  Import("XBTUSD", cols);
+  const SymbolId ids[] = {1};
+  const auto trades = All(*store_->Trades(ids, {}).value());
+  const auto hours = [&](Store& s) -> Result<std::vector<Bar>> {
+    TICKFLOW_ASSIGN_OR_RETURN(auto c, ReadBars(s, 1, TimeResolution::kOneHour, {}));
+    std::vector<Bar> out, buf(100);
+    while (true) {
+      TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, c->Next(buf));
+      if (n == 0) return out;
+      out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+  };
+  const auto bars = hours(*store_).value();
+  store_.reset();
+  const auto size = fs::file_size(path_);
+  constexpr std::size_t kPage = 65536;
+  std::mt19937_64 rng(2026);
+  int failed = 0, intact = 0;
+  for (int trial = 0; trial < 25; ++trial) {
+    const auto copy = (dir_ / ("damaged" + std::to_string(trial) + ".db")).string();
+    fs::copy_file(path_, copy);
+    const std::size_t page = 1 + rng() % (size / kPage - 1);  // page 0 holds the header
+    {
+      FILE* f = std::fopen(copy.c_str(), "r+b");
+      ASSERT_NE(f, nullptr);
+      std::string junk(64, '\0');
+      for (char& c : junk) c = static_cast<char>(rng());
+      const std::size_t at = page * kPage + rng() % (kPage - junk.size());
+      std::fseek(f, static_cast<long>(at), SEEK_SET);
+      std::fwrite(junk.data(), 1, junk.size(), f);
+      std::fclose(f);
+    }
+    auto opened = OpenStore(copy, {.create = false});
+    if (!opened.ok()) {
+      ++failed;
+      continue;
+    }
+    auto cursor = opened.value()->Trades(ids, {});
+    std::vector<Trade> got;
+    Status status;
+    if (cursor.ok()) {
+      std::vector<Trade> buf(4096);
+      while (true) {
+        auto n = cursor.value()->Next(buf);
+        if (!n.ok()) {
+          status = std::move(n).error();
+          break;
+        }
+        if (n.value() == 0) break;
+        got.insert(got.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n.value()));
+      }
+    } else {
+      status = std::move(cursor).error();
+    }
+    auto hb = hours(*opened.value());
+    if (status.ok() && hb.ok()) {
+      ASSERT_EQ(got.size(), trades.size()) << "trial " << trial << ": page " << page;
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        ASSERT_TRUE(got[i].time == trades[i].time && got[i].price.SameRepresentation(trades[i].price) &&
+                    got[i].volume.SameRepresentation(trades[i].volume))
+            << "trial " << trial << ": page " << page << ", trade " << i << ": volume " << got[i].volume.ToString()
+            << " for " << trades[i].volume.ToString();
+      }
+      ASSERT_EQ(hb.value(), bars) << "trial " << trial;
+      ++intact;
+    } else {
+      ++failed;
+    }
+  }
+  RecordProperty("failed", failed);
+  RecordProperty("intact", intact);
+  EXPECT_GT(failed, 0) << "no damage was detected at all: the experiment did not damage anything";
+}
+
 TEST_P(SqliteStoreTest, RefusesForeignFilesAndMissingStores) {
   const auto other = (dir_ / "other.db").string();
   sqlite3* db = nullptr;
@@ -409,6 +556,35 @@ TEST_P(ClickHouseStoreTest, DetectsDoubledAndMissingTrades) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kCorrupt);
   EXPECT_NE(r.error().message.find("contiguous"), std::string::npos) << r.error().message;
+}
+
+// Rows ClickHouse hands out are checked like decoded SQLite blocks.
+TEST_P(ClickHouseStoreTest, RowsTheImporterWouldRefuseAreReportedAsDamage) {
+  Import("XBTUSD", Random(23, 2000, kJuly2019));
+  const std::string db = path_.substr(path_.rfind('/') + 1);
+  // A negative volume (mantissa -5, scale 8) in trade 700, and a bar whose high is below its low.
+  // Mutations run in the background (this ClickHouse has no mutations_sync): wait, bounded, until applied.
+  const auto mutate = [&](const std::string& alter, const std::string& applied) {
+    ASSERT_TRUE(ClickHouse().Execute("ALTER TABLE " + db + alter));
+    for (int i = 0; i < 600; ++i) {
+      if (ClickHouse().Execute("SELECT throwIf((" + applied + ") = 0)")) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "ClickHouse did not apply '" << alter << "' within 30 s";
+  };
+  mutate(".trades UPDATE volume = -72 WHERE seq = 700", "SELECT count() FROM " + db + ".trades WHERE volume = -72");
+  mutate(".bars_1m UPDATE high = low - 16 WHERE trades > 1",
+         "SELECT count() FROM " + db + ".bars_1m WHERE high < low");
+  const SymbolId ids[] = {1};
+  std::vector<Trade> buf(5000);
+  auto r = store_->Trades(ids, {}).value()->Next(buf);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kCorrupt);
+  EXPECT_NE(r.error().message.find("volume -0.00000005 is not positive"), std::string::npos) << r.error().message;
+  std::vector<Bar> bars(10);
+  auto b = store_->MinuteBars(1, {}).value()->Next(bars);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.error().message.find("are not within low"), std::string::npos) << b.error().message;
 }
 
 TEST_P(ClickHouseStoreTest, ErrorsSayWhatIsWrongAndWhatToDo) {
@@ -493,6 +669,27 @@ TEST(ContentHashTest, DependsOnEveryByteAndLength) {
     EXPECT_NE(ContentHash(b), h) << i;
   }
   EXPECT_NE(ContentHash(std::string_view(a).substr(0, 999)), h);
+}
+
+// Stores remember this hash: it must not change between versions.
+TEST(ContentHashTest, IsStable) {
+  EXPECT_EQ(ContentHash(std::string_view("1381095255,122.00000,0.10000000\n1381179030,123.61000,0.10000000\n")),
+            0x4c09476f46bb63a4ULL);
+}
+
+TEST(ContentHashTest, FedInPiecesEqualsFedWhole) {
+  std::string a;
+  for (int i = 0; i < 97; ++i) a += static_cast<char>('a' + i % 26);
+  const auto whole = ContentHash(a);
+  for (std::size_t cut1 = 0; cut1 <= a.size(); ++cut1) {
+    for (std::size_t cut2 = cut1; cut2 <= a.size(); cut2 += 5) {
+      ContentHasher hasher(a.size());
+      hasher.Update(std::span<const char>(a).first(cut1));
+      hasher.Update(std::span<const char>(a).subspan(cut1, cut2 - cut1));
+      hasher.Update(std::span<const char>(a).subspan(cut2));
+      ASSERT_EQ(hasher.Finish(), whole) << cut1 << " " << cut2;
+    }
+  }
 }
 
 }  // namespace

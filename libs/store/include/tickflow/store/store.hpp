@@ -172,6 +172,20 @@ std::unique_ptr<TradeCursor> MergeTrades(std::vector<std::unique_ptr<TradeCursor
 // A 64-bit hash of file contents, used to recognise re-imported and grown files.
 std::uint64_t ContentHash(std::span<const char> bytes);
 
+// ContentHash fed piece by piece: the total size is given up front (it seeds
+// the hash), then Update() any split of exactly that many bytes, then Finish().
+class ContentHasher {
+ public:
+  explicit ContentHasher(std::uint64_t size);
+  void Update(std::span<const char> bytes);
+  std::uint64_t Finish() const;
+
+ private:
+  std::uint64_t h_;
+  std::uint64_t pending_ = 0;  // bytes of a word not yet complete
+  int pending_bytes_ = 0;
+};
+
 // Kraken pair names to base and quote ("XBTUSD" -> "XBT", "USD").
 void SplitPair(std::string_view symbol, std::string* base, std::string* quote);
 
