@@ -513,6 +513,35 @@ TEST_P(SqliteStoreTest, RandomPageDamageNeverGivesWrongNumbers) {
   EXPECT_GT(failed, 0) << "no damage was detected at all: the experiment did not damage anything";
 }
 
+// A store written before checksums (schema 1) is upgraded in place when opened
+// for writing; its blocks read as before.
+TEST_P(SqliteStoreTest, AStoreOfSchema1IsUpgradedInPlace) {
+  const TradeColumns cols = Random(3, 50000, kJuly2019);
+  Import("XBTUSD", cols);
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE trade_blocks DROP COLUMN checksum; ALTER TABLE bar_blocks DROP COLUMN checksum; "
+                         "UPDATE tickflow_meta SET value='1' WHERE key='schema_version'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto read_only = OpenStore(path_, {.create = false, .read_only = true});
+  ASSERT_FALSE(read_only.ok());
+  EXPECT_NE(read_only.error().message.find("store schema 1"), std::string::npos) << read_only.error().message;
+  EXPECT_NE(read_only.error().message.find("tickflow db init --db " + path_), std::string::npos);
+  store_ = OpenStore(path_).value();
+  const SymbolId ids[] = {1};
+  const auto trades = All(*store_->Trades(ids, {}).value());
+  ASSERT_EQ(trades.size(), cols.size());
+  for (std::size_t i = 0; i < trades.size(); ++i) ASSERT_TRUE(trades[i].volume.SameRepresentation(cols.volume[i]));
+  // New blocks carry checksums beside the old ones.
+  Import("XBTUSD", Random(4, 1000, kJuly2019 + 400LL * 86400 * kNanosPerSecond));
+  EXPECT_EQ(All(*store_->Trades(ids, {}).value()).size(), cols.size() + 1000);
+  EXPECT_TRUE(OpenStore(path_, {.create = false, .read_only = true}).ok());
+}
+
 TEST_P(SqliteStoreTest, RefusesForeignFilesAndMissingStores) {
   const auto other = (dir_ / "other.db").string();
   sqlite3* db = nullptr;
