@@ -57,7 +57,7 @@ Command AddImport(CLI::App& app) {
   cmd->add_flag("--skip-bad-rows", a->skip_bad_rows, "Skip malformed rows (counted per file) instead of stopping");
   cmd->add_option("--threads", a->threads, "Parser threads (default: one per core)");
   return {cmd, [a] {
-            auto store = store::OpenStore(a->db);
+            auto store = OpenStoreForWriting(a->db);
             if (!store.ok()) return Fail(store.error());
             ImportView view(IsTerminal(2));
             importer::ImportOptions o;
@@ -67,7 +67,7 @@ Command AddImport(CLI::App& app) {
             o.on_file = [&](const importer::FileReport& r) { view.File(r); };
             auto summary = importer::Import(**store, a->path, o);
             if (!summary.ok()) return Fail(summary.error());
-            return view.Finish(*summary, a->db);
+            return view.Finish(*summary, a->db, a->path);
           }};
 }
 
@@ -84,7 +84,7 @@ Command AddDb(CLI::App& app) {
   auto db = std::make_shared<std::string>();
   AddDbOption(init, db.get());
   return {cmd, [db] {
-            auto store = store::OpenStore(*db);
+            auto store = OpenStoreForWriting(*db);
             if (!store.ok()) return Fail(store.error());
             auto symbols = (*store)->ListSymbols();
             if (!symbols.ok()) return Fail(symbols.error());

@@ -74,7 +74,7 @@ Command AddDemo(CLI::App& app) {
             }
 
             title("2. Importing into " + db);
-            auto store = store::OpenStore(db);
+            auto store = store::OpenStore(db, {.create_folder = true});
             if (!store.ok()) return Fail(store.error());
             ImportView view(IsTerminal(2));
             importer::ImportOptions o;
@@ -82,7 +82,7 @@ Command AddDemo(CLI::App& app) {
             o.on_file = [&](const importer::FileReport& r) { view.File(r); };
             auto summary = importer::Import(**store, data, o);
             if (!summary.ok()) return Fail(summary.error());
-            if (const int rc = view.Finish(*summary, db); rc != 0) return rc;
+            if (const int rc = view.Finish(*summary, db, data); rc != 0) return rc;
 
             title("3. Symbols in the store");
             auto symbols = (*store)->ListSymbols();

@@ -94,7 +94,7 @@ Command AddTrades(CLI::App& app) {
   cmd->add_option("SYMBOL", a->symbols, "One or more symbols")->required();
   cmd->add_option("--from", a->from, "Start time, inclusive");
   cmd->add_option("--to", a->to, "End time, exclusive");
-  cmd->add_option("--limit", a->limit, "Print at most N trades (0 = all)");
+  cmd->add_option("--limit", a->limit, "Print at most N trades (0 = all)")->check(CLI::NonNegativeNumber);
   AddDbOption(cmd, &a->db);
   AddFormatOption(cmd, &a->format);
   return {cmd, [a] {

@@ -18,9 +18,15 @@ Result<std::uint32_t> ParseSpeed(const std::string& text) {
   const double x = std::strtod(text.c_str(), &end);
   if (end == text.c_str() || *end != '\0' || !(x > 0) || x > 4e6) {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "--speed '" + text + "': use max, or a multiple of real time such as 1, 60 or 0.5");
+                     "--speed '" + text + "': use max, or a multiple of real time such as 1, 60 or 0.5 "
+                     "(from 0.001 to 4000000)");
   }
-  return static_cast<std::uint32_t>(std::max(1.0, std::round(x * 1000)));
+  if (x < 0.001) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--speed '" + text + "' is slower than the slowest pace, 0.001 (one second of market time "
+                     "every 1,000 s); use 0.001 or more");
+  }
+  return static_cast<std::uint32_t>(std::round(x * 1000));
 }
 
 Result<ResolvedSymbols> ResolveInStore(const std::string& db, const std::vector<std::string>& symbols) {
@@ -29,6 +35,7 @@ Result<ResolvedSymbols> ResolveInStore(const std::string& db, const std::vector<
 }
 
 Result<ResolvedSymbols> ResolveInSymdb(const std::string& address, const std::vector<std::string>& symbols) {
+  TICKFLOW_RETURN_IF_ERROR(CheckDistinctSymbols(symbols));
   TICKFLOW_ASSIGN_OR_RETURN(auto symdb, symdb::Client::Connect(address));
   ResolvedSymbols r;
   r.names.resize(65536);

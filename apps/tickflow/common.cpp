@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -40,12 +41,29 @@ int Fail(const std::string& message) {
 Result<std::unique_ptr<store::Store>> OpenExistingStore(const std::string& db) {
   store::OpenOptions o;
   o.create = false;
+  o.read_only = true;  // readers never write: a read-only file, a full disk or a busy writer cannot stop them
   return store::OpenStore(db, o);
+}
+
+Result<std::unique_ptr<store::Store>> OpenStoreForWriting(const std::string& db) {
+  store::OpenOptions o;
+  o.create_folder = db == DefaultDbPath();  // the default's folder is ours to make; a typo'd --db folder is not
+  return store::OpenStore(db, o);
+}
+
+Status CheckDistinctSymbols(const std::vector<std::string>& symbols) {
+  for (auto it = symbols.begin(); it != symbols.end(); ++it) {
+    if (std::find(symbols.begin(), it, *it) != it) {
+      return MakeError(ErrorCode::kInvalidArgument, "symbol " + *it + " is given twice: name each symbol once");
+    }
+  }
+  return {};
 }
 
 Result<ResolvedSymbols> ResolveSymbols(store::Store& store, const std::vector<std::string>& symbols) {
   ResolvedSymbols r;
   r.names.resize(65536);
+  TICKFLOW_RETURN_IF_ERROR(CheckDistinctSymbols(symbols));
   for (const std::string& s : symbols) {
     TICKFLOW_ASSIGN_OR_RETURN(const store::SymbolInfo info, store.FindSymbol(s));
     r.ids.push_back(info.id);

@@ -32,13 +32,19 @@ int Fail(const Error& error);
 int Fail(const std::string& message);
 
 // Opens an existing store, or explains how to create one.
+// Opens a store to read only: it must exist, and nothing is written to it.
 Result<std::unique_ptr<store::Store>> OpenExistingStore(const std::string& db);
+// Opens (creating when missing) a store to import into; only the default
+// store's folder is created, any other --db folder must exist.
+Result<std::unique_ptr<store::Store>> OpenStoreForWriting(const std::string& db);
 
 // Symbol names to ids (in the order given) and an id-indexed table of names.
 struct ResolvedSymbols {
   std::vector<SymbolId> ids;
   std::vector<std::string> names;  // 65,536 entries, by symbol id
 };
+// An error naming the first symbol given twice.
+Status CheckDistinctSymbols(const std::vector<std::string>& symbols);
 Result<ResolvedSymbols> ResolveSymbols(store::Store& store, const std::vector<std::string>& symbols);
 
 // "--from/--to" text into a TimeRange; empty text means unbounded.

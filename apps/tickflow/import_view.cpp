@@ -56,19 +56,44 @@ void ImportView::File(const importer::FileReport& r) {
   std::fflush(stdout);
 }
 
-int ImportView::Finish(const importer::ImportSummary& s, const std::string& db) {
+int ImportView::Finish(const importer::ImportSummary& s, const std::string& db, const std::string& path) {
   ClearBar();
   const double secs = s.seconds > 0 ? s.seconds : 1e-9;
-  fmt::print("imported {} trades from {} files ({:.1f} MB) in {:.2f} s: {}rows/s, {:.0f} MB/s; store {}\n",
-             Thousands(s.rows_imported), s.files.size(), static_cast<double>(s.bytes) / 1e6, s.seconds,
+  std::size_t done = 0, not_run = 0;
+  const importer::FileReport* failed = nullptr;
+  bool bad_rows = false;
+  for (const auto& f : s.files) {
+    if (f.outcome == importer::FileOutcome::kNotRun) {
+      ++not_run;
+    } else if (f.outcome == importer::FileOutcome::kFailed) {
+      if (failed == nullptr) failed = &f;
+      bad_rows |= f.failed_at_bad_row;
+    } else {
+      ++done;
+    }
+  }
+  for (const auto& what : s.skipped) fmt::print("   skipped  {}\n", what);
+  if (s.files_ignored > s.skipped.size()) {
+    fmt::print("   skipped  ... and {} more entries\n", Thousands(s.files_ignored - s.skipped.size()));
+  }
+  fmt::print("imported {} trades from {} of {} files ({:.1f} MB) in {:.2f} s: {}rows/s, {:.0f} MB/s; store {}\n",
+             Thousands(s.rows_imported), done, s.files.size(), static_cast<double>(s.bytes) / 1e6, s.seconds,
              Rate(static_cast<double>(s.rows_imported) / secs), static_cast<double>(s.bytes) / 1e6 / secs, db);
-  if (s.files_ignored > 0) fmt::print("ignored {} entries that are not .csv files\n", s.files_ignored);
-  if (s.files.empty()) fmt::print("no .csv files found: expected SYMBOL.csv files (timestamp,price,volume)\n");
-  if (s.files_failed > 0) {
-    return Fail(fmt::format(
-        "{} file(s) failed; files before the failure are imported. Fix the rows shown above, or rerun with "
-        "--skip-bad-rows to skip bad rows.",
-        s.files_failed));
+  if (s.files.empty()) {
+    return Fail(s.files_ignored > 0
+                    ? fmt::format("nothing imported: {} holds no SYMBOL.csv file at its top level (skipped {} "
+                                  "entries, listed above)",
+                                  path, s.files_ignored)
+                    : fmt::format("nothing imported: {} holds no files (expected SYMBOL.csv files of "
+                                  "timestamp,price,volume rows)",
+                                  path));
+  }
+  if (failed != nullptr) {
+    std::string message = fmt::format("the import stopped at {}: {} file(s) imported before it are kept", failed->path, done);
+    if (not_run > 0) message += fmt::format(", {} after it were not run", not_run);
+    message += bad_rows ? "; fix the rows shown above, or rerun with --skip-bad-rows to skip bad rows"
+                        : "; fix the problem shown above and run the import again (imported files are skipped)";
+    return Fail(message);
   }
   return 0;
 }

@@ -15,8 +15,8 @@ class ImportView {
       : terminal_(terminal), last_(terminal ? std::chrono::steady_clock::time_point{} : std::chrono::steady_clock::now()) {}
   void Progress(const importer::ImportProgress& p);
   void File(const importer::FileReport& r);
-  // Prints the summary; returns the exit code.
-  int Finish(const importer::ImportSummary& s, const std::string& db);
+  // Prints the summary; returns the exit code (non-zero when a file failed or nothing was imported).
+  int Finish(const importer::ImportSummary& s, const std::string& db, const std::string& path);
 
  private:
   void ClearBar();

@@ -134,6 +134,63 @@ lpid=$!; sleep 0.5
 expect_fail "second writer" "another writer is importing into $db: the test's holder" "$bin" import "$work/in" --db "$db"
 kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null
 
+# Read commands never write: an empty file is not turned into a store, and a writer's
+# open transaction does not block them.
+: > "$work/empty.db"
+expect_fail "empty file as a store" "is not a tickflow store" "$bin" symbols --db "$work/empty.db"
+[ ! -s "$work/empty.db" ] && ok || bad "a read command wrote into $work/empty.db"
+python3 - "$db" <<'PY' &
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN IMMEDIATE"); con.execute("INSERT INTO tickflow_meta VALUES('held', 'by the test')"); time.sleep(15)
+PY
+wpid=$!; sleep 0.5
+out=$(timeout 8 "$bin" symbols --db "$db" --format csv 2>&1) && grep -q "^1,XBTUSD" <<<"$out" && ok \
+  || bad "symbols while a writer holds a transaction: $out"
+kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null
+# Arguments out of range are refused, naming the parameter.
+expect_fail "--limit -1" "--limit" "$bin" trades XBTUSD --limit -1 --db "$db"
+expect_fail "--speed 1e-30" "--speed '1e-30' is slower than the slowest pace, 0.001" "$bin" replay XBTUSD --speed 1e-30 --db "$db"
+expect_fail "a symbol twice" "symbol XBTUSD is given twice" "$bin" replay XBTUSD XBTUSD --db "$db"
+expect_fail "a symbol twice (trades)" "symbol XBTUSD is given twice" "$bin" trades XBTUSD XBTUSD --db "$db"
+expect_fail "--db in a missing folder" "there is no folder $work/nowhere" "$bin" import "$work/in" --db "$work/nowhere/x.db"
+[ ! -e "$work/nowhere" ] && ok || bad "import created the folder of --db"
+expect_fail "ClickHouse's system database" "is ClickHouse's own database" "$bin" symbols --db clickhouse://127.0.0.1:1/system
+mkdir -p "$work/names"; echo "1561939203,1,1" > "$work/names/..csv"
+expect_fail "'.' as a symbol" "a symbol starts with a letter or digit" "$bin" import "$work/names" --db "$work/names.db"
+rm "$work/names/..csv"; echo "1561939203,1,1" > "$work/names/--help.csv"
+expect_fail "'--help' as a symbol" "a symbol starts with a letter or digit" "$bin" import "$work/names" --db "$work/names.db"
+# Nothing importable: every skipped entry is named and the exit is non-zero.
+mkdir -p "$work/nested/2019" "$work/nested/XBTUSD.csv"; cp "$src/tests/data/kraken/XBTUSD.csv" "$work/nested/2019/"
+out=$("$bin" import "$work/nested" --db "$work/nested.db" 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q "skipped  $work/nested/2019/ (a folder: only the top level is read" <<<"$out" \
+  && grep -q "skipped  $work/nested/XBTUSD.csv (a folder named like a CSV file" <<<"$out" \
+  && grep -q "nothing imported: $work/nested holds no SYMBOL.csv file at its top level" <<<"$out" && ok \
+  || bad "import of subfolders only: rc=$rc $out"
+python3 -c "import zipfile,sys; zipfile.ZipFile(sys.argv[1], 'w').close()" "$work/empty.zip"
+expect_fail "an empty zip" "nothing imported: $work/empty.zip holds no files" "$bin" import "$work/empty.zip" --db "$work/nested.db"
+# A failed import says where it stopped and what was not run; the --skip-bad-rows hint only for bad rows.
+mkdir -p "$work/stop"; echo "1561939203,1,1" > "$work/stop/AAAUSD.csv"; echo "16725225600,1,1" > "$work/stop/BBBUSD.csv"
+echo "1561939203,1,1" > "$work/stop/CCCUSD.csv"
+out=$("$bin" import "$work/stop" --db "$work/stop.db" 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q "not run  $work/stop/CCCUSD.csv" <<<"$out" \
+  && grep -q "timestamp '16725225600' is too large" <<<"$out" \
+  && grep -q "the import stopped at $work/stop/BBBUSD.csv: 1 file(s) imported before it are kept, 1 after it were not run; fix the rows shown above, or rerun with --skip-bad-rows" <<<"$out" \
+  && ok || bad "a stopped import: rc=$rc $out"
+python3 - "$work/forged.zip" <<'PY'
+import struct, sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("XBTUSD.csv", "1561939203,1,1\n" * 1000)
+b = bytearray(open(sys.argv[1], "rb").read())
+for sig, off in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+    i = b.find(sig)
+    b[i + off:i + off + 4] = struct.pack("<I", 0xFFFFFFF0)
+open(sys.argv[1], "wb").write(b)
+PY
+out=$("$bin" import "$work/forged.zip" --db "$work/forged.db" 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q "XBTUSD.csv" <<<"$out" && ! grep -q -- "--skip-bad-rows" <<<"$out" && ok \
+  || bad "a forged zip entry: rc=$rc $out"
+
 # The gateway service: metrics and health, then a graceful stop on SIGTERM.
 "$bin" gateway --db "$db" --metrics 127.0.0.1:0 > "$work/gateway.log" 2>&1 &
 gpid=$!

@@ -18,6 +18,25 @@ trap cleanup EXIT
 pass=0; fail=0
 ok()  { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# Every wait is bounded, and says what it waited for: a command that hangs (a
+# gateway that never came up, a replay waiting for it) fails the test instead
+# of the test hanging until ctest's timeout.
+bounded() {  # bounded SECONDS WHAT CMD...: runs CMD, killed after SECONDS
+  local secs="$1" what="$2"; shift 2
+  timeout --kill-after=5 "$secs" "$@"; local rc=$?
+  [ $rc -eq 124 ] || [ $rc -eq 137 ] && echo "timed out after $secs s waiting for $what" >&2
+  return $rc
+}
+wait_bounded() {  # wait_bounded PID SECONDS WHAT: waits for a background job, kills it after SECONDS
+  local pid="$1" secs="$2" what="$3"
+  for _ in $(seq 1 $((secs * 10))); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid"; return $?; }
+    sleep 0.1
+  done
+  echo "timed out after $secs s waiting for $what" >&2
+  kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  return 124
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 port=$(free_port); http=$(free_port)
@@ -34,13 +53,13 @@ start_gateway() {
   "$bin" gateway --bus "$url" --creds "$work/nats/creds/gateway.creds" --db "$work/store.db" \
     --metrics 127.0.0.1:0 --session-timeout-ms 3000 > "$work/gateway.$1.log" 2>&1 &
   gw_pid=$!
-  for _ in $(seq 1 100); do grep -q "gateway serving" "$work/gateway.$1.log" && return 0; sleep 0.1; done
-  bad "gateway $1 did not start: $(cat "$work/gateway.$1.log")"
+  for _ in $(seq 1 600); do grep -q "gateway serving" "$work/gateway.$1.log" && return 0; sleep 0.1; done
+  bad "gateway $1 did not start within 60 s: $(cat "$work/gateway.$1.log")"
 }
 replay() {  # replay OUT ARGS...
   local out="$1"; shift
-  "$bin" replay XBTUSD ETHUSD --db "$work/store.db" --from 2023-01-01 --to 2023-07-01 --print csv --bus "$url" "$@" \
-    > "$out.csv" 2> "$out.err"
+  bounded 120 "tickflow replay ($out)" "$bin" replay XBTUSD ETHUSD --db "$work/store.db" --from 2023-01-01 \
+    --to 2023-07-01 --print csv --bus "$url" "$@" > "$out.csv" 2> "$out.err"
 }
 same_as_store() { diff <(tail -n +2 "$1") <(tail -n +2 "$work/trades.csv") > /dev/null; }
 
@@ -53,7 +72,7 @@ grep -q "missing 0, gaps 0" "$work/r1.err" && ok || bad "replay summary: $(cat "
 # 2. Another client's credentials: refused by the server, with a clear error.
 out=$(replay "$work/r2" --creds "$work/nats/creds/client-2.creds" --client-id 1; cat "$work/r2.err")
 grep -q "not permitted" <<<"$out" && ok || bad "client 2 posing as client 1 was not refused: $out"
-out=$("$bin" replay XBTUSD --db "$work/store.db" --bus "$url" --creds /nonexistent.creds 2>&1)
+out=$(bounded 60 "replay with missing creds" "$bin" replay XBTUSD --db "$work/store.db" --bus "$url" --creds /nonexistent.creds 2>&1)
 grep -q "credentials file /nonexistent.creds cannot be read" <<<"$out" && ok || bad "missing creds: $out"
 
 # 3. SIGKILL the gateway mid-stream, start another: the replay resumes exactly.
@@ -62,12 +81,13 @@ replay_pid=$!
 sleep 2
 kill -9 "$gw_pid"; wait "$gw_pid" 2>/dev/null
 start_gateway 2
-wait "$replay_pid" && ok || bad "replay after a gateway crash failed: $(cat "$work/r3.err")"
+wait_bounded "$replay_pid" 180 "the replay resuming after the gateway crash" && ok \
+  || bad "replay after a gateway crash failed: $(cat "$work/r3.err")"
 grep -q "resuming" "$work/r3.err" && ok || bad "the replay was not cut short (too fast?): $(cat "$work/r3.err")"
 same_as_store "$work/r3.csv" && ok || bad "resumed replay differs from the store (missing or doubled trades)"
 
 # 4. SIGTERM: graceful stop, exit 0.
-kill -TERM "$gw_pid"; wait "$gw_pid"; rc=$?; gw_pid=""
+kill -TERM "$gw_pid"; wait_bounded "$gw_pid" 30 "the gateway to stop on SIGTERM"; rc=$?; gw_pid=""
 [ $rc -eq 0 ] && ok || bad "gateway exit code after SIGTERM: $rc"
 grep -q "stopped" "$work/gateway.2.log" && ok || bad "gateway log lacks stopped"
 

@@ -16,6 +16,7 @@ namespace tickflow::client {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr std::chrono::milliseconds kFailureCauseWait{500};  // for the DataError of a Failed stream
 
 template <class M>
 Status Send(bus::Bus& bus, const std::string& channel, const M& m, std::chrono::milliseconds wait) {
@@ -102,6 +103,9 @@ class Stream::State {
     }
     if (!rejected) {
       Deliver([&](Event& e) { e.kind = Event::Kind::kError; e.error = err; }, [&] { if (cb_.on_error) cb_.on_error(err); });
+      std::lock_guard lock(mu_);
+      error_seen_ = true;
+      cv_.notify_all();
     }
   }
 
@@ -139,6 +143,12 @@ class Stream::State {
                        "stream " + std::to_string(id_) + " did not end within " + std::to_string(timeout.count()) + " ms");
     }
     if (phase_ == Phase::kRejected) return MakeError(ErrorCode::kUnavailable, error_.message.empty() ? Describe(error_) : error_.message);
+    // The DataError explaining a failure travels on the error channel and may
+    // come just after the Last marker: give it a moment, so on_error has run
+    // (and the cause is known) when Wait returns.
+    if (end_.reason == sbe::StreamEndReason::kFailed) {
+      cv_.wait_for(lock, kFailureCauseWait, [&] { return error_seen_; });
+    }
     return end_;
   }
 
@@ -193,6 +203,7 @@ class Stream::State {
   Phase phase_ = Phase::kPending;
   StreamEnd end_;
   StreamError error_;
+  bool error_seen_ = false;  // a DataError was delivered after the ack
   std::deque<Event> queue_;
   bool closing_ = false;
 };

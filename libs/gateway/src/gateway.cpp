@@ -232,9 +232,23 @@ class Gateway::Impl {
         ++malformed_;
         Log(std::string("malformed control frame from client ") + std::to_string(*sender) + ": " + sbe::ToString(st) +
             " at byte " + std::to_string(reader.offset()));
+        AnswerUndecodableStartData(*sender, frame.subspan(reader.offset()));
         return;
       }
       HandleMessage(*sender, view);
+    }
+  }
+
+  // A StartData whose length cannot even be read (its group claims more than
+  // 1,024 entries or more bytes than the frame holds) still gets an answer.
+  void AnswerUndecodableStartData(ClientId sender, std::span<const std::byte> rest) {
+    sbe::StartData m;
+    const sbe::DecodeStatus st = sbe::Decode(rest, &m);
+    if (st == sbe::DecodeStatus::kTooManyEntries) {
+      DataErr(sender, m.client_id == sender ? m.request_id : 0, sbe::DataErrorCode::kTooManySymbols);
+    } else if (sbe::MessageType type; st != sbe::DecodeStatus::kOk && sbe::PeekType(rest, &type) == sbe::DecodeStatus::kOk &&
+                                      type == sbe::MessageType::kStartData) {
+      ClientErr(sender, sbe::ClientErrorCode::kMalformedMessage);
     }
   }
 
@@ -440,6 +454,14 @@ class Gateway::Impl {
       return DataErr(client, rid, sbe::DataErrorCode::kResolutionNotKnown);
     }
     if (req.symbols.empty()) return DataErr(client, rid, sbe::DataErrorCode::kSymbolNotFound);
+    if (req.speed_permille > sbe::kMaxSpeedPermille) return DataErr(client, rid, sbe::DataErrorCode::kInvalidSpeed);
+    {
+      std::vector<SymbolId> sorted = req.symbols;
+      std::sort(sorted.begin(), sorted.end());
+      if (auto dup = std::adjacent_find(sorted.begin(), sorted.end()); dup != sorted.end()) {
+        return DataErr(client, rid, sbe::DataErrorCode::kDuplicateSymbol, *dup);
+      }
+    }
     const UnixNanos to = req.to == UnixNanos::Min() ? UnixNanos::Max() : req.to;
     if (req.from != UnixNanos::Min() && req.from >= to) {
       return DataErr(client, rid, sbe::DataErrorCode::kInvalidTimeRange);
@@ -461,11 +483,23 @@ class Gateway::Impl {
       auto it = sessions_.find(client);
       if (it == sessions_.end()) return;
       task->auth = it->second.auth;
-      std::size_t active = 0;
+      std::size_t active = 0, open_symbols = 0, own = 0;
       for (const auto& [id, session] : sessions_) {
-        for (const auto& [r, t] : session.streams) active += !t->finished.load();
+        for (const auto& [r, t] : session.streams) {
+          if (t->finished.load()) continue;
+          ++active;
+          open_symbols += t->request.symbols.size();
+          own += id == client;
+        }
       }
-      if (active >= options_.max_streams) return DataErr(client, rid, sbe::DataErrorCode::kDataUnavailable);
+      if (own >= options_.max_streams_per_client) return DataErr(client, rid, sbe::DataErrorCode::kTooManyStreams);
+      if (active >= options_.max_streams || open_symbols + task->request.symbols.size() > options_.max_open_symbols) {
+        Log("stream " + std::to_string(rid) + " of client " + std::to_string(client) + " refused: " +
+            std::to_string(active) + " streams with " + std::to_string(open_symbols) +
+            " symbols running (limits: max_streams " + std::to_string(options_.max_streams) + ", max_open_symbols " +
+            std::to_string(options_.max_open_symbols) + ")");
+        return DataErr(client, rid, sbe::DataErrorCode::kDataUnavailable);
+      }
       if (auto old = it->second.streams.find(rid); old != it->second.streams.end()) {
         finished_.push_back(old->second);  // a finished stream with the same id: reaped later
         it->second.streams.erase(old);

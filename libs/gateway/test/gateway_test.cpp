@@ -3,6 +3,8 @@
 #include "tickflow/gateway/gateway.hpp"
 
 #include <gtest/gtest.h>
+
+#include <cstring>
 #include <sqlite3.h>
 
 #include <atomic>
@@ -229,6 +231,82 @@ TEST_F(GatewayTest, BadRequestsGetTheMatchingDataError) {
   ok.symbols = {xbt_};
   SendRaw(ok);
   EXPECT_EQ(Expect<sbe::StartDataAck>(*raw.errors).request_id, 6u);
+}
+
+// Requests that cannot even be measured still get their answer, and no
+// request can make a stream hold more than the limits allow.
+TEST_F(GatewayTest, MalformedAndOversizedRequestsAreAnswered) {
+  auto raw = RawClient(9);
+  SendRaw(sbe::ClientLogin{9});
+  Expect<sbe::ClientLoginAck>(*raw.errors);
+  sbe::StartData r;
+  r.client_id = 9;
+  r.request_id = 5;
+  r.symbols = {xbt_};
+  std::vector<std::byte> buf(sbe::EncodedSize(r));
+  ASSERT_EQ(sbe::Encode(r, buf), buf.size());
+  const std::size_t group = sbe::kHeaderSize + sbe::StartData::kBlockLength;
+  const auto send_patched = [&](std::uint16_t block, std::uint16_t count) {
+    std::vector<std::byte> b = buf;
+    std::memcpy(b.data() + group, &block, 2);
+    std::memcpy(b.data() + group + 2, &count, 2);
+    ASSERT_EQ(bus_->Publish(sbe::ControlChannel("qd.control", 9), b, 1000ms), bus::PublishStatus::kOk);
+  };
+  for (const std::uint16_t count : {std::uint16_t{1025}, std::uint16_t{10000}, std::uint16_t{65535}}) {
+    send_patched(sbe::StartData::kSymbolBlockLength, count);
+    const auto e = Expect<sbe::DataError>(*raw.errors);
+    EXPECT_EQ(e.code, sbe::DataErrorCode::kTooManySymbols) << count;
+    EXPECT_EQ(e.request_id, 5u) << count;
+  }
+  send_patched(0, 1);  // a group whose entries are smaller than a symbol id
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kMalformedMessage);
+  send_patched(sbe::StartData::kSymbolBlockLength, 2);  // claims two symbols, holds one
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kMalformedMessage);
+
+  r.speed_permille = 0xFFFFFFFFu;
+  SendRaw(r);
+  EXPECT_EQ(Expect<sbe::DataError>(*raw.errors).code, sbe::DataErrorCode::kInvalidSpeed);
+  r.speed_permille = 0;
+  r.symbols = {xbt_, eth_, xbt_};
+  SendRaw(r);
+  const auto dup = Expect<sbe::DataError>(*raw.errors);
+  EXPECT_EQ(dup.code, sbe::DataErrorCode::kDuplicateSymbol);
+  EXPECT_EQ(dup.symbol_id, xbt_);
+}
+
+TEST_F(GatewayTest, OneClientCannotTakeEveryStreamSlot) {
+  gateway_.reset();
+  gateway::GatewayOptions o;
+  o.session_timeout = 5000ms;
+  const std::string db = db_;
+  o.open_store = [db] { return store::OpenStore(db, {.create = false}); };
+  o.max_streams_per_client = 2;
+  o.max_open_symbols = 5;
+  gateway_ = gateway::Gateway::Start(*bus_, o).value();
+  auto greedy = Open(20);
+  auto other = Open(21);
+  ASSERT_TRUE(greedy && other);
+  const Request slow{.symbols = {xbt_, eth_}, .speed_permille = 1};  // never ends within the test
+  Callbacks none;
+  auto s1 = greedy->RequestTrades(slow, none);
+  auto s2 = greedy->RequestTrades(slow, none);
+  ASSERT_TRUE(s1.ok() && s2.ok());
+  auto s3 = greedy->RequestTrades(slow, none);
+  ASSERT_FALSE(s3.ok());
+  EXPECT_NE(s3.error().message.find("too many streams running for this client"), std::string::npos)
+      << s3.error().message;
+  // The other client still gets a stream, within the symbol budget (4 of 5 taken)...
+  auto mine = other->RequestTrades({.symbols = {xbt_}}, none);
+  ASSERT_TRUE(mine.ok()) << mine.error().message;
+  EXPECT_EQ((*mine)->Wait(30000ms)->reason, sbe::StreamEndReason::kCompleted);
+  // ...and beyond it the gateway says it has no capacity, not that the client asked too much.
+  auto over = other->RequestTrades({.symbols = {xbt_, eth_}}, none);
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.error().message.find("unavailable"), std::string::npos) << over.error().message;
+  ASSERT_TRUE((*s1)->Stop().ok());
+  ASSERT_TRUE((*s2)->Stop().ok());
+  EXPECT_EQ((*s1)->Wait(10000ms)->reason, sbe::StreamEndReason::kStopped);
+  EXPECT_EQ((*s2)->Wait(10000ms)->reason, sbe::StreamEndReason::kStopped);
 }
 
 TEST_F(GatewayTest, ClientReturnsRequestErrorsAsErrors) {

@@ -448,11 +448,16 @@ Result<std::string> SymbolFromFileName(std::string_view file_name) {
     return MakeError(ErrorCode::kInvalidArgument, "file name '" + std::string(file_name) +
                                                       "' must be SYMBOL.csv with a symbol of 1 to 32 characters");
   }
+  const auto alnum = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(stem.front())) {
+    return MakeError(ErrorCode::kInvalidArgument, "file name '" + EscapeForMessage(file_name) +
+                                                      "' does not name a symbol: a symbol starts with a letter or digit");
+  }
   for (char c : stem) {
     const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
                     c == '_' || c == '-';
     if (!ok) {
-      return MakeError(ErrorCode::kInvalidArgument, "file name '" + std::string(file_name) +
+      return MakeError(ErrorCode::kInvalidArgument, "file name '" + EscapeForMessage(file_name) +
                                                         "' does not name a symbol: use letters, digits, '.', '_', '-'");
     }
   }
@@ -500,6 +505,7 @@ Result<ImportSummary> Import(store::Store& store, const std::string& path, const
 
   ImportSummary summary;
   summary.files_ignored = list.ignored;
+  summary.skipped = list.skipped;
   const auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
   const auto report_progress = [&] {
     progress.seconds = elapsed();
@@ -551,7 +557,8 @@ Result<ImportSummary> Import(store::Store& store, const std::string& path, const
     if (result.error) {
       report.outcome = FileOutcome::kFailed;
       report.rows_imported = 0;
-      if (result.error->code != ErrorCode::kParse) report.errors.push_back(result.error->message);
+      report.failed_at_bad_row = result.error->code == ErrorCode::kParse;
+      if (!report.failed_at_bad_row) report.errors.push_back(result.error->message);
       ++summary.files_failed;
     }
     report.note = Describe(report, known[i]);
@@ -577,6 +584,7 @@ Result<ImportSummary> Import(store::Store& store, const std::string& path, const
     r.symbol = sources[i].symbol;
     r.outcome = FileOutcome::kNotRun;
     r.note = Describe(r, known[i]);
+    if (options.on_file) options.on_file(r);
     summary.files.push_back(std::move(r));
   }
   summary.seconds = elapsed();

@@ -80,6 +80,13 @@ class ZipEntryStream final : public ByteStream {
   std::string display_;
 };
 
+constexpr std::size_t kMaxSkippedShown = 20;
+
+void Skip(SourceList& list, std::string what) {
+  ++list.ignored;
+  if (list.skipped.size() < kMaxSkippedShown) list.skipped.push_back(std::move(what));
+}
+
 bool IsCsv(std::string_view name) {
   return name.size() > 4 && (name.substr(name.size() - 4) == ".csv" || name.substr(name.size() - 4) == ".CSV");
 }
@@ -87,7 +94,7 @@ bool IsCsv(std::string_view name) {
 Status AddSource(SourceList& list, std::string display, std::string file_name, std::uint64_t size,
                  std::string archive, std::string path) {
   if (!IsCsv(file_name)) {
-    ++list.ignored;
+    Skip(list, display + " (not a .csv file)");
     return {};
   }
   auto symbol = SymbolFromFileName(file_name);
@@ -140,7 +147,17 @@ Result<SourceList> ListSources(const std::string& path) {
         return MakeError(ErrorCode::kIo, "cannot read " + entry.path().string() + ": " + entry_ec.message() +
                                              " (a broken or looping symbolic link; remove it or point it at a file)");
       }
-      if (!regular) continue;
+      if (!regular) {
+        const bool folder = entry.is_directory(entry_ec);
+        if (folder && IsCsv(entry.path().filename().string())) {
+          Skip(list, entry.path().string() + " (a folder named like a CSV file, not a file)");
+        } else if (folder) {
+          Skip(list, entry.path().string() + "/ (a folder: only the top level is read; import it on its own)");
+        } else {
+          Skip(list, entry.path().string() + " (not a regular file)");
+        }
+        continue;
+      }
       const std::uintmax_t size = entry.file_size(entry_ec);
       if (entry_ec) return MakeError(ErrorCode::kIo, "cannot read " + entry.path().string() + ": " + entry_ec.message());
       TICKFLOW_RETURN_IF_ERROR(

@@ -38,6 +38,7 @@ struct Source {
 struct SourceList {
   std::vector<Source> sources;  // sorted by file name
   std::size_t ignored = 0;      // not *.csv
+  std::vector<std::string> skipped;  // entries not read, each with why (the first 20)
 };
 
 Result<SourceList> ListSources(const std::string& path);

@@ -158,6 +158,8 @@ const char* ToString(DataErrorCode code) {
     case DataErrorCode::kDuplicateRequest: return "request id already in use";
     case DataErrorCode::kInvalidSpeed: return "invalid replay speed";
     case DataErrorCode::kTooManySymbols: return "too many symbols in one request";
+    case DataErrorCode::kDuplicateSymbol: return "a symbol given twice in one request";
+    case DataErrorCode::kTooManyStreams: return "too many streams running for this client";
   }
   return "undefined data error code";
 }

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <mutex>
 
@@ -62,6 +63,11 @@ Result<ClickHouseUrl> ParseClickHouseUrl(std::string_view url) {
   std::string_view authority = rest.substr(0, slash);
   u.database = std::string(rest.substr(slash + 1));
   if (!IsIdentifier(u.database)) return bad("database name '" + u.database + "' is not letters, digits and _");
+  std::string lower = u.database;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "system" || lower == "information_schema") {
+    return bad("'" + u.database + "' is ClickHouse's own database; name a database of your own, e.g. /tickflow");
+  }
   if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
     const std::string_view info = authority.substr(0, at);
     authority.remove_prefix(at + 1);

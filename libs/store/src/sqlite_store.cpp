@@ -304,7 +304,12 @@ class SqliteStore final : public Store {
       TICKFLOW_RETURN_IF_ERROR(UpgradeFromVersion1());
     }
     TICKFLOW_RETURN_IF_ERROR(db_.Exec("PRAGMA cache_size=-65536"));
-    TICKFLOW_ASSIGN_OR_RETURN(Stmt v, Stmt::Prepare(db_, "SELECT value FROM tickflow_meta WHERE key='schema_version'"));
+    auto meta = Stmt::Prepare(db_, "SELECT value FROM tickflow_meta WHERE key='schema_version'");
+    if (!meta.ok()) {
+      return MakeError(ErrorCode::kCorrupt, path_ + " is not a tickflow store (" + meta.error().message +
+                                                "); give a store made by `tickflow import` or `tickflow db init`");
+    }
+    Stmt v = std::move(meta).value();
     TICKFLOW_ASSIGN_OR_RETURN(const bool row, v.Step(db_));
     if (row && v.Text(0) == "1") {
       return MakeError(ErrorCode::kInvalidArgument,
@@ -587,7 +592,15 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const Op
   }
   if (!exists) {
     const auto parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
+      if (!options.create_folder) {
+        return MakeError(ErrorCode::kNotFound, "cannot create the store " + path + ": there is no folder " +
+                                                   parent.string() + " (create it first: mkdir -p " + parent.string() +
+                                                   ")");
+      }
+      std::filesystem::create_directories(parent, ec);
+      if (ec) return MakeError(ErrorCode::kIo, "cannot create the folder " + parent.string() + ": " + ec.message());
+    }
   }
   const int flags = options.read_only ? SQLITE_OPEN_READONLY
                                       : (SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0));

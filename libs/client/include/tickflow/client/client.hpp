@@ -118,7 +118,8 @@ class Client;
 class Stream {
  public:
   RequestId id() const { return id_; }
-  // Waits until the stream has ended; its end, or an error on timeout or failure.
+  // Waits until the stream has ended; its end, or an error on timeout or failure. A Failed end
+  // waits up to 0.5 s more for the DataError that explains it (delivered to on_error first).
   Result<StreamEnd> Wait(std::chrono::milliseconds timeout);
   // Asks the gateway to stop the stream; it then ends with reason Stopped.
   Status Stop();

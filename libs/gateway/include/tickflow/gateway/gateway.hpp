@@ -52,6 +52,10 @@ struct GatewayOptions {
   std::function<Result<std::unique_ptr<store::Store>>()> open_store{};
   std::size_t messages_per_frame = 256;
   std::size_t max_streams = 256;                        // beyond: DataUnavailable
+  std::size_t max_streams_per_client = 16;              // running at once; beyond: TooManyStreams
+  // Symbols streamed at once over all streams (each holds one decoded store
+  // block: up to ~1.3 MB for trades, ~2 MB for bars); beyond: DataUnavailable.
+  std::size_t max_open_symbols = 4096;
   std::chrono::milliseconds publish_wait{50};           // per attempt; the stop flag is checked between
   std::chrono::milliseconds stalled_client{60000};      // a stream blocked this long by a full channel fails
   std::chrono::milliseconds session_timeout{15000};     // silence after which a session is expired

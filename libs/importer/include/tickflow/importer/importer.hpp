@@ -47,6 +47,7 @@ struct FileReport {
   std::uint64_t blank_lines = 0;
   std::uint64_t resumed_at_byte = 0;      // > 0 when only the grown tail was read
   std::vector<std::string> errors;        // the first bad rows, formatted with file:line:column
+  bool failed_at_bad_row = false;         // kFailed because of a bad row (--skip-bad-rows would skip it)
   std::string note;                       // one line saying what happened
 };
 
@@ -78,6 +79,7 @@ struct ImportSummary {
   std::uint64_t bytes = 0;
   std::size_t files_failed = 0;
   std::size_t files_ignored = 0;  // entries that are not *.csv
+  std::vector<std::string> skipped;  // what was not read and why: "DIR/sub (a folder: ...)"; at most 20
   bool stopped = false;           // stopped early at a bad row or failure
   double seconds = 0;
 };

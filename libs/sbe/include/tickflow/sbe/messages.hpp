@@ -18,6 +18,8 @@ inline constexpr std::uint16_t kSchemaVersion = 1;
 inline constexpr std::size_t kHeaderSize = 8;
 inline constexpr std::size_t kGroupHeaderSize = 4;
 inline constexpr std::uint16_t kMaxSymbolsPerRequest = 1024;
+// The fastest replay: x4,000,000 (SpeedPermille's null, 0xFFFFFFFF, lies above it).
+inline constexpr std::uint32_t kMaxSpeedPermille = 4'000'000'000u;
 inline constexpr SymbolId kNoSymbol = 0xFFFF;  // OptionalSymbolId null value
 
 enum class MessageType : std::uint16_t {
@@ -70,6 +72,8 @@ enum class DataErrorCode : std::uint8_t {
   kDuplicateRequest = 10,
   kInvalidSpeed = 11,
   kTooManySymbols = 12,
+  kDuplicateSymbol = 13,  // a symbol id twice in one request
+  kTooManyStreams = 14,   // the client's own stream limit (the gateway's is DataUnavailable)
 };
 
 enum class StreamEndReason : std::uint8_t { kCompleted = 0, kStopped = 1, kFailed = 2 };

@@ -142,7 +142,8 @@ class Store {
 
 struct OpenOptions {
   bool create = true;       // create the file and schema when missing
-  bool read_only = false;
+  bool read_only = false;   // never writes (no schema, no WAL setup): for readers
+  bool create_folder = false;  // SQLite: create the file's missing parent folders (else an error names them)
 };
 
 // `location` is a file path, optionally prefixed "sqlite:".
