@@ -147,9 +147,12 @@ def encode(schema, name, values):
     out = struct.pack("<HHHH", m["block"], m["id"], schema["id"], schema["version"])
 
     def pack(f, v):
-        if f["type"] == "Decimal" and isinstance(v, str):
+        if f["type"] in ("Decimal", "DecimalHigh") and isinstance(v, str):
             whole, _, frac = v.partition(".")
-            v = (int(whole + frac) << 4) | len(frac)
+            raw = (int(whole + frac) << 4) | len(frac)  # 128-bit: Decimal holds bits 63..0, DecimalHigh 127..64
+            if f["type"] == "DecimalHigh":
+                return struct.pack("<q", raw >> 64)
+            return struct.pack("<Q", raw & ((1 << 64) - 1))
         if f["type"] in schema["enums"]:
             v = schema["enums"][f["type"]][1][v] if isinstance(v, str) else v
         return struct.pack("<" + PRIMITIVES[f["prim"]][0], v)

@@ -191,6 +191,14 @@ out=$("$bin" import "$work/forged.zip" --db "$work/forged.db" 2>&1); rc=$?
 [ $rc -ne 0 ] && grep -q "XBTUSD.csv" <<<"$out" && ! grep -q -- "--skip-bad-rows" <<<"$out" && ok \
   || bad "a forged zip entry: rc=$rc $out"
 
+# A bar volume beyond a Decimal (60 bits) is exact in the store, in bars and on the wire.
+mkdir -p "$work/wide"; printf '1561939203,1,99999999\n1561939204,1,0.000000000000001\n' > "$work/wide/XBTUSD.csv"
+"$bin" import "$work/wide" --db "$work/wide.db" > /dev/null 2>&1 || bad "import of a wide-volume minute"
+out=$("$bin" bars XBTUSD --res 1d --db "$work/wide.db" --format csv 2>&1)
+grep -q ",99999999.000000000000001,2$" <<<"$out" && ok || bad "1d bar of a wide volume: $out"
+out=$("$bin" replay XBTUSD --bars 1h --db "$work/wide.db" --print csv 2>/dev/null)
+grep -q "^XBTUSD,2019-07-01T00:00:00Z,1,1,1,1,99999999.000000000000001,2$" <<<"$out" && ok || bad "replayed wide bar: $out"
+
 # The gateway service: metrics and health, then a graceful stop on SIGTERM.
 "$bin" gateway --db "$db" --metrics 127.0.0.1:0 > "$work/gateway.log" 2>&1 &
 gpid=$!

@@ -17,11 +17,11 @@ AddStatus Resampler::Add(const Bar& b, Bar* done) {
 }
 
 AddStatus Resampler::Merge(UnixNanos time, Decimal open, Decimal high, Decimal low, Decimal close,
-                           Decimal volume, std::uint64_t trades, Bar* done) {
+                           WideDecimal volume, std::uint64_t trades, Bar* done) {
   if (active_ && time < current_.time) return AddStatus::kOutOfOrder;
   if (active_ && time < bucket_end_) {
-    Decimal sum;
-    if (!Decimal::Add(current_.volume, volume, &sum)) return AddStatus::kVolumeOverflow;
+    WideDecimal sum;
+    if (!WideDecimal::Add(current_.volume, volume, &sum)) return AddStatus::kVolumeOverflow;
     current_.volume = sum;
     if (high > current_.high) current_.high = high;
     if (low < current_.low) current_.low = low;

@@ -55,12 +55,40 @@ TEST(ResamplerTest, RejectsOutOfOrderInput) {
   EXPECT_EQ(r.Add(Trade{T("2019-07-01T00:04Z"), D("1"), D("1")}, &done), AddStatus::kOutOfOrder);
 }
 
-TEST(ResamplerTest, ReportsVolumeOverflowInsteadOfWrapping) {
-  Resampler r(TimeResolution::kOneDay);
+// Issue 13 item 6: sums that outgrow a Decimal are exact, not refused.
+TEST(ResamplerTest, VolumeSumsBeyondADecimalStayExact) {
+  Resampler minute(TimeResolution::kOneMinute);
   Bar done;
+  EXPECT_EQ(minute.Add(Trade{T("2019-07-01T00:00:01Z"), D("1"), D("99999999")}, &done), AddStatus::kPending);
+  EXPECT_EQ(minute.Add(Trade{T("2019-07-01T00:00:02Z"), D("1"), D("0.000000000000001")}, &done), AddStatus::kPending);
+  ASSERT_TRUE(minute.Flush(&done));
+  EXPECT_EQ(done.volume.ToString(), "99999999.000000000000001");
+  // The largest Decimal volume, twice, then a year of a SHIB-like market (50 M units a trade, 8 decimals).
+  Resampler day(TimeResolution::kOneYear);
   const Trade big{T("2019-07-01"), D("1"), D("576460752303423487")};
-  EXPECT_EQ(r.Add(big, &done), AddStatus::kPending);
-  EXPECT_EQ(r.Add(big, &done), AddStatus::kVolumeOverflow);
+  EXPECT_EQ(day.Add(big, &done), AddStatus::kPending);
+  EXPECT_EQ(day.Add(big, &done), AddStatus::kPending);
+  ASSERT_TRUE(day.Flush(&done));
+  EXPECT_EQ(done.volume.ToString(), "1152921504606846974");
+  Resampler year(TimeResolution::kOneYear);
+  Bar minute_bar{T("2021-01-01"), D("0.00001"), D("0.00001"), D("0.00001"), D("0.00001"), D("150000000.12345678"), 3};
+  for (int i = 0; i < 525600; ++i) {
+    minute_bar.time = UnixNanos{T("2021-01-01").ns + i * kNanosPerMinute};
+    ASSERT_NE(year.Add(minute_bar, &done), AddStatus::kVolumeOverflow) << i;
+  }
+  ASSERT_TRUE(year.Flush(&done));
+  EXPECT_EQ(done.volume.ToString(), "78840000064888.88356800");  // 525,600 x 150000000.12345678
+  EXPECT_EQ(done.trades, 3u * 525600);
+}
+
+TEST(ResamplerTest, ReportsVolumeOverflowInsteadOfWrapping) {
+  Resampler r(TimeResolution::kOneYear);
+  Bar done;
+  WideDecimal huge;
+  ASSERT_TRUE(WideDecimal::FromParts(WideDecimal::kMaxMantissa, 0, &huge));
+  const Bar b{T("2019-07-01"), D("1"), D("1"), D("1"), D("1"), huge, 1};
+  EXPECT_EQ(r.Add(b, &done), AddStatus::kPending);
+  EXPECT_EQ(r.Add(b, &done), AddStatus::kVolumeOverflow);
 }
 
 // Property: for every resolution, bars from the trades equal bars aggregated

@@ -359,7 +359,7 @@ void ParseFile(const detail::Source& source, const Known& known, const ImportOpt
           return fail(MakeError(ErrorCode::kInternal, "rows out of order after the time-order check"));
         case bars::AddStatus::kVolumeOverflow:
           return fail(MakeError(ErrorCode::kOutOfRange, source.display + ":" + std::to_string(reader.line()) +
-                                                            ": 1-minute volume sum exceeds the exact decimal range"));
+                                                            ": 1-minute volume sum exceeds the exact range (37 significant digits)"));
       }
       if (chunk.trades.size() == kChunkRows) {
         const std::uint64_t at = run_start + reader.offset();

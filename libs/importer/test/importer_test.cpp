@@ -194,6 +194,42 @@ TEST_P(ImporterTest, ALineLongerThanTheReadWindowIsABadRow) {
   EXPECT_EQ(Export("XBTUSD"), "1561939203.000,1,1\n1561939204.000,2,1\n");
 }
 
+// Issue 13 item 6: valid rows whose sums outgrow a Decimal import, and their
+// bars are exact at every resolution (both backends store 128-bit volumes).
+TEST_P(ImporterTest, VolumeSumsBeyondADecimalImportAndAggregateExactly) {
+  WriteText(dir_ / "in/XBTUSD.csv", "1561939203,1,99999999\n1561939204,1,0.000000000000001\n");
+  std::string shib;
+  WideDecimal total;
+  for (int i = 0; i < 3000; ++i) {  // ~50 M units a trade, 8 decimals, over 3000 minutes
+    const std::string v = std::to_string(50000000 + i) + ".12345678";
+    shib += std::to_string(1561939203 + i * 60) + ",0.00001,"+ v + "\n";
+    Decimal d;
+    ASSERT_EQ(Decimal::Parse(v, &d), DecimalParseStatus::kOk);
+    ASSERT_TRUE(WideDecimal::Add(total, d, &total));
+  }
+  WriteText(dir_ / "in/SHIBUSD.csv", shib);
+  const auto s = Run(dir_ / "in");
+  ASSERT_EQ(s.files_failed, 0u) << s.files[0].note << (s.files[0].errors.empty() ? "" : s.files[0].errors[0]);
+  const auto bars_of = [&](const std::string& symbol, TimeResolution res) {
+    auto c = store::ReadBars(*store_, store_->FindSymbol(symbol)->id, res, {}).value();
+    std::vector<Bar> out(100000);
+    const std::size_t n = c->Next(out).value();
+    out.resize(n);
+    return out;
+  };
+  for (TimeResolution res : {TimeResolution::kOneMinute, TimeResolution::kOneHour, TimeResolution::kOneDay}) {
+    const auto xbt = bars_of("XBTUSD", res);
+    ASSERT_EQ(xbt.size(), 1u);
+    EXPECT_EQ(xbt[0].volume.ToString(), "99999999.000000000000001");
+  }
+  const auto year = bars_of("SHIBUSD", TimeResolution::kOneYear);
+  ASSERT_EQ(year.size(), 1u);
+  EXPECT_EQ(year[0].volume.ToString(), total.ToString());
+  EXPECT_EQ(year[0].trades, 3000u);
+  Decimal narrow;
+  EXPECT_FALSE(year[0].volume.ToDecimal(&narrow)) << "the test should exceed a Decimal: " << total.ToString();
+}
+
 TEST_P(ImporterTest, AQuarterlyUpdateAppendsOnlyNewerTrades) {
   WriteText(dir_ / "in/XBTUSD.csv", "1561939203,1,1\n1561939204,2,1\n");
   Run(dir_ / "in");

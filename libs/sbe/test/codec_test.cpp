@@ -36,8 +36,10 @@ auto Samples() {
   start.to = UnixNanos{1561942800000000000};
   start.resume_after = 1000;
   start.symbols = {1, 513};
-  DataBar bar{1, 3, UnixNanos{1561939200000000000}, D("10749.4"), D("11041.8"), D("10600"),
-              D("10812.20"), D("1234.00000025"), 2672};
+  // A volume past Decimal's 60 bits: its high half travels in volumeHigh (golden bytes by sbe_tool.py).
+  WideDecimal wide;
+  EXPECT_TRUE(WideDecimal::Add(D("99999999"), D("0.000000000000001"), &wide));
+  DataBar bar{1, 3, UnixNanos{1561939200000000000}, D("10749.4"), D("11041.8"), D("10600"), D("10812.20"), wide, 2672};
   TradeBar trade{1, 1, UnixNanos{1561939203172000000}, D("10749.4"), D("0.03869709")};
   return std::make_tuple(
       ClientLogin{7}, ClientLogout{7}, ClientLoginAck{7, 3}, ClientLogoutAck{7}, ClientHeartbeat{7},

@@ -31,6 +31,7 @@ class VarintWriter {
   }
   ~VarintWriter() { out_->resize(static_cast<std::size_t>(p_ - out_->data())); }
   void Put(std::uint64_t v) { p_ = PutVarint(p_, v); }
+  void PutByte(unsigned char c) { *p_++ = static_cast<char>(c); }
 
  private:
   std::string* out_;
@@ -117,6 +118,15 @@ inline std::uint64_t Unpack(const unsigned char* base, std::size_t i, int w) {
   return w == 64 ? v : v & ((std::uint64_t{1} << w) - 1);
 }
 
+// Sums in two's complement, wrapping: a damaged blob must decode to wrong
+// values (refused by the checks after decoding), never to undefined behaviour.
+inline std::int64_t Wrap(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
+inline std::int64_t WrapMul(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) * static_cast<std::uint64_t>(b));
+}
+
 // Time deltas are stored in the coarsest unit that divides them all.
 constexpr std::array<std::int64_t, 4> kTimeUnits = {1, 1000, 1000000, 1000000000};
 
@@ -164,15 +174,24 @@ Status DecodeBlock(UnixNanos first_time, std::uint32_t count, std::string_view t
   std::int64_t t = first_time.ns;
   std::int64_t p = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
-    t += UnZigZag(Unpack(tb, i, tw)) * unit;
-    p += UnZigZag(Unpack(pb, i, pw));
+    t = Wrap(t, WrapMul(UnZigZag(Unpack(tb, i, tw)), unit));
+    p = Wrap(p, UnZigZag(Unpack(pb, i, pw)));
     out[i] = Trade{UnixNanos{t}, Decimal::FromRaw(p), Decimal::FromRaw(UnZigZag(Unpack(vb, i, vw))), symbol};
   }
   return {};
 }
 
+// Bar blobs written before volumes were 128-bit start with the first bar's
+// minute delta, always 0; newer blobs start with this marker and carry each
+// volume as two varints (the low and high 64 bits of its zigzag value).
+constexpr unsigned char kWideVolumeBars = 1;
+
+UInt128 ZigZag128(Int128 v) { return (static_cast<UInt128>(v) << 1) ^ static_cast<UInt128>(v >> 127); }
+Int128 UnZigZag128(UInt128 v) { return static_cast<Int128>(v >> 1) ^ -static_cast<Int128>(v & 1); }
+
 void EncodeBarBlock(std::span<const Bar> bars, std::string* out) {
-  VarintWriter w(out, bars.size() * 7);
+  VarintWriter w(out, 1 + bars.size() * 8);
+  w.PutByte(kWideVolumeBars);
   std::int64_t prev_t = bars.front().time.ns;
   std::int64_t prev_close = 0;
   for (const Bar& b : bars) {
@@ -183,7 +202,9 @@ void EncodeBarBlock(std::span<const Bar> bars, std::string* out) {
     w.Put(ZigZag(b.high.raw() - open));
     w.Put(ZigZag(b.low.raw() - open));
     w.Put(ZigZag(b.close.raw() - open));
-    w.Put(ZigZag(b.volume.raw()));
+    const UInt128 volume = ZigZag128(b.volume.raw());
+    w.Put(static_cast<std::uint64_t>(volume));
+    w.Put(static_cast<std::uint64_t>(volume >> 64));
     w.Put(b.trades);
     prev_close = b.close.raw();
   }
@@ -192,26 +213,31 @@ void EncodeBarBlock(std::span<const Bar> bars, std::string* out) {
 Status DecodeBarBlock(UnixNanos first_time, std::uint32_t count, std::string_view blob, Bar* out) {
   const unsigned char* p = Bytes(blob);
   const unsigned char* end = p + blob.size();
+  const bool wide = p != end && *p == kWideVolumeBars;
+  if (wide) ++p;
   std::int64_t t = first_time.ns;
   std::int64_t prev_close = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
-    std::uint64_t v[7];
-    for (auto& x : v) {
-      if (!GetVarint(p, end, &x)) {
+    std::uint64_t v[8];
+    const int fields = wide ? 8 : 7;
+    for (int k = 0; k < fields; ++k) {
+      if (!GetVarint(p, end, &v[k])) {
         return MakeError(ErrorCode::kCorrupt, "bar block ends early at bar " + std::to_string(i) + " of " +
                                                   std::to_string(count));
       }
     }
-    t += static_cast<std::int64_t>(v[0]) * kNanosPerMinute;
-    const std::int64_t open = prev_close + UnZigZag(v[1]);
-    const std::int64_t close = open + UnZigZag(v[4]);
+    t = Wrap(t, WrapMul(static_cast<std::int64_t>(v[0]), kNanosPerMinute));
+    const std::int64_t open = Wrap(prev_close, UnZigZag(v[1]));
+    const std::int64_t close = Wrap(open, UnZigZag(v[4]));
+    const WideDecimal volume = wide ? WideDecimal::FromRaw(UnZigZag128((static_cast<UInt128>(v[6]) << 64) | v[5]))
+                                    : WideDecimal(Decimal::FromRaw(UnZigZag(v[5])));
     out[i] = Bar{UnixNanos{t},
                  Decimal::FromRaw(open),
-                 Decimal::FromRaw(open + UnZigZag(v[2])),
-                 Decimal::FromRaw(open + UnZigZag(v[3])),
+                 Decimal::FromRaw(Wrap(open, UnZigZag(v[2]))),
+                 Decimal::FromRaw(Wrap(open, UnZigZag(v[3]))),
                  Decimal::FromRaw(close),
-                 Decimal::FromRaw(UnZigZag(v[5])),
-                 v[6]};
+                 volume,
+                 wide ? v[7] : v[6]};
     prev_close = close;
   }
   if (p != end) return MakeError(ErrorCode::kCorrupt, "bar block has bytes after its " + std::to_string(count) + " bars");

@@ -34,10 +34,13 @@ void EncodeBlock(std::span<const UnixNanos> time, std::span<const Decimal> price
 Status DecodeBlock(UnixNanos first_time, std::uint32_t count, std::string_view time, std::string_view price,
                    std::string_view volume, SymbolId symbol, Trade* out);
 
-// 1-minute bars, interleaved in one blob per block: per bar the minutes since
-// the previous bar, open as a delta from the previous close, high, low and
-// close as deltas from the open (all on the Decimal bits, zigzag varints),
-// volume bits and trade count. Bar times must be whole minutes.
+// 1-minute bars, interleaved in one blob per block after a format byte (1):
+// per bar the minutes since the previous bar, open as a delta from the
+// previous close, high, low and close as deltas from the open (all on the
+// Decimal bits, zigzag varints), the WideDecimal volume bits as two varints
+// (low and high 64 bits of the zigzag value), and the trade count. Blobs
+// without the format byte (before 128-bit volumes) carry one volume varint
+// and are still read. Bar times must be whole minutes.
 void EncodeBarBlock(std::span<const Bar> bars, std::string* out);
 Status DecodeBarBlock(UnixNanos first_time, std::uint32_t count, std::string_view blob, Bar* out);
 

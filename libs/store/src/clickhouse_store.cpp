@@ -37,7 +37,8 @@
 namespace tickflow::store::detail {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2 added bars_1m.volume_high (bar volumes are 128-bit WideDecimals).
+constexpr int kSchemaVersion = 2;
 constexpr std::size_t kInsertRows = 1 << 18;   // trades per INSERT (one part each; sent while the next are encoded)
 constexpr std::size_t kInsertBars = 1 << 16;   // bars per INSERT
 constexpr std::uint64_t kFirstPageRows = 16384;  // small, so the first trade comes quickly
@@ -61,7 +62,7 @@ std::vector<std::string> SchemaStatements(const std::string& db) {
           "ENGINE = MergeTree() ORDER BY (symbol_id, ts, seq)",
       "CREATE TABLE IF NOT EXISTS " + db +
           ".bars_1m (symbol_id UInt16, ts Int64, version UInt32, open Int64, high Int64, low Int64, close Int64, "
-          "volume Int64, trades UInt64) ENGINE = MergeTree() ORDER BY (symbol_id, ts, version)",
+          "volume Int64, trades UInt64, volume_high Int64 DEFAULT 0) ENGINE = MergeTree() ORDER BY (symbol_id, ts, version)",
       "CREATE TABLE IF NOT EXISTS " + db +
           ".imports (symbol_id UInt16, version UInt32, exchange_id UInt8, symbol String, base String, quote String, "
           "first_ts Int64, last_ts Int64, trade_count UInt64, price_scale UInt8, volume_scale UInt8, "
@@ -324,11 +325,11 @@ class BarPage {
   Status Fetch(UnixNanos lo, UnixNanos hi, std::vector<Bar>* rows, UnixNanos* resume) {
     *resume = hi;
     TICKFLOW_RETURN_IF_ERROR(http_->Query(
-        "SELECT ts, version, open, high, low, close, volume, trades FROM " + table_ + " WHERE symbol_id = " +
+        "SELECT ts, version, open, high, low, close, volume, trades, volume_high FROM " + table_ + " WHERE symbol_id = " +
             std::to_string(symbol_) + " AND ts >= " + std::to_string(lo.ns) + " AND ts < " + std::to_string(hi.ns) +
             " AND version <= " + std::to_string(version_) + " FORMAT RowBinary",
         &body_));
-    constexpr std::size_t kRow = 60;
+    constexpr std::size_t kRow = 68;
     if (body_.size() % kRow != 0) {
       return MakeError(ErrorCode::kCorrupt, "ClickHouse " + table_ + ": a truncated page of bars");
     }
@@ -341,11 +342,13 @@ class BarPage {
       std::memcpy(&v.version, p + 8, 4);
       std::memcpy(f, p + 12, 40);
       std::memcpy(&v.bar.trades, p + 52, 8);
+      std::int64_t volume_high;
+      std::memcpy(&volume_high, p + 60, 8);
       v.bar.open = Decimal::FromRaw(f[0]);
       v.bar.high = Decimal::FromRaw(f[1]);
       v.bar.low = Decimal::FromRaw(f[2]);
       v.bar.close = Decimal::FromRaw(f[3]);
-      v.bar.volume = Decimal::FromRaw(f[4]);
+      v.bar.volume = WideDecimal::FromHalves(static_cast<std::uint64_t>(f[4]), volume_high);
       versioned_.push_back(v);
     }
     std::sort(versioned_.begin(), versioned_.end(), [](const Versioned& a, const Versioned& b) {
@@ -563,6 +566,7 @@ class ClickHouseStore final : public Store {
         TICKFLOW_RETURN_IF_ERROR(http_->Execute("INSERT INTO " + db_ + ".tickflow_meta VALUES ('schema_version', '" +
                                                 std::to_string(kSchemaVersion) + "')"));
       }
+      TICKFLOW_RETURN_IF_ERROR(UpgradeFromVersion1());
     }
     std::string out;
     TICKFLOW_RETURN_IF_ERROR(http_->Query(
@@ -571,13 +575,36 @@ class ClickHouseStore final : public Store {
       return MakeError(ErrorCode::kNotFound, "no tickflow store in " + location() + " (run `tickflow db init --db " +
                                                  location() + "` or `tickflow import DIR --db " + location() + "`)");
     }
-    TICKFLOW_RETURN_IF_ERROR(
-        http_->Query("SELECT value FROM " + db_ + ".tickflow_meta WHERE key = 'schema_version'", &out));
+    TICKFLOW_RETURN_IF_ERROR(http_->Query(
+        "SELECT max(toUInt32OrZero(value)) FROM " + db_ + ".tickflow_meta WHERE key = 'schema_version'", &out));
+    if (out == "1\n") {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       location() + " was written by an older tickflow (store schema 1); open it once for writing to "
+                                    "upgrade it to schema 2 in place: tickflow db init --db " + location());
+    }
     if (out != std::to_string(kSchemaVersion) + "\n") {
       return MakeError(ErrorCode::kCorrupt,
                        location() + " is not a tickflow store of schema version " + std::to_string(kSchemaVersion));
     }
     return {};
+  }
+
+  // Schema 1 -> 2: bars_1m gains volume_high (0 for the bars already there,
+  // whose volumes fitted 64 bits); tickflow_meta (TinyLog, no updates) gets a
+  // second version row and readers take the largest.
+  Status UpgradeFromVersion1() {
+    std::string v;
+    TICKFLOW_RETURN_IF_ERROR(http_->Query(
+        "SELECT max(toUInt32OrZero(value)) FROM " + db_ + ".tickflow_meta WHERE key = 'schema_version'", &v));
+    if (v != "1\n") return {};
+    std::string has;
+    TICKFLOW_RETURN_IF_ERROR(http_->Query("SELECT count() FROM system.columns WHERE database = " + SqlQuote(db_) +
+                                              " AND table = 'bars_1m' AND name = 'volume_high'",
+                                          &has));
+    if (has == "0\n") {
+      TICKFLOW_RETURN_IF_ERROR(http_->Execute("ALTER TABLE " + db_ + ".bars_1m ADD COLUMN volume_high Int64 DEFAULT 0"));
+    }
+    return http_->Execute("INSERT INTO " + db_ + ".tickflow_meta VALUES ('schema_version', '2')");
   }
 
   ClickHouseHttp& http() { return *http_; }
@@ -817,7 +844,7 @@ Status ClickHouseImport::FlushBars(bool all) {
   for (std::size_t i = 0; i < n; ++i) {
     const Bar& b = bars_[i];
     w.Put(after_.id).Put(b.time.ns).Put(version()).Put(b.open.raw()).Put(b.high.raw()).Put(b.low.raw());
-    w.Put(b.close.raw()).Put(b.volume.raw()).Put(b.trades);
+    w.Put(b.close.raw()).Put(static_cast<std::int64_t>(b.volume.low())).Put(b.trades).Put(b.volume.high());
   }
   wrote_ = true;
   TICKFLOW_RETURN_IF_ERROR(inserter_.Send("INSERT INTO " + store_.db() + ".bars_1m FORMAT RowBinary", &bar_rows_));

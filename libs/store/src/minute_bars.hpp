@@ -23,8 +23,8 @@ inline Status AppendMinuteBar(std::vector<Bar>* pending, const Bar& b) {
     return MakeError(ErrorCode::kInvalidArgument, "1-minute bar at " + FormatIso8601(b.time) + " is out of time order");
   }
   Bar& old = pending->back();
-  Decimal volume;
-  if (!Decimal::Add(old.volume, b.volume, &volume)) {
+  WideDecimal volume;
+  if (!WideDecimal::Add(old.volume, b.volume, &volume)) {
     return MakeError(ErrorCode::kOutOfRange, "1-minute volume sum overflows at " + FormatIso8601(b.time));
   }
   old = Bar{old.time, old.open, b.high > old.high ? b.high : old.high, b.low < old.low ? b.low : old.low, b.close,

@@ -125,7 +125,8 @@ class AggregatingBarCursor final : public BarCursor {
         case bars::AddStatus::kOutOfOrder:
           return MakeError(ErrorCode::kCorrupt, "1-minute bars out of time order");
         case bars::AddStatus::kVolumeOverflow:
-          return MakeError(ErrorCode::kOutOfRange, "bar volume exceeds the exact decimal range");
+          return MakeError(ErrorCode::kOutOfRange,
+                           "bar volume exceeds the exact range (37 significant digits) at " + FormatIso8601(buffer_[pos_ - 1].time));
       }
     }
     return n;

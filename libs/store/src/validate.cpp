@@ -12,8 +12,10 @@ namespace {
 
 // mantissa > 0 and scale <= max_scale, on the raw bits (mantissa << 4 | scale).
 inline bool Valid(Decimal d, int max_scale) { return d.raw() >= 16 && (d.raw() & 15) <= max_scale; }
+inline bool Valid(WideDecimal d, int max_scale) { return d.raw() >= 16 && (d.raw() & 15) <= max_scale; }
 
-std::string Describe(Decimal d, int max_scale, const char* what) {
+template <class D>
+std::string Describe(D d, int max_scale, const char* what) {
   if (d.raw() < 16) return std::string(what) + " " + d.ToString() + " is not positive";
   return std::string(what) + " " + d.ToString() + " has " + std::to_string(d.scale()) + " digits after the point (the market's most is " +
          std::to_string(max_scale) + ")";

@@ -14,7 +14,7 @@ enum class [[nodiscard]] AddStatus : std::uint8_t {
   kPending,         // the input joined the current bar
   kBarDone,         // *done holds the bar finished by this input
   kOutOfOrder,      // the input is earlier than the current bucket; ignored
-  kVolumeOverflow,  // the volume sum does not fit a Decimal; ignored
+  kVolumeOverflow,  // the volume sum does not fit a WideDecimal (37 digits); ignored
 };
 
 class Resampler {
@@ -30,7 +30,7 @@ class Resampler {
   TimeResolution resolution() const { return res_; }
 
  private:
-  AddStatus Merge(UnixNanos time, Decimal open, Decimal high, Decimal low, Decimal close, Decimal volume,
+  AddStatus Merge(UnixNanos time, Decimal open, Decimal high, Decimal low, Decimal close, WideDecimal volume,
                   std::uint64_t trades, Bar* done);
 
   TimeResolution res_;

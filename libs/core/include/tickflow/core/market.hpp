@@ -7,6 +7,7 @@
 #include "tickflow/core/decimal.hpp"
 #include "tickflow/core/ids.hpp"
 #include "tickflow/core/time.hpp"
+#include "tickflow/core/wide_decimal.hpp"
 
 namespace tickflow {
 
@@ -23,7 +24,8 @@ struct Trade {
 // do not exist.
 struct Bar {
   UnixNanos time;
-  Decimal open, high, low, close, volume;
+  Decimal open, high, low, close;
+  WideDecimal volume;  // an exact sum of trade volumes: may exceed Decimal's range
   std::uint64_t trades = 0;
 
   friend bool operator==(const Bar& a, const Bar& b) {

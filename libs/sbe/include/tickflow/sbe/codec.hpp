@@ -141,7 +141,7 @@ inline void EncodeFields(const SessionKey& m, Writer& w) { w.Put(m.client_id).Pu
 inline void EncodeFields(const FrameTag& m, Writer& w) { w.Put(m.counter).Put(m.tag_low).Put(m.tag_high); }
 inline void EncodeFields(const DataBar& m, Writer& w) {
   w.Put(m.symbol_id).Put(m.sequence).Put(m.time).Put(m.open).Put(m.high).Put(m.low).Put(m.close)
-      .Put(m.volume).Put(m.trade_count);
+      .Put(m.volume.low()).Put(m.trade_count).Put(m.volume.high());
 }
 inline void EncodeFields(const FirstDataBar& m, Writer& w) { w.Put(m.request_id).Put(m.resolution); }
 inline void EncodeFields(const LastDataBar& m, Writer& w) {
@@ -209,8 +209,9 @@ inline bool DecodeFields(Reader& r, DataBar* m) {
   r.Get(&m->high);
   r.Get(&m->low);
   r.Get(&m->close);
-  r.Get(&m->volume);
+  const auto low = r.Get<std::uint64_t>();
   r.Get(&m->trade_count);
+  m->volume = WideDecimal::FromHalves(low, r.Get<std::int64_t>());
   return true;
 }
 inline bool DecodeFields(Reader& r, FirstDataBar* m) {

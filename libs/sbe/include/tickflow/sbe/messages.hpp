@@ -10,6 +10,7 @@
 #include "tickflow/core/ids.hpp"
 #include "tickflow/core/resolution.hpp"
 #include "tickflow/core/time.hpp"
+#include "tickflow/core/wide_decimal.hpp"
 
 namespace tickflow::sbe {
 
@@ -192,11 +193,12 @@ struct DataBatch {
 };
 struct DataBar {
   static constexpr MessageType kType = MessageType::kDataBar;
-  static constexpr std::uint16_t kBlockLength = 64;
+  static constexpr std::uint16_t kBlockLength = 72;
   SymbolId symbol_id = 0;
   std::uint32_t sequence = 0;
   UnixNanos time;  // bucket start
-  Decimal open, high, low, close, volume;
+  Decimal open, high, low, close;
+  WideDecimal volume;  // wire: volume (bits 63..0) then, after tradeCount, volumeHigh (127..64)
   std::uint64_t trade_count = 0;
   friend bool operator==(const DataBar& a, const DataBar& b) {
     return a.symbol_id == b.symbol_id && a.sequence == b.sequence && a.time == b.time &&
