@@ -40,6 +40,8 @@ Command AddGateway(CLI::App& app) {
                    {"db", "store: SQLite file or clickhouse://HOST:PORT/DATABASE (default: $TICKFLOW_DB or the user data directory)"},
                    {"metrics", "HOST:PORT of /metrics and /healthz (port 0: any free port)"},
                    {"max_streams", "concurrent streams over all clients"},
+                   {"max_streams_per_client", "concurrent streams of one client (beyond: TooManyStreams)"},
+                   {"max_open_symbols", "symbols streamed at once over all streams; each holds one decoded store block"},
                    {"messages_per_frame", "SBE messages per bus frame"},
                    {"log_level", "debug, info, warn or error"}});
   return {cmd, [f] {
@@ -82,6 +84,8 @@ Command AddGateway(CLI::App& app) {
             }
             o.control_channel = cfg->Get("control_channel");
             o.max_streams = static_cast<std::size_t>(cfg->GetInt("max_streams"));
+            o.max_streams_per_client = static_cast<std::size_t>(cfg->GetInt("max_streams_per_client"));
+            o.max_open_symbols = static_cast<std::size_t>(cfg->GetInt("max_open_symbols"));
             o.messages_per_frame = static_cast<std::size_t>(cfg->GetInt("messages_per_frame"));
             for (const auto& setting : cfg->settings()) {
               // JetStream costs per frame: bigger frames by default (5.4 vs 3 M msgs/s, docs/benchmarks.md).

@@ -36,6 +36,8 @@ constexpr KeySpec kGatewayKeys[] = {
     {"db", Kind::kPath, "", "", false, "store: SQLite file"},
     {"metrics", Kind::kAddress, "127.0.0.1:9464", "0.0.0.0:9464", false, "HOST:PORT of /metrics and /healthz"},
     {"max_streams", Kind::kPositiveInt, "256", "4096", false, "concurrent streams"},
+    {"max_streams_per_client", Kind::kPositiveInt, "16", "16", false, "concurrent streams of one client"},
+    {"max_open_symbols", Kind::kPositiveInt, "4096", "16384", false, "symbols streamed at once over all streams"},
     {"messages_per_frame", Kind::kPositiveInt, "256", "256", false, "SBE messages per bus frame"},
     {"log_level", Kind::kLevel, "info", "info", false, "debug, info, warn or error"},
 };

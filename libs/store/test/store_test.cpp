@@ -562,7 +562,7 @@ TEST_P(ClickHouseStoreTest, ReadsOnlyCommittedRowsAndRemovesWhatACrashLeft) {
   ASSERT_TRUE(ClickHouse().Execute("INSERT INTO " + db + ".trades VALUES (1, " + std::to_string(kJuly2019 + kNanosPerDay) +
                                    ", 5000, 160, 16), (1, " + std::to_string(kJuly2019 + kNanosPerDay) + ", 5001, 160, 16)"));
   ASSERT_TRUE(ClickHouse().Execute("INSERT INTO " + db + ".bars_1m VALUES (1, " + std::to_string(kJuly2019) +
-                                   ", 2, 16, 16, 16, 16, 16, 99)"));
+                                   ", 2, 16, 16, 16, 16, 16, 99, 0)"));
   const SymbolId ids[] = {1};
   EXPECT_EQ(All(*store_->Trades(ids, {}).value()).size(), 5000u);
   EXPECT_EQ(All(*ReadBars(*store_, 1, TimeResolution::kOneMinute, {}).value()).front().time.ns, BucketStart(cols.time.front(), TimeResolution::kOneMinute).ns);
@@ -573,6 +573,27 @@ TEST_P(ClickHouseStoreTest, ReadsOnlyCommittedRowsAndRemovesWhatACrashLeft) {
   const auto trades = All(*store_->Trades(ids, {}).value());
   ASSERT_EQ(trades.size(), 8000u);
   for (std::size_t i = 0; i < 3000; ++i) ASSERT_TRUE(trades[5000 + i].price.SameRepresentation(more.price[i])) << i;
+}
+
+// A database of schema 1 (64-bit bar volumes) is upgraded in place when opened for writing.
+TEST_P(ClickHouseStoreTest, ADatabaseOfSchema1IsUpgradedInPlace) {
+  const TradeColumns cols = Random(31, 3000, kJuly2019);
+  Import("XBTUSD", cols);
+  const SymbolId ids[] = {1};
+  const auto bars = All(*store_->MinuteBars(1, {}).value());
+  store_.reset();
+  const std::string db = path_.substr(path_.rfind('/') + 1);
+  ASSERT_TRUE(ClickHouse().Execute("ALTER TABLE " + db + ".bars_1m DROP COLUMN volume_high"));
+  ASSERT_TRUE(ClickHouse().Execute("DROP TABLE " + db + ".tickflow_meta"));
+  ASSERT_TRUE(ClickHouse().Execute("CREATE TABLE " + db + ".tickflow_meta (key String, value String) ENGINE = TinyLog"));
+  ASSERT_TRUE(ClickHouse().Execute("INSERT INTO " + db + ".tickflow_meta VALUES ('schema_version', '1')"));
+  auto read_only = OpenStore(path_, {.create = false, .read_only = true});
+  ASSERT_FALSE(read_only.ok());
+  EXPECT_NE(read_only.error().message.find("tickflow db init --db"), std::string::npos) << read_only.error().message;
+  store_ = OpenStore(path_).value();
+  EXPECT_EQ(All(*store_->MinuteBars(1, {}).value()), bars);
+  EXPECT_EQ(All(*store_->Trades(ids, {}).value()).size(), cols.size());
+  EXPECT_TRUE(OpenStore(path_, {.create = false, .read_only = true}).ok());
 }
 
 TEST_P(ClickHouseStoreTest, DetectsDoubledAndMissingTrades) {
