@@ -8,6 +8,7 @@
 #include "bus_flags.hpp"
 #include "service_config.hpp"
 #include "tickflow/bus/bus.hpp"
+#include "tickflow/core/text.hpp"
 #include "tickflow/gateway/gateway.hpp"
 #include "tickflow/observability/observability.hpp"
 
@@ -113,7 +114,7 @@ Command AddGateway(CLI::App& app) {
                                                          observability::MetricsHandler(registry));
             if (!http.ok()) return Fail(http.error());
             log(observability::LogLevel::kInfo, "gateway serving",
-                {{"control_channel", o.control_channel}, {"bus", bf.url}, {"db", location},
+                {{"control_channel", o.control_channel}, {"bus", RedactUrlPassword(bf.url)}, {"db", location},
                  {"metrics", metrics.substr(0, colon) + ":" + std::to_string((*http)->port())}});
             const int sig = signals.Wait();
             const auto stats = g->stats();

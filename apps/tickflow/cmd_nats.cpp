@@ -1,6 +1,11 @@
 // tickflow nats-config: writes a nats-server configuration with one user per
 // client and the gateway's trusted user, plus a credentials file for each.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -33,11 +38,21 @@ Result<std::pair<ClientId, ClientId>> ParseClientRange(const std::string& text) 
   return MakeError(ErrorCode::kInvalidArgument, "--clients '" + text + "': use an id or a range such as 1-16 (at most 10,000)");
 }
 
+// Created 0600 (never readable by others, not even for a moment), and made
+// 0600 again if it already existed.
 Status WritePrivate(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  if (!(out << text)) return MakeError(ErrorCode::kIo, "cannot write " + path.string());
-  out.close();
-  ::chmod(path.c_str(), 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return MakeError(ErrorCode::kIo, "cannot create " + path.string() + ": " + std::strerror(errno));
+  bool ok = ::fchmod(fd, 0600) == 0;
+  for (std::size_t done = 0; ok && done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<std::size_t>(n);
+  }
+  const int err = errno;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok) return MakeError(ErrorCode::kIo, "cannot write " + path.string() + ": " + std::strerror(err));
   return {};
 }
 

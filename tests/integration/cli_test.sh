@@ -102,6 +102,8 @@ out=$(TICKFLOW_GATEWAY_MAX_STREAMS=9 TICKFLOW_GATEWAY_BUS_PASSWORD=hunter2 "$bin
 grep -q 'max_streams = "9" .*# env TICKFLOW_GATEWAY_MAX_STREAMS' <<<"$out" && grep -q 'log_level = "warn" .*# file' <<<"$out" \
   && grep -q 'messages_per_frame = "64" .*# flag --messages-per-frame' <<<"$out" && ! grep -q hunter2 <<<"$out" \
   && grep -q 'bus_password = "<redacted>"' <<<"$out" && ok || bad "gateway --print-config: $out"
+out=$("$bin" gateway --bus nats://gw:hunter3@127.0.0.1:4222 --print-config 2>&1)
+grep -q 'bus = "nats://gw:\*\*\*@127.0.0.1:4222"' <<<"$out" && ! grep -q hunter3 <<<"$out" && ok || bad "password in --bus printed: $out"
 out=$("$bin" symdb --env cluster --print-config); grep -q 'listen = "0.0.0.0:50051" .*# default (cluster)' <<<"$out" && ok || bad "symdb --print-config: $out"
 expect_fail "bad config value" "gateway.max_streams: 'lots' (from env TICKFLOW_GATEWAY_MAX_STREAMS) is not a positive integer" \
   env TICKFLOW_GATEWAY_MAX_STREAMS=lots "$bin" gateway --print-config

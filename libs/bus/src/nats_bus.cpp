@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "tickflow/core/text.hpp"
+
 namespace tickflow::bus {
 namespace {
 
@@ -537,12 +539,7 @@ class NatsBus final : public Bus {
     if (o_.log) o_.log(line);
   }
 
-  static std::string Redacted(const std::string& url) {
-    const auto at = url.find('@');
-    const auto scheme = url.find("://");
-    if (at == std::string::npos || scheme == std::string::npos) return url;
-    return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
-  }
+  static std::string Redacted(const std::string& url) { return RedactUrlPassword(url); }
 
   static void OnAsyncError(natsConnection*, natsSubscription*, natsStatus err, void* closure) {
     auto* self = static_cast<NatsBus*>(closure);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "tickflow/core/check.hpp"
+#include "tickflow/core/text.hpp"
 
 namespace tickflow::config {
 namespace {
@@ -37,7 +38,7 @@ constexpr KeySpec kGatewayKeys[] = {
     {"metrics", Kind::kAddress, "127.0.0.1:9464", "0.0.0.0:9464", false, "HOST:PORT of /metrics and /healthz"},
     {"max_streams", Kind::kPositiveInt, "256", "4096", false, "concurrent streams"},
     {"max_streams_per_client", Kind::kPositiveInt, "16", "16", false, "concurrent streams of one client"},
-    {"max_open_symbols", Kind::kPositiveInt, "4096", "16384", false, "symbols streamed at once over all streams"},
+    {"max_open_symbols", Kind::kPositiveInt, "4096", "4096", false, "symbols streamed at once over all streams"},
     {"messages_per_frame", Kind::kPositiveInt, "256", "256", false, "SBE messages per bus frame"},
     {"log_level", Kind::kLevel, "info", "info", false, "debug, info, warn or error"},
 };
@@ -185,7 +186,8 @@ std::int64_t ServiceConfig::GetInt(std::string_view key) const {
 std::string ServiceConfig::Print() const {
   std::string out = "[" + std::string(ToString(service_)) + "]\n";
   for (const Setting& s : settings_) {
-    std::string line = s.key + " = \"" + (s.secret && !s.value.empty() ? "<redacted>" : s.value) + "\"";
+    std::string line =
+        s.key + " = \"" + (s.secret && !s.value.empty() ? "<redacted>" : RedactUrlPassword(s.value)) + "\"";
     line.resize(std::max<std::size_t>(line.size(), 44), ' ');
     out += line + "  # " + s.source + "\n";
   }

@@ -48,6 +48,18 @@ std::string EscapeForMessage(std::string_view text) {
   return out;
 }
 
+std::string RedactUrlPassword(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const auto start = scheme + 3;
+  const auto at = url.find('@', start);
+  const auto slash = url.find('/', start);
+  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at)) return std::string(url);
+  const auto colon = url.find(':', start);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);  // a user only
+  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+}
+
 std::string DescribeUnusualBytes(std::string_view text) {
   std::string out;
   const auto add = [&](const std::string& what) {

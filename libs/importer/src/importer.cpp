@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -126,13 +127,15 @@ struct Prefix {
   std::uint64_t newlines = 0;
   char last = 0;
 };
-Result<Prefix> ReadPrefix(detail::ByteStream& in, std::uint64_t n, std::vector<char>& buf,
-                          store::ContentHasher* also) {
+Result<Prefix> ReadPrefix(detail::ByteStream& in, std::uint64_t n, store::ContentHasher* also) {
+  // A plain array: GCC 12 -O3 misreads a resized std::vector<char> here (-Wstringop-overflow).
+  const auto storage = std::make_unique_for_overwrite<char[]>(kWindowBytes);
+  const std::span<char> buf(storage.get(), kWindowBytes);
   store::ContentHasher hasher(n);
   Prefix p;
   for (std::uint64_t done = 0; done < n;) {
     const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), n - done));
-    TICKFLOW_ASSIGN_OR_RETURN(const std::size_t got, in.Read(std::span<char>(buf).first(want)));
+    TICKFLOW_ASSIGN_OR_RETURN(const std::size_t got, in.Read(buf.first(want)));
     if (got == 0) return MakeError(ErrorCode::kInternal, "stream ended before its size");
     const std::span<const char> bytes(buf.data(), got);
     hasher.Update(bytes);
@@ -233,7 +236,6 @@ void ParseFile(const detail::Source& source, const Known& known, const ImportOpt
   const std::uint64_t size = stream->size();
   result.size = size;
   report.bytes = size;
-  std::vector<char> prefix_buf;
   const auto reopen = [&]() -> Status {
     TICKFLOW_ASSIGN_OR_RETURN(stream, detail::Open(source));
     if (stream->size() != size) {
@@ -250,8 +252,7 @@ void ParseFile(const detail::Source& source, const Known& known, const ImportOpt
   store::ContentHasher hasher(size);
   if (known.file && known.file->size == size && size > 0) {
     // Same size: read it once to hash it; unchanged files are never parsed.
-    prefix_buf.resize(kWindowBytes);
-    auto whole = ReadPrefix(*stream, size, prefix_buf, nullptr);
+    auto whole = ReadPrefix(*stream, size, nullptr);
     if (!whole.ok()) return fail(std::move(whole).error());
     if (whole.value().hash == known.file->hash) {
       result.hash = known.file->hash;
@@ -267,8 +268,7 @@ void ParseFile(const detail::Source& source, const Known& known, const ImportOpt
   }
   if (has_trades && known.file && known.file->size < size && known.file->size > 0) {
     // Perhaps the same file, grown: then read only the new lines, which must not go back in time.
-    prefix_buf.resize(kWindowBytes);
-    auto prefix = ReadPrefix(*stream, known.file->size, prefix_buf, &hasher);
+    auto prefix = ReadPrefix(*stream, known.file->size, &hasher);
     if (!prefix.ok()) return fail(std::move(prefix).error());
     if (prefix.value().hash == known.file->hash && prefix.value().last == '\n') {
       start = known.file->size;
@@ -282,7 +282,6 @@ void ParseFile(const detail::Source& source, const Known& known, const ImportOpt
     }
   }
   if (start == 0 && has_trades) already_stored_until = known.symbol->last_time;
-  prefix_buf = {};
 
   LineWindow window(*stream, hasher);
   bars::Resampler minutes(TimeResolution::kOneMinute);

@@ -15,6 +15,11 @@ std::string WithThousands(std::uint64_t n);
 // byte as \xNN. Nothing raw reaches a terminal or a log.
 std::string EscapeForMessage(std::string_view text);
 
+// A URL with its password hidden: "nats://gw:s3cret@host:4222" ->
+// "nats://gw:***@host:4222" (a user without a password, or no credentials,
+// are left as they are). For every URL that is printed or logged.
+std::string RedactUrlPassword(std::string_view url);
+
 // Names the unusual bytes in text, for an error message: "a UTF-8 byte order
 // mark", "a carriage return (\r) inside the line", "a NUL byte (\0)",
 // "a non-ASCII byte (\xff)"; joined with ", ". Empty when there are none.
