@@ -25,12 +25,16 @@ std::string Describe(D d, int max_scale, const char* what) {
 
 std::string CheckTrades(std::span<const Trade> trades, ValueLimits limits) {
   // One branch-free pass (the common case: all valid), then a search for the message.
-  bool ok = true;
-  for (std::size_t i = 0; i < trades.size(); ++i) {
-    ok &= Valid(trades[i].price, limits.price_scale) & Valid(trades[i].volume, limits.volume_scale);
+  // On the raw bits, without short-circuits: mantissa > 0 is raw >= 16.
+  bool bad = false;
+  std::int64_t previous = trades.empty() ? 0 : trades.front().time.ns;
+  const std::int64_t ps = limits.price_scale, vs = limits.volume_scale;
+  for (const Trade& t : trades) {
+    const std::int64_t p = t.price.raw(), v = t.volume.raw();
+    bad |= (p < 16) | ((p & 15) > ps) | (v < 16) | ((v & 15) > vs) | (t.time.ns < previous);
+    previous = t.time.ns;
   }
-  for (std::size_t i = 1; i < trades.size(); ++i) ok &= trades[i].time >= trades[i - 1].time;
-  if (ok) return {};
+  if (!bad) return {};
   for (std::size_t i = 0; i < trades.size(); ++i) {
     const Trade& t = trades[i];
     const std::string at = "trade at " + FormatIso8601(t.time) + ": ";
