@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "stream_sender.hpp"
@@ -271,8 +272,11 @@ class Gateway::Impl {
       ClientErr(sender, sbe::ClientErrorCode::kIdentityMismatch);
       return false;
     }
-    std::lock_guard lock(mu_);
-    if (auto it = sessions_.find(sender); it != sessions_.end()) it->second.last_seen = Clock::now();
+    // A login is judged by how long the session it would replace was silent (Login).
+    if constexpr (!std::is_same_v<M, sbe::ClientLogin>) {
+      std::lock_guard lock(mu_);
+      if (auto it = sessions_.find(sender); it != sessions_.end()) it->second.last_seen = Clock::now();
+    }
     return true;
   }
 
@@ -328,10 +332,26 @@ class Gateway::Impl {
 
   // Opens a session and gives the client a fresh data channel (one left over
   // from an earlier session, e.g. before a gateway restart, is replaced).
+  // A login only ever comes from the client's own control channel (the bus
+  // checks who publishes there), so a login for a session that has been
+  // silent a while is that client starting over (it gave the gateway up for
+  // dead): the stale session is replaced at once instead of refused until it
+  // expires. A session heard from recently is a second login: refused.
   void Login(ClientId client) {
+    bool replace = false;
     {
       std::lock_guard lock(mu_);
-      if (sessions_.contains(client)) return ClientErr(client, sbe::ClientErrorCode::kAlreadyLoggedIn);
+      if (auto it = sessions_.find(client); it != sessions_.end()) {
+        const auto stale_after = std::max<Clock::duration>(options_.session_timeout / 3, std::chrono::seconds(1));
+        if (Clock::now() - it->second.last_seen < stale_after) {
+          return ClientErr(client, sbe::ClientErrorCode::kAlreadyLoggedIn);
+        }
+        replace = true;
+      }
+    }
+    if (replace) {
+      Log("client " + std::to_string(client) + " logged in again after a silence: its old session is replaced");
+      (void)EndSession(client);
     }
     const std::string data = sbe::DataChannel(client);
     Status created = bus_.HasChannel(data) ? bus_.DeleteChannel(data) : Status{};

@@ -147,6 +147,31 @@ TEST_F(GatewayTest, LoginIsAcknowledgedAndASecondLoginIsRefused) {
   EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kNotLoggedIn);
 }
 
+// A client that gave the gateway up for dead logs in again: its own stale
+// session is replaced at once, not refused until it expires.
+TEST_F(GatewayTest, ALoginAfterASilenceReplacesTheCallersStaleSession) {
+  gateway_.reset();
+  gateway::GatewayOptions o;
+  o.session_timeout = 30000ms;  // far from expiring during the test; stale after 10 s of silence
+  const std::string db = db_;
+  o.open_store = [db] { return store::OpenStore(db, {.create = false}); };
+  gateway_ = gateway::Gateway::Start(*bus_, o).value();
+  auto raw = RawClient(31);
+  SendRaw(sbe::ClientLogin{31});
+  Expect<sbe::ClientLoginAck>(*raw.errors);
+  SendRaw(sbe::ClientLogin{31});  // heard from just now: a second login
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kAlreadyLoggedIn);
+  gateway_.reset();
+  o.session_timeout = 3000ms;  // stale after 1 s
+  gateway_ = gateway::Gateway::Start(*bus_, o).value();
+  SendRaw(sbe::ClientLogin{31});
+  Expect<sbe::ClientLoginAck>(*raw.errors);
+  std::this_thread::sleep_for(1200ms);
+  SendRaw(sbe::ClientLogin{31});
+  EXPECT_EQ(Expect<sbe::ClientLoginAck>(*raw.errors).client_id, 31);
+  EXPECT_EQ(gateway_->stats().sessions, 1u);
+}
+
 TEST_F(GatewayTest, RequestsBeforeLoginAreRefused) {
   auto raw = RawClient(8);
   sbe::StartData req;
