@@ -19,6 +19,12 @@ namespace tickflow::gateway {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// Control-channel fairness (docs/protocol.md): answers per client, how long an
+// answer may wait for room in its channel, messages handled per control frame.
+constexpr double kReplyBurst = 256;
+constexpr double kRepliesPerSecond = 512;
+constexpr std::chrono::milliseconds kReplyWait{50};
+constexpr std::size_t kMaxMessagesPerControlFrame = 64;
 using detail::SendStatus;
 
 // One running stream: its request, its thread, and its stop flag.
@@ -134,6 +140,7 @@ class Gateway::Impl {
     s.bytes_sent = counters_.bytes.load();
     s.errors_sent = errors_sent_.load();
     s.malformed_frames = malformed_.load();
+    s.replies_dropped = replies_dropped_.load();
     s.sessions_expired = expired_.load();
     {
       std::lock_guard lock(mu_);
@@ -165,6 +172,10 @@ class Gateway::Impl {
   // when it has one; a login's ack carries the new key instead, untagged.
   template <class M>
   void Reply(ClientId client, const M& m, const sbe::SessionKey* new_key = nullptr) {
+    if (!TakeReplyToken(client)) {
+      ++replies_dropped_;
+      return;
+    }
     std::array<std::byte, 128> buf{};
     std::size_t n = sbe::Encode(m, buf);
     if (new_key != nullptr) n += sbe::Encode(*new_key, std::span(buf).subspan(n));
@@ -173,12 +184,38 @@ class Gateway::Impl {
       n = sbe::FrameSigner(std::move(auth)).Sign(channel, buf, n);
       TICKFLOW_CHECK(n != 0, "no room to tag a reply");
     }
-    const auto status = bus_.Publish(channel, std::span(buf).first(n), std::chrono::milliseconds(1000));
+    // A short wait: a client that does not read its replies must not hold up
+    // the control thread, which answers everybody.
+    const auto status = bus_.Publish(channel, std::span(buf).first(n), kReplyWait);
     if (status != bus::PublishStatus::kOk) {
+      ++replies_dropped_;
+      if (status == bus::PublishStatus::kBackPressured) BlockReplies(client);
       Log("cannot reply " + std::string(sbe::ToString(M::kType)) + " to client " + std::to_string(client) + ": " +
           bus::ToString(status));
     }
   }
+  // Fairness: each client gets at most kReplyBurst answers at once and
+  // kRepliesPerSecond after that; a flood of requests costs the gateway one
+  // decode each and its sender the answers beyond, never other clients' turns.
+  // A client whose reply channel stayed full is not waited for again for a
+  // second: its answers are dropped at once, so it costs kReplyWait per second.
+  void BlockReplies(ClientId client) {
+    std::lock_guard lock(budget_mu_);
+    budgets_[client].blocked_until = Clock::now() + std::chrono::seconds(1);
+  }
+
+  bool TakeReplyToken(ClientId client) {
+    std::lock_guard lock(budget_mu_);
+    ReplyBudget& b = budgets_[client];
+    const auto now = Clock::now();
+    if (now < b.blocked_until) return false;
+    b.tokens = std::min(kReplyBurst, b.tokens + kRepliesPerSecond * std::chrono::duration<double>(now - b.refilled).count());
+    b.refilled = now;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
   void CountError(const std::string& key) {
     std::lock_guard lock(stats_mu_);
     ++errors_by_code_[key];
@@ -228,13 +265,24 @@ class Gateway::Impl {
     }
     sbe::FrameReader reader(frame);
     sbe::MessageView view;
-    while (!reader.done()) {
+    bool beat_answered = false;  // one heartbeat ack per frame, however many it holds
+    for (std::size_t handled = 0; !reader.done(); ++handled) {
+      if (handled == kMaxMessagesPerControlFrame) {
+        ++malformed_;
+        Log("control frame from client " + std::to_string(*sender) + " holds more than " +
+            std::to_string(kMaxMessagesPerControlFrame) + " messages: the rest is dropped");
+        return ClientErr(*sender, sbe::ClientErrorCode::kMalformedMessage);
+      }
       if (const auto st = reader.Next(&view); st != sbe::DecodeStatus::kOk) {
         ++malformed_;
         Log(std::string("malformed control frame from client ") + std::to_string(*sender) + ": " + sbe::ToString(st) +
             " at byte " + std::to_string(reader.offset()));
         AnswerUndecodableStartData(*sender, frame.subspan(reader.offset()));
         return;
+      }
+      if (view.type() == sbe::MessageType::kClientHeartbeat) {
+        if (beat_answered) continue;
+        beat_answered = true;
       }
       HandleMessage(*sender, view);
     }
@@ -700,6 +748,14 @@ class Gateway::Impl {
   std::map<ClientId, Session> sessions_;
   std::mutex auth_mu_;  // never held while taking mu_
   std::map<ClientId, std::shared_ptr<sbe::SessionAuth>> auth_;  // sessions' keys, for replies
+  struct ReplyBudget {
+    double tokens = kReplyBurst;
+    Clock::time_point refilled = Clock::now();
+    Clock::time_point blocked_until{};
+  };
+  std::mutex budget_mu_;
+  std::map<ClientId, ReplyBudget> budgets_;  // at most 65,536 entries: one per client id
+  std::atomic<std::uint64_t> replies_dropped_{0};
   std::vector<std::shared_ptr<StreamTask>> finished_;
   detail::SenderCounters counters_;
   std::atomic<std::uint64_t> streams_started_{0};
@@ -733,6 +789,9 @@ void WriteMetrics(const GatewayStats& s, observability::MetricsWriter& out) {
   out.Counter("tickflow_gateway_bytes_sent_total", "Bytes sent in data frames", static_cast<double>(s.bytes_sent));
   out.Counter("tickflow_gateway_malformed_frames_total", "Control frames that did not decode",
               static_cast<double>(s.malformed_frames));
+  out.Counter("tickflow_gateway_replies_dropped_total",
+              "Answers not sent: beyond a client's reply budget (a flood) or its full reply channel",
+              static_cast<double>(s.replies_dropped));
   out.Counter("tickflow_gateway_sessions_expired_total", "Sessions ended because the client fell silent",
               static_cast<double>(s.sessions_expired));
   for (const auto& [code, n] : s.errors_by_code) {

@@ -334,6 +334,37 @@ TEST_F(GatewayTest, OneClientCannotTakeEveryStreamSlot) {
   EXPECT_EQ((*s2)->Wait(10000ms)->reason, sbe::StreamEndReason::kStopped);
 }
 
+// Issue 13 item 12: a client flooding the control channel (and never reading
+// its answers) must not stall the answers to everybody else.
+TEST_F(GatewayTest, AFloodOfRequestsFromOneClientDoesNotStallTheOthers) {
+  auto flooder = RawClient(40);  // never reads its error channel: 16 frames fill it
+  SendRaw(sbe::ClientLogin{40});
+  const auto frame_of = [](const auto& m, std::size_t copies) {
+    std::vector<std::byte> one(sbe::EncodedSize(m));
+    EXPECT_EQ(sbe::Encode(m, one), one.size());
+    std::vector<std::byte> all;
+    for (std::size_t i = 0; i < copies; ++i) all.insert(all.end(), one.begin(), one.end());
+    return all;
+  };
+  const auto beats = frame_of(sbe::ClientHeartbeat{40}, 2000);
+  sbe::StartData bad;
+  bad.client_id = 40;
+  bad.request_id = 1;
+  bad.symbols = {999};
+  const auto requests = frame_of(bad, 60);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(bus_->Publish(sbe::ControlChannel("qd.control", 40), beats, 10000ms), bus::PublishStatus::kOk);
+    ASSERT_EQ(bus_->Publish(sbe::ControlChannel("qd.control", 40), requests, 10000ms), bus::PublishStatus::kOk);
+  }
+  // 100,000 heartbeats and 3,000 bad requests later, another client logs in and replays.
+  auto c = Open(41);
+  ASSERT_NE(c, nullptr);
+  auto [got, end] = Replay(*c, {.symbols = {xbt_}});
+  EXPECT_EQ(end.reason, sbe::StreamEndReason::kCompleted);
+  EXPECT_EQ(got.size(), StoreTrades({xbt_}).size());
+  EXPECT_GT(gateway_->stats().replies_dropped, 0u);
+}
+
 TEST_F(GatewayTest, ClientReturnsRequestErrorsAsErrors) {
   auto c = Open(10);
   auto r = c->RequestTrades({.symbols = {999}});

@@ -83,6 +83,7 @@ struct GatewayStats {
   std::uint64_t bytes_sent = 0;
   std::uint64_t errors_sent = 0;      // ClientError + DataError
   std::uint64_t malformed_frames = 0; // control frames that did not decode
+  std::uint64_t replies_dropped = 0;  // answers beyond a client's reply budget (floods) or unpublishable
   std::uint64_t sessions_expired = 0; // sessions ended for silence (no heartbeat)
   std::map<std::string, std::uint64_t> errors_by_code;  // "ClientError/client not logged in" -> count
   std::uint64_t requests = 0;                     // StartData handled
