@@ -25,6 +25,10 @@ constexpr double kReplyBurst = 256;
 constexpr double kRepliesPerSecond = 512;
 constexpr std::chrono::milliseconds kReplyWait{50};
 constexpr std::size_t kMaxMessagesPerControlFrame = 64;
+// Logins (each deletes and creates a data channel: JetStream admin calls of
+// milliseconds) per client: a burst of 8, then one a second.
+constexpr double kLoginBurst = 8;
+constexpr double kLoginsPerSecond = 1;
 using detail::SendStatus;
 
 // One running stream: its request, its thread, and its stop flag.
@@ -202,6 +206,17 @@ class Gateway::Impl {
   void BlockReplies(ClientId client) {
     std::lock_guard lock(budget_mu_);
     budgets_[client].blocked_until = Clock::now() + std::chrono::seconds(1);
+  }
+
+  bool TakeLoginToken(ClientId client) {
+    std::lock_guard lock(budget_mu_);
+    ReplyBudget& b = budgets_[client];
+    const auto now = Clock::now();
+    b.logins = std::min(kLoginBurst, b.logins + kLoginsPerSecond * std::chrono::duration<double>(now - b.logins_refilled).count());
+    b.logins_refilled = now;
+    if (b.logins < 1) return false;
+    b.logins -= 1;
+    return true;
   }
 
   bool TakeReplyToken(ClientId client) {
@@ -386,6 +401,11 @@ class Gateway::Impl {
   // dead): the stale session is replaced at once instead of refused until it
   // expires. A session heard from recently is a second login: refused.
   void Login(ClientId client) {
+    if (!TakeLoginToken(client)) {
+      Log("login of client " + std::to_string(client) + " refused: more than " +
+          std::to_string(static_cast<int>(kLoginBurst)) + " logins at once (then one a second)");
+      return ClientErr(client, sbe::ClientErrorCode::kLoginError);
+    }
     bool replace = false;
     {
       std::lock_guard lock(mu_);
@@ -752,6 +772,8 @@ class Gateway::Impl {
     double tokens = kReplyBurst;
     Clock::time_point refilled = Clock::now();
     Clock::time_point blocked_until{};
+    double logins = kLoginBurst;
+    Clock::time_point logins_refilled = Clock::now();
   };
   std::mutex budget_mu_;
   std::map<ClientId, ReplyBudget> budgets_;  // at most 65,536 entries: one per client id

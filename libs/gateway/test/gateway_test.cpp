@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <variant>
 #include <sqlite3.h>
 
 #include <atomic>
@@ -363,6 +364,38 @@ TEST_F(GatewayTest, AFloodOfRequestsFromOneClientDoesNotStallTheOthers) {
   EXPECT_EQ(end.reason, sbe::StreamEndReason::kCompleted);
   EXPECT_EQ(got.size(), StoreTrades({xbt_}).size());
   EXPECT_GT(gateway_->stats().replies_dropped, 0u);
+}
+
+// Issue 13 item 13: a storm of logins costs the gateway a token check each,
+// not a data channel each, and other clients still log in.
+TEST_F(GatewayTest, ALoginStormIsRefusedCheaply) {
+  auto storm = RawClient(42);
+  std::vector<std::byte> frame;
+  for (int i = 0; i < 32; ++i) {
+    for (const auto& m : {std::variant<sbe::ClientLogin, sbe::ClientLogout>(sbe::ClientLogin{42}),
+                          std::variant<sbe::ClientLogin, sbe::ClientLogout>(sbe::ClientLogout{42})}) {
+      std::visit([&](const auto& x) {
+        std::vector<std::byte> one(sbe::EncodedSize(x));
+        EXPECT_EQ(sbe::Encode(x, one), one.size());
+        frame.insert(frame.end(), one.begin(), one.end());
+      }, m);
+    }
+  }
+  for (int i = 0; i < 20; ++i) {  // 640 logins and logouts
+    ASSERT_EQ(bus_->Publish(sbe::ControlChannel("qd.control", 42), frame, 10000ms), bus::PublishStatus::kOk);
+  }
+  auto c = Open(43);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(Replay(*c, {.symbols = {xbt_}}).second.reason, sbe::StreamEndReason::kCompleted);
+  // 640 logins, at most 8 + ~1 a second of them served: the rest refused (bounded wait for the count).
+  std::uint64_t refused = 0;
+  for (int i = 0; i < 100 && refused < 600; ++i) {
+    const auto stats = gateway_->stats();
+    const auto it = stats.errors_by_code.find("ClientError/login failed");
+    refused = it == stats.errors_by_code.end() ? 0 : it->second;
+    if (refused < 600) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GE(refused, 600u) << "logins of the storm that were served instead of refused";
 }
 
 TEST_F(GatewayTest, ClientReturnsRequestErrorsAsErrors) {
