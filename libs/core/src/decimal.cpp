@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 
+#include "format_scaled.hpp"
 #include "tickflow/core/check.hpp"
 
 namespace tickflow {
@@ -109,25 +110,8 @@ double Decimal::ToDouble() const {
 }
 
 char* Decimal::Format(char* out) const {
-  std::int64_t m = mantissa();
-  const int s = scale();
-  if (m < 0) {
-    *out++ = '-';
-    m = -m;
-  }
-  char digits[24];
-  int n = 0;
-  auto u = static_cast<std::uint64_t>(m);
-  do {
-    digits[n++] = static_cast<char>('0' + u % 10);
-    u /= 10;
-  } while (u != 0);
-  while (n <= s) digits[n++] = '0';  // at least one digit before the point
-  for (int i = n - 1; i >= 0; --i) {
-    *out++ = digits[i];
-    if (i == s && s != 0) *out++ = '.';
-  }
-  return out;
+  const std::int64_t m = mantissa();  // |m| < 2^59: negating cannot overflow
+  return detail::FormatScaled(m < 0, static_cast<std::uint64_t>(m < 0 ? -m : m), scale(), out);
 }
 
 std::string Decimal::ToString() const {

@@ -1,6 +1,6 @@
 #include "tickflow/core/wide_decimal.hpp"
 
-#include <cmath>
+#include "format_scaled.hpp"
 
 namespace tickflow {
 namespace {
@@ -33,25 +33,8 @@ double WideDecimal::ToDouble() const {
 }
 
 char* WideDecimal::Format(char* out) const {
-  Int128 m = mantissa();
-  const int s = scale();
-  if (m < 0) {
-    *out++ = '-';
-    m = -m;
-  }
-  char digits[48];
-  int n = 0;
-  auto u = static_cast<UInt128>(m);
-  do {
-    digits[n++] = static_cast<char>('0' + static_cast<int>(u % 10));
-    u /= 10;
-  } while (u != 0);
-  while (n <= s) digits[n++] = '0';  // at least one digit before the point
-  for (int i = n - 1; i >= 0; --i) {
-    *out++ = digits[i];
-    if (i == s && s != 0) *out++ = '.';
-  }
-  return out;
+  const Int128 m = mantissa();  // |m| < 2^123: negating cannot overflow
+  return detail::FormatScaled(m < 0, static_cast<UInt128>(m < 0 ? -m : m), scale(), out);
 }
 
 std::string WideDecimal::ToString() const {

@@ -47,6 +47,24 @@ struct Session {
   Clock::time_point last_seen = Clock::now();
 };
 
+// `burst` at once, then `per_second`; not thread-safe (the gateway holds budget_mu_).
+class TokenBucket {
+ public:
+  TokenBucket(double burst, double per_second)
+      : burst_(burst), per_second_(per_second), tokens_(burst), refilled_(Clock::now()) {}
+  bool Take(Clock::time_point now) {
+    tokens_ = std::min(burst_, tokens_ + per_second_ * std::chrono::duration<double>(now - refilled_).count());
+    refilled_ = now;
+    if (tokens_ < 1) return false;
+    tokens_ -= 1;
+    return true;
+  }
+
+ private:
+  double burst_, per_second_, tokens_;
+  Clock::time_point refilled_;
+};
+
 // Waits until the event at `t` is due under the replay speed; false if stopped.
 class Pacer {
  public:
@@ -210,25 +228,14 @@ class Gateway::Impl {
 
   bool TakeLoginToken(ClientId client) {
     std::lock_guard lock(budget_mu_);
-    ReplyBudget& b = budgets_[client];
-    const auto now = Clock::now();
-    b.logins = std::min(kLoginBurst, b.logins + kLoginsPerSecond * std::chrono::duration<double>(now - b.logins_refilled).count());
-    b.logins_refilled = now;
-    if (b.logins < 1) return false;
-    b.logins -= 1;
-    return true;
+    return budgets_[client].logins.Take(Clock::now());
   }
 
   bool TakeReplyToken(ClientId client) {
     std::lock_guard lock(budget_mu_);
-    ReplyBudget& b = budgets_[client];
+    ClientBudget& b = budgets_[client];
     const auto now = Clock::now();
-    if (now < b.blocked_until) return false;
-    b.tokens = std::min(kReplyBurst, b.tokens + kRepliesPerSecond * std::chrono::duration<double>(now - b.refilled).count());
-    b.refilled = now;
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
+    return now >= b.blocked_until && b.replies.Take(now);
   }
 
   void CountError(const std::string& key) {
@@ -768,15 +775,13 @@ class Gateway::Impl {
   std::map<ClientId, Session> sessions_;
   std::mutex auth_mu_;  // never held while taking mu_
   std::map<ClientId, std::shared_ptr<sbe::SessionAuth>> auth_;  // sessions' keys, for replies
-  struct ReplyBudget {
-    double tokens = kReplyBurst;
-    Clock::time_point refilled = Clock::now();
-    Clock::time_point blocked_until{};
-    double logins = kLoginBurst;
-    Clock::time_point logins_refilled = Clock::now();
+  struct ClientBudget {
+    TokenBucket replies{kReplyBurst, kRepliesPerSecond};
+    TokenBucket logins{kLoginBurst, kLoginsPerSecond};
+    Clock::time_point blocked_until{};  // its reply channel stayed full: answers dropped until then
   };
   std::mutex budget_mu_;
-  std::map<ClientId, ReplyBudget> budgets_;  // at most 65,536 entries: one per client id
+  std::map<ClientId, ClientBudget> budgets_;  // at most 65,536 entries: one per client id
   std::atomic<std::uint64_t> replies_dropped_{0};
   std::vector<std::shared_ptr<StreamTask>> finished_;
   detail::SenderCounters counters_;

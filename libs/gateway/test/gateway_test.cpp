@@ -63,14 +63,23 @@ class GatewayTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void StartGateway(std::size_t per_frame = 256, bool authenticate_frames = true) {
+  // The fixture's gateway options: the test store, short session timeout.
+  gateway::GatewayOptions Options() const {
     gateway::GatewayOptions o;
-    o.authenticate_frames = authenticate_frames;
     o.session_timeout = 300ms;
     const std::string db = db_;
     o.open_store = [db] { return store::OpenStore(db, {.create = false}); };
-    o.messages_per_frame = per_frame;
+    return o;
+  }
+  void StartGateway(const gateway::GatewayOptions& o) {
+    gateway_.reset();
     gateway_ = gateway::Gateway::Start(*bus_, o).value();
+  }
+  void StartGateway(std::size_t per_frame = 256, bool authenticate_frames = true) {
+    gateway::GatewayOptions o = Options();
+    o.authenticate_frames = authenticate_frames;
+    o.messages_per_frame = per_frame;
+    StartGateway(o);
   }
 
   std::unique_ptr<Client> Open(ClientId id) {
@@ -151,20 +160,16 @@ TEST_F(GatewayTest, LoginIsAcknowledgedAndASecondLoginIsRefused) {
 // A client that gave the gateway up for dead logs in again: its own stale
 // session is replaced at once, not refused until it expires.
 TEST_F(GatewayTest, ALoginAfterASilenceReplacesTheCallersStaleSession) {
-  gateway_.reset();
-  gateway::GatewayOptions o;
+  gateway::GatewayOptions o = Options();
   o.session_timeout = 30000ms;  // far from expiring during the test; stale after 10 s of silence
-  const std::string db = db_;
-  o.open_store = [db] { return store::OpenStore(db, {.create = false}); };
-  gateway_ = gateway::Gateway::Start(*bus_, o).value();
+  StartGateway(o);
   auto raw = RawClient(31);
   SendRaw(sbe::ClientLogin{31});
   Expect<sbe::ClientLoginAck>(*raw.errors);
   SendRaw(sbe::ClientLogin{31});  // heard from just now: a second login
   EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kAlreadyLoggedIn);
-  gateway_.reset();
   o.session_timeout = 3000ms;  // stale after 1 s
-  gateway_ = gateway::Gateway::Start(*bus_, o).value();
+  StartGateway(o);
   SendRaw(sbe::ClientLogin{31});
   Expect<sbe::ClientLoginAck>(*raw.errors);
   std::this_thread::sleep_for(1200ms);
@@ -301,14 +306,11 @@ TEST_F(GatewayTest, MalformedAndOversizedRequestsAreAnswered) {
 }
 
 TEST_F(GatewayTest, OneClientCannotTakeEveryStreamSlot) {
-  gateway_.reset();
-  gateway::GatewayOptions o;
+  gateway::GatewayOptions o = Options();
   o.session_timeout = 5000ms;
-  const std::string db = db_;
-  o.open_store = [db] { return store::OpenStore(db, {.create = false}); };
   o.max_streams_per_client = 2;
   o.max_open_symbols = 5;
-  gateway_ = gateway::Gateway::Start(*bus_, o).value();
+  StartGateway(o);
   auto greedy = Open(20);
   auto other = Open(21);
   ASSERT_TRUE(greedy && other);

@@ -11,8 +11,11 @@ namespace tickflow::store::detail {
 namespace {
 
 // mantissa > 0 and scale <= max_scale, on the raw bits (mantissa << 4 | scale).
-inline bool Valid(Decimal d, int max_scale) { return d.raw() >= 16 && (d.raw() & 15) <= max_scale; }
-inline bool Valid(WideDecimal d, int max_scale) { return d.raw() >= 16 && (d.raw() & 15) <= max_scale; }
+// Decimal or WideDecimal: the same layout.
+template <class D>
+bool Valid(D d, int max_scale) {
+  return d.raw() >= 16 && (d.raw() & 15) <= max_scale;
+}
 
 template <class D>
 std::string Describe(D d, int max_scale, const char* what) {
