@@ -427,17 +427,40 @@ int BenchReplay(const Args& a) {
   return 0;
 }
 
-// Backtest events/s against pure replay of the same trades in the same run.
+// Backtest events/s against pure replay of the same trades in the same run: each
+// strategy with one execution model, and with all three (optimistic, conservative,
+// latency) in one pass.
 int BenchBacktest(const Args& a) {
   auto db = ScanStore(a);
   if (!db.ok()) return Fail(db.error());
   auto session = ReplaySession::Start(*db);
   if (!session.ok()) return Fail(session.error());
-  std::vector<double> replay, breakout, sma;
+  backtest::ExecutionModel delayed{"latency", backtest::FillRule::kConservative, {}};
+  delayed.latency.order_entry = std::chrono::milliseconds(50);
+  const std::vector<backtest::ExecutionModel> one = {{"optimistic", backtest::FillRule::kTouch, {}}};
+  const std::vector<backtest::ExecutionModel> all = {one[0], {"conservative", backtest::FillRule::kConservative, {}},
+                                                     delayed};
+  struct Case {
+    const char* label;
+    backtest::StrategyFactory make;  // empty: pure replay
+    const std::vector<backtest::ExecutionModel>* models;
+    std::vector<double> rates;
+  };
+  const backtest::StrategyFactory breakout = [] { return std::make_unique<backtest::BreakoutStrategy>(); };
+  const backtest::StrategyFactory sma = [] { return std::make_unique<backtest::SmaCrossStrategy>(); };
+  std::vector<Case> cases = {{"pure replay to a counting callback", {}, nullptr, {}},
+                             {"backtest, breakout, 1 model", breakout, &one, {}},
+                             {"backtest, breakout, 3 models in one pass", breakout, &all, {}},
+                             {"backtest, sma-cross (daily bars), 1 model", sma, &one, {}},
+                             {"backtest, sma-cross (daily bars), 3 models in one pass", sma, &all, {}}};
   std::uint64_t n = 0;
-  const auto run = [&](backtest::Strategy* strategy) -> Result<double> {
+  const auto run = [&](const Case& c) -> Result<double> {
     std::optional<backtest::Backtester> bt;
-    if (strategy != nullptr) bt.emplace(*strategy, backtest::BacktestOptions{});
+    if (c.make) {
+      backtest::BacktestOptions options;
+      options.models = *c.models;
+      bt.emplace(c.make, options);
+    }
     std::uint64_t events = 0;
     Status failure;
     client::Callbacks cb;
@@ -450,33 +473,31 @@ int BenchBacktest(const Args& a) {
     const auto t0 = Clock::now();
     TICKFLOW_ASSIGN_OR_RETURN(auto stream, session->client->RequestTrades({.symbols = {1}}, cb));
     TICKFLOW_RETURN_IF_ERROR(stream->Wait(std::chrono::minutes(30)));
-    if (bt) (void)bt->Finish();
+    if (bt) {
+      auto r = bt->Finish();
+      TICKFLOW_RETURN_IF_ERROR(r);
+    }
     TICKFLOW_RETURN_IF_ERROR(failure);
     n = events;
     return static_cast<double>(events) / Seconds(t0);
   };
   for (int r = 0; r < a.runs; ++r) {
-    auto base = run(nullptr);
-    if (!base.ok()) return Fail(base.error());
-    backtest::BreakoutStrategy b;
-    auto with_b = run(&b);
-    if (!with_b.ok()) return Fail(with_b.error());
-    backtest::SmaCrossStrategy s;
-    auto with_s = run(&s);
-    if (!with_s.ok()) return Fail(with_s.error());
-    replay.push_back(*base);
-    breakout.push_back(*with_b);
-    sma.push_back(*with_s);
-    fmt::print("run {}: replay {}events/s, breakout backtest {}events/s, sma-cross backtest {}events/s\n", r + 1,
-               Rate(*base), Rate(*with_b), Rate(*with_s));
+    std::string line = fmt::format("run {}:", r + 1);
+    for (Case& c : cases) {
+      auto rate = run(c);
+      if (!rate.ok()) return Fail(rate.error());
+      c.rates.push_back(*rate);
+      line += fmt::format(" {}events/s", Rate(*rate));
+    }
+    fmt::print("{}\n", line);
   }
   fmt::print("\nbacktest of {} trades of one symbol (replayed through the gateway), median of {} runs:\n", Thousands(n),
              a.runs);
   fmt::print("| what | events/s | vs replay |\n|---|---:|---:|\n");
-  fmt::print("| pure replay to a counting callback | {} | 100 % |\n", Rate(Median(replay)));
-  fmt::print("| backtest, breakout (causal model on every trade) | {} | {:.0f} % |\n", Rate(Median(breakout)),
-             100 * Median(breakout) / Median(replay));
-  fmt::print("| backtest, sma-cross (daily bars) | {} | {:.0f} % |\n", Rate(Median(sma)), 100 * Median(sma) / Median(replay));
+  const double base = Median(cases[0].rates);
+  for (const Case& c : cases) {
+    fmt::print("| {} | {} | {:.0f} % |\n", c.label, Rate(Median(c.rates)), 100 * Median(c.rates) / base);
+  }
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "tickflow/backtest/backtest.hpp"
+#include "tickflow/backtest/strategies.hpp"
 #include "tickflow/client/client.hpp"
 #include "tickflow/gateway/gateway.hpp"
 
@@ -17,25 +18,37 @@ class BuyTheDip final : public backtest::Strategy {
   std::string name() const override { return "buy-the-dip"; }
   void OnTrade(backtest::Account& a, const Trade& t) override {
     const std::int64_t day = t.time.ns / kNanosPerDay;
-    if (day != day_) day_ = day, high_ = 0;
-    const double price = t.price.ToDouble();
-    high_ = std::max(high_, price);
-    const backtest::Position& pos = a.position(t.symbol);
-    if (pos.quantity == 0 && a.open_orders(t.symbol) == 0 && price < high_ * 0.97) {
-      a.Buy(t.symbol, 0.5 * a.cash() / price, Limit(price * 0.995));
-    } else if (pos.quantity > 0 && a.open_orders(t.symbol) == 0) {
-      a.Sell(t.symbol, pos.quantity, Limit(pos.average_price * 1.02));
+    if (day != day_) day_ = day, high_ = t.price;
+    if (t.price > high_) high_ = t.price;
+    if (a.open_orders(t.symbol) != 0) return;
+    const Decimal held = backtest::Holding(a, t.symbol);
+    if (held < a.instrument(t.symbol).min_order && t.price.ToDouble() < high_.ToDouble() * 0.97) {
+      // Half the cash, at a limit 0.5 % under the trade (rounded down to the tick).
+      const Decimal limit = a.ToTick(t.symbol, Scaled(t.price, 995), false);
+      a.Buy(t.symbol, backtest::QuantityForFraction(a, t.symbol, Scaled(Decimal::FromRaw(1 << Decimal::kScaleBits), 500), limit), limit);
+    } else if (held >= a.instrument(t.symbol).min_order) {
+      // Take profit 2 % above the average entry (rounded up to the tick).
+      const backtest::Position& p = a.position(t.symbol);
+      backtest::Amount average;
+      Decimal entry;
+      (void)backtest::Amount::Div(p.cost, p.quantity, 10, backtest::Rounding::kHalfEven, &average);
+      (void)average.ToDecimal(10, backtest::Rounding::kHalfEven, &entry);
+      a.Sell(t.symbol, held, a.ToTick(t.symbol, Scaled(entry, 1020), true));
     }
   }
 
  private:
-  static Decimal Limit(double price) {
-    Decimal d;
-    (void)Decimal::FromParts(static_cast<std::int64_t>(price * 100), 2, &d);
-    return d;
+  // d x per_mille / 1000, exactly.
+  static Decimal Scaled(Decimal d, std::int64_t per_mille) {
+    backtest::Amount out;
+    Decimal factor, result;
+    (void)Decimal::FromParts(per_mille, 3, &factor);
+    (void)backtest::Amount::Mul(backtest::Amount::FromDecimal(d), factor, &out);
+    (void)out.ToDecimal(10, backtest::Rounding::kHalfEven, &result);
+    return result;
   }
   std::int64_t day_ = -1;
-  double high_ = 0;
+  Decimal high_;
 };
 
 int main(int argc, char** argv) {
@@ -49,12 +62,15 @@ int main(int argc, char** argv) {
   if (!client.ok()) return std::fprintf(stderr, "%s\n", client.error().message.c_str()), 1;
 
   BuyTheDip strategy;
-  backtest::Backtester bt(strategy, {.initial_cash = 10000});
+  backtest::BacktestOptions options;
+  options.initial_cash["USD"] = backtest::Amount::FromInt(10000);
+  backtest::Backtester bt(strategy, options);
   auto stream = (*client)->RequestTrades({.symbols = {symbol}},
                                          {.on_trade = [&](const client::TradeEvent& e) { (void)bt.OnTrade(e.trade); }});
   if (!stream.ok()) return std::fprintf(stderr, "%s\n", stream.error().message.c_str()), 1;
   (void)(*stream)->Wait(std::chrono::minutes(30));
-  const backtest::Results r = bt.Finish();
-  std::printf("%s", r.metrics.ToJson().c_str());
+  auto r = bt.Finish();
+  if (!r.ok()) return std::fprintf(stderr, "%s\n", r.error().message.c_str()), 1;
+  std::printf("%s\n", r->main().metrics.ToJson().c_str());
   return 0;
 }

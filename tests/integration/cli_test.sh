@@ -116,6 +116,29 @@ expect_fail "--to past 2262" "outside what tickflow represents" "$bin" bars XBTU
 expect_fail "--from before 1677" "outside what tickflow represents" "$bin" replay XBTUSD --from 1000-01-01 --to 1500-01-01 --db "$db"
 expect_fail "backtest on an empty range" "no trades of XBTUSD in [2030-01-01T00:00:00Z, 2031-01-01T00:00:00Z)" \
   "$bin" backtest --symbol XBTUSD --from 2030-01-01 --to 2031-01-01 --db "$db"
+# Backtest inputs: each error names the thing and the value (and the file and line).
+expect_fail "unknown strategy parameter" "unknown parameter 'fsat' for strategy sma-cross (it takes: fast, slow, fraction)" \
+  "$bin" backtest --strategy sma-cross --param fsat=5 --symbol XBTUSD --db "$db"
+expect_fail "parameter of the wrong type" "parameter fast of sma-cross: '2.5' is not an integer" \
+  "$bin" backtest --strategy sma-cross --param fast=2.5 --symbol XBTUSD --db "$db"
+expect_fail "parameters that contradict" "fast (40) must be less than slow (30)" \
+  "$bin" backtest --strategy sma-cross --param fast=40 --symbol XBTUSD --db "$db"
+printf '2020-01-01,0,0.16,0.26\n2020-01-01,50000,0.14,lots\n' > "$work/fees.csv"
+expect_fail "fee file with a bad line" "fees.csv:2: taker_percent 'lots'" \
+  "$bin" backtest --symbol XBTUSD --fees "$work/fees.csv" --db "$db"
+printf '10\n12.5\nsoon\n' > "$work/latency.txt"
+expect_fail "latency file with a bad line" "latency.txt:3: 'soon' is not a latency in milliseconds" \
+  "$bin" backtest --symbol XBTUSD --latency-file "$work/latency.txt" --db "$db"
+expect_fail "bad --cash" "--cash EUR:lots: 'lots' is not a decimal number" "$bin" backtest --symbol XBTUSD --cash EUR:lots --db "$db"
+expect_fail "latency model without latency" "latency needs --latency" "$bin" backtest --symbol XBTUSD --model latency --db "$db"
+expect_fail "a currency nothing values" "no pairs in the store value USD, XBT in EUR" "$bin" backtest --symbol XBTUSD --base EUR --db "$db"
+out=$("$bin" backtest --strategy sma-cross --res 1m --param fast=5 --param slow=20 --symbol XBTUSD --latency 20 \
+  --fills "$work/fills.csv" --trips "$work/trips.csv" --orders "$work/orders.csv" --json "$work/bt.json" --db "$db" 2>&1) \
+  && grep -q "^  latency " <<<"$out" && grep -q "^  buy and hold" <<<"$out" && grep -q "^  band " <<<"$out" \
+  && head -1 "$work/fills.csv" | grep -qx "time,model,symbol,order_id,side,price,quantity,fee,fee_currency,liquidity,realized_pnl" \
+  && grep -q ",latency,XBTUSD," "$work/fills.csv" && [ "$(wc -l < "$work/trips.csv")" -gt 1 ] \
+  && /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['config']['parameters']=={'fast':'5','slow':'20','fraction':'0.95'}; assert len(d['models'])==3" "$work/bt.json" \
+  && ok || bad "backtest outputs: $out"
 cp "$db" "$work/damaged.db"
 sqlite3 "$work/damaged.db" "UPDATE trade_blocks SET price = substr(price, 1, 3)"
 expect_fail "backtest on a failed stream" "ended failed after DataError data unavailable" \

@@ -17,29 +17,48 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 "$bin" backtest --strategy sma-cross --symbol XBTUSD --symbol ETHUSD --db "$work/s.db" --json "$work/m2.json" > /dev/null 2>&1
 cmp -s "$work/m1.json" "$work/m2.json" && ok || bad "metrics differ between identical runs"
 "$bin" backtest --strategy breakout --symbol XBTUSD --db "$work/s.db" --json "$work/m3.json" > /dev/null 2>&1 && ok || bad "breakout backtest"
+# Years of 1-minute bars (the chart reduces candles to pixel columns; a spread of them overflowed the stack).
+"$bin" generate --out "$work/data1m" --symbols 1 --trades 200000 --years 1 --seed 5 > /dev/null || bad "generate 1m"
+"$bin" import "$work/data1m" --db "$work/m.db" > /dev/null || bad "import 1m"
+"$bin" backtest --strategy sma-cross --param fast=30 --param slow=240 --res 1m --symbol XBTUSD --db "$work/m.db" \
+  --out "$work/report1m.html" > "$work/out1m.txt" 2>&1 || bad "1m backtest: $(cat "$work/out1m.txt")"
 out=$("$bin" backtest --strategy nope --symbol XBTUSD --db "$work/s.db" 2>&1); [ $? -ne 0 ] && grep -q "nope" <<<"$out" && ok || bad "bad strategy accepted"
 
 if [ -n "${EXAMPLES_DIR:-}" ]; then
   "$EXAMPLES_DIR/backtest" "$work/s.db" 1 > "$work/example.json" 2>&1 && python3 -c "
 import json, sys
 m = json.load(open(sys.argv[1]))
-assert m['events'] == 20000 and m['final_equity'] > 0, m" "$work/example.json" && ok || bad "examples/backtest: $(head -3 "$work/example.json")"
+assert m['events'] == 20000 and float(m['final_equity']) > 0, m" "$work/example.json" && ok || bad "examples/backtest: $(head -3 "$work/example.json")"
 fi
 
-browser() {
+browser() {  # browser PAGE ARGS...
+  local page="$1"; shift
   timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
-    --user-data-dir="$work/profile" --window-size=1200,1800 "$@" "file://$work/report.html" 2>/dev/null
+    --user-data-dir="$work/profile" --window-size=1200,1800 "$@" "file://$work/$page" 2>/dev/null
 }
-browser --dump-dom > "$work/dom.html" || bad "chromium --dump-dom failed"
-browser --screenshot="$work/shot.png" > /dev/null || bad "chromium --screenshot failed"
+browser report.html --dump-dom > "$work/dom.html" || bad "chromium --dump-dom failed"
+browser report.html --screenshot="$work/shot.png" > /dev/null || bad "chromium --screenshot failed"
+browser report1m.html --dump-dom > "$work/dom1m.html" || bad "chromium --dump-dom (1m) failed"
 
 python3 - "$work" <<'PY' && ok || bad "report checks"
 import json, re, struct, sys, zlib
 work = sys.argv[1]
-m = json.load(open(work + "/m1.json"))
-for key in ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "win_rate", "trades", "fees_paid", "exposure"):
+doc = json.load(open(work + "/m1.json"))
+assert list(doc["models"]) == ["conservative", "optimistic"], list(doc["models"])
+assert doc["config"]["strategy"] == "sma-cross" and doc["config"]["parameters"]["slow"] == "30", doc["config"]
+m = doc["models"]["conservative"]
+for key in ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "win_rate", "trades", "fees_paid", "exposure",
+            "profit_factor", "calmar", "final_balances"):
     assert key in m, key
+assert isinstance(m["final_equity"], str) and float(m["final_equity"]) > 0, m["final_equity"]
+assert "total_return" in doc["benchmark"]["metrics"]
+# 1-minute bars: every chart drawn, the candles reduced to at most one per pixel column.
+dom1m = open(work + "/dom1m.html").read()
+assert 'data-ready="yes"' in dom1m, "the 1m report script did not finish"
+c1m = re.search(r'<canvas[^>]*class="candles"[^>]*data-drawn="(\d+)"[^>]*data-bars="(\d+)"', dom1m)
+assert c1m and 500 < int(c1m.group(1)) <= 1100 - 120 and int(c1m.group(2)) > 100000, c1m and c1m.groups()
+assert re.search(r'id="equity"[^>]*data-drawn="(\d{3,})"', dom1m), "1m equity curve not drawn"
 dom = open(work + "/dom.html").read()
 assert 'data-ready="yes"' in dom, "the report script did not finish"
 candles = [int(x) for x in re.findall(r'<canvas[^>]*class="candles"[^>]*data-drawn="(\d+)"', dom)]

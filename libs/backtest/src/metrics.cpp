@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -5,66 +6,119 @@
 
 namespace tickflow::backtest {
 
-Metrics ComputeMetrics(const std::vector<EquityPoint>& equity, const std::vector<RoundTrip>& trips,
-                       const std::vector<Fill>& fills, double exposure, std::uint64_t events) {
+Metrics ComputeMetrics(const std::vector<EquityPoint>& equity, const std::vector<RoundTrip>& trips, std::uint64_t events) {
   Metrics m;
   m.events = events;
-  m.fills = fills.size();
   m.round_trips = trips.size();
-  m.exposure = exposure;
-  for (const Fill& f : fills) m.fees_paid += f.fee;
-  std::uint64_t wins = 0;
-  for (const RoundTrip& t : trips) wins += t.pnl > 0;
-  m.win_rate = trips.empty() ? 0 : static_cast<double>(wins) / static_cast<double>(trips.size());
-  if (equity.size() < 2) {
-    if (!equity.empty()) m.final_equity = equity.back().equity;
-    return m;
+  // Round trips, in the base currency at each close's rate.
+  if (!trips.empty()) {
+    std::uint64_t wins = 0, losses = 0;
+    Amount won, lost, total;
+    for (const RoundTrip& t : trips) {
+      (void)Amount::Add(total, t.pnl_base, &total);
+      if (t.pnl_base > Amount()) ++wins, (void)Amount::Add(won, t.pnl_base, &won);
+      if (t.pnl_base < Amount()) ++losses, (void)Amount::Add(lost, t.pnl_base, &lost);
+    }
+    m.win_rate = static_cast<double>(wins) / static_cast<double>(trips.size());
+    if (!lost.IsZero()) m.profit_factor = won.ToDouble() / -lost.ToDouble();
+    const auto mean = [](Amount sum, std::uint64_t n) {
+      Amount out;
+      (void)Amount::Div(sum, Amount::FromInt(static_cast<std::int64_t>(n)), 8, Rounding::kHalfEven, &out);
+      return out;
+    };
+    m.expectancy = mean(total, trips.size());
+    if (wins > 0) m.average_win = mean(won, wins);
+    if (losses > 0) m.average_loss = mean(lost, losses);
   }
+  if (equity.empty()) return m;
   m.first = equity.front().time;
   m.last = equity.back().time;
+  m.initial_equity = equity.front().equity;
   m.final_equity = equity.back().equity;
   // Per-period returns; annualised by the mean spacing of the equity points.
   std::vector<double> r;
-  double peak = equity.front().equity;
-  for (std::size_t i = 1; i < equity.size(); ++i) {
-    if (equity[i - 1].equity != 0) r.push_back(equity[i].equity / equity[i - 1].equity - 1);
-    peak = std::max(peak, equity[i].equity);
-    if (peak > 0) m.max_drawdown = std::max(m.max_drawdown, (peak - equity[i].equity) / peak);
+  double peak = equity.front().equity.ToDouble(), exposure = 0;
+  for (std::size_t i = 0; i < equity.size(); ++i) {
+    const double e = equity[i].equity.ToDouble();
+    if (e > 0) exposure += std::clamp(equity[i].exposure.ToDouble() / e, 0.0, 1.0);
+    if (i == 0) continue;
+    const double prev = equity[i - 1].equity.ToDouble();
+    if (prev > 0) r.push_back(e / prev - 1);
+    peak = std::max(peak, e);
+    if (peak > 0) m.max_drawdown = std::max(m.max_drawdown, (peak - e) / peak);
   }
+  m.exposure = exposure / static_cast<double>(equity.size());
+  const double first = m.initial_equity.ToDouble(), last = m.final_equity.ToDouble();
+  if (first > 0) m.total_return = last / first - 1;
   const double span_years = static_cast<double>(m.last.ns - m.first.ns) / (365.25 * 86400e9);
-  const double periods_per_year = span_years > 0 ? static_cast<double>(equity.size() - 1) / span_years : 0;
-  double mean = 0;
-  for (double x : r) mean += x;
-  mean /= static_cast<double>(std::max<std::size_t>(1, r.size()));
-  double var = 0, down = 0;
-  for (double x : r) {
-    var += (x - mean) * (x - mean);
-    down += x < 0 ? x * x : 0;
+  if (span_years > 0 && first > 0 && last > 0) m.cagr = std::pow(last / first, 1 / span_years) - 1;
+  if (r.size() >= 2 && span_years > 0) {
+    const double periods_per_year = static_cast<double>(equity.size() - 1) / span_years;
+    double mean = 0;
+    for (double x : r) mean += x;
+    mean /= static_cast<double>(r.size());
+    double var = 0, down = 0;
+    for (double x : r) {
+      var += (x - mean) * (x - mean);
+      down += x < 0 ? x * x : 0;
+    }
+    const double sd = std::sqrt(var / static_cast<double>(r.size() - 1));
+    const double dd = std::sqrt(down / static_cast<double>(r.size()));
+    m.volatility = sd * std::sqrt(periods_per_year);
+    if (sd > 0) m.sharpe = mean / sd * std::sqrt(periods_per_year);
+    if (dd > 0) m.sortino = mean / dd * std::sqrt(periods_per_year);
   }
-  const double sd = r.size() > 1 ? std::sqrt(var / static_cast<double>(r.size() - 1)) : 0;
-  const double dd = r.empty() ? 0 : std::sqrt(down / static_cast<double>(r.size()));
-  m.sharpe = sd > 0 ? mean / sd * std::sqrt(periods_per_year) : 0;
-  m.sortino = dd > 0 ? mean / dd * std::sqrt(periods_per_year) : 0;
-  const double first_equity = equity.front().equity;
-  m.total_return = first_equity != 0 ? m.final_equity / first_equity - 1 : 0;
-  m.cagr = span_years > 0 && first_equity > 0 && m.final_equity > 0
-               ? std::pow(m.final_equity / first_equity, 1 / span_years) - 1
-               : 0;
+  if (m.cagr && m.max_drawdown > 0) m.calmar = *m.cagr / m.max_drawdown;
   return m;
 }
 
-std::string Metrics::ToJson() const {
-  char buf[1024];
-  std::snprintf(buf, sizeof buf,
-                "{\n  \"initial_equity\": %.2f,\n  \"final_equity\": %.2f,\n  \"total_return\": %.6f,\n"
-                "  \"cagr\": %.6f,\n  \"sharpe\": %.4f,\n  \"sortino\": %.4f,\n  \"max_drawdown\": %.6f,\n"
-                "  \"win_rate\": %.4f,\n  \"trades\": %llu,\n  \"fills\": %llu,\n  \"fees_paid\": %.2f,\n"
-                "  \"exposure\": %.4f,\n  \"events\": %llu,\n  \"first\": \"%s\",\n  \"last\": \"%s\"\n}\n",
-                initial_equity, final_equity, total_return, cagr, sharpe, sortino, max_drawdown, win_rate,
-                static_cast<unsigned long long>(round_trips), static_cast<unsigned long long>(fills), fees_paid,
-                exposure, static_cast<unsigned long long>(events), FormatIso8601(first).c_str(),
-                FormatIso8601(last).c_str());
+namespace {
+std::string Number(const std::optional<double>& v, int digits) {
+  if (!v || !std::isfinite(*v)) return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, *v);
   return buf;
+}
+std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
+std::string Money(const std::optional<Amount>& a) { return a ? Quoted(a->ToString()) : "null"; }
+}  // namespace
+
+std::string Metrics::ToJson(int indent) const {
+  const std::string pad(static_cast<std::size_t>(indent), ' ');
+  std::string fees = "{";
+  for (const auto& [c, a] : fees_by_currency) fees += (fees.size() > 1 ? ", " : "") + Quoted(c) + ": " + Quoted(a.ToString());
+  fees += "}";
+  const std::pair<const char*, std::string> rows[] = {
+      {"initial_equity", Money(initial_equity)},
+      {"final_equity", Money(final_equity)},
+      {"total_return", Number(total_return, 6)},
+      {"cagr", Number(cagr, 6)},
+      {"sharpe", Number(sharpe, 4)},
+      {"sortino", Number(sortino, 4)},
+      {"volatility", Number(volatility, 6)},
+      {"max_drawdown", Number(max_drawdown, 6)},
+      {"calmar", Number(calmar, 4)},
+      {"win_rate", Number(win_rate, 4)},
+      {"profit_factor", Number(profit_factor, 4)},
+      {"expectancy", Money(expectancy)},
+      {"average_win", Money(average_win)},
+      {"average_loss", Money(average_loss)},
+      {"trades", std::to_string(round_trips)},
+      {"fills", std::to_string(fills)},
+      {"orders", std::to_string(orders)},
+      {"rejected", std::to_string(rejected)},
+      {"fees_paid", Money(fees_paid)},
+      {"fees_by_currency", fees},
+      {"exposure", Number(exposure, 4)},
+      {"events", std::to_string(events)},
+      {"first", Quoted(FormatIso8601(first))},
+      {"last", Quoted(FormatIso8601(last))},
+  };
+  std::string out = "{\n";
+  for (std::size_t i = 0; i < std::size(rows); ++i) {
+    out += pad + "  \"" + rows[i].first + "\": " + rows[i].second + (i + 1 < std::size(rows) ? ",\n" : "\n");
+  }
+  return out + pad + "}";
 }
 
 }  // namespace tickflow::backtest

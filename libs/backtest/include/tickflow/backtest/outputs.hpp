@@ -1,0 +1,46 @@
+// What a backtest writes for other tools: CSV of fills, orders and round trips,
+// the metrics JSON with the run's whole configuration, and the HTML tearsheet.
+// Amounts are exact decimal strings; undefined metrics are null.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tickflow/backtest/backtest.hpp"
+
+namespace tickflow::backtest {
+
+// Everything that determines a run, recorded with its results.
+struct RunConfig {
+  std::string strategy;
+  std::vector<std::pair<std::string, std::string>> parameters;
+  std::vector<std::string> symbols;
+  UnixNanos from = UnixNanos::Min(), to = UnixNanos::Max();
+  std::map<std::string, Amount> initial_cash;
+  std::string base_currency = "USD";
+  std::string resolution = "1d";
+  std::string fee_schedule = "data/fees/kraken_spot.csv (built in)";
+  bool fee_in_base = false;
+  std::string version;
+  std::string data_fingerprint;  // of the trades the run saw (count, range, hash)
+};
+
+using SymbolNames = std::map<SymbolId, std::string>;
+
+// time,model,symbol,order_id,side,price,quantity,fee,fee_currency,liquidity,realized_pnl
+std::string FillsCsv(const Results& r, const SymbolNames& names);
+// model,order_id,symbol,side,type,tif,post_only,quantity,limit,stop,placed,arrives,status,reason,filled,average_price
+std::string OrdersCsv(const Results& r, const SymbolNames& names);
+// model,symbol,opened,closed,quantity,entry_price,exit_price,fills,fees,pnl,pnl_base
+std::string TripsCsv(const Results& r, const SymbolNames& names);
+// {"config": ..., "models": {name: metrics}, "benchmark": metrics, "conversion": ...}
+std::string ResultsJson(const Results& r, const RunConfig& config, const SymbolNames& names);
+// A self-contained HTML tearsheet (no network needed).
+std::string HtmlReport(const Results& r, const RunConfig& config, const SymbolNames& names);
+
+// The symbol's name, or "symbol N".
+std::string NameOf(const SymbolNames& names, SymbolId id);
+
+}  // namespace tickflow::backtest
