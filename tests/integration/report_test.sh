@@ -35,11 +35,12 @@ browser() {  # browser PAGE ARGS...
   local page="$1"; shift
   timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
-    --user-data-dir="$work/profile" --window-size=1200,1800 "$@" "file://$work/$page" 2>/dev/null
+    --user-data-dir="$work/profile" --window-size=1200,1800 --virtual-time-budget=10000 "$@" "file://$work/$page" 2>/dev/null
 }
 browser report.html --dump-dom > "$work/dom.html" || bad "chromium --dump-dom failed"
 browser report.html --screenshot="$work/shot.png" > /dev/null || bad "chromium --screenshot failed"
 browser report1m.html --dump-dom > "$work/dom1m.html" || bad "chromium --dump-dom (1m) failed"
+browser report1m.html --screenshot="$work/shot1m.png" > /dev/null || bad "chromium --screenshot (1m) failed"
 
 python3 - "$work" <<'PY' && ok || bad "report checks"
 import json, re, struct, sys, zlib
@@ -56,63 +57,70 @@ assert "total_return" in doc["benchmark"]["metrics"]
 # 1-minute bars: every chart drawn, the candles reduced to at most one per pixel column.
 dom1m = open(work + "/dom1m.html").read()
 assert 'data-ready="yes"' in dom1m, "the 1m report script did not finish"
-c1m = re.search(r'<canvas[^>]*class="candles"[^>]*data-drawn="(\d+)"[^>]*data-bars="(\d+)"', dom1m)
-assert c1m and 500 < int(c1m.group(1)) <= 1100 - 120 and int(c1m.group(2)) > 100000, c1m and c1m.groups()
+c1m = re.search(r'class="candles"[^>]*data-drawn="(\d+)"[^>]*data-bars="(\d+)"', dom1m)
+assert c1m and 500 < int(c1m.group(1)) <= 1100 and int(c1m.group(2)) > 100000, c1m and c1m.groups()
 assert re.search(r'id="equity"[^>]*data-drawn="(\d{3,})"', dom1m), "1m equity curve not drawn"
 dom = open(work + "/dom.html").read()
 assert 'data-ready="yes"' in dom, "the report script did not finish"
-candles = [int(x) for x in re.findall(r'<canvas[^>]*class="candles"[^>]*data-drawn="(\d+)"', dom)]
+candles = [int(x) for x in re.findall(r'class="candles"[^>]*data-drawn="(\d+)"', dom)]
 assert len(candles) == 2 and min(candles) > 300, candles       # two symbols, ~730 daily bars each
-assert re.search(r'id="equity"[^>]*data-drawn="(\d{3,})"', dom), "equity curve not drawn"
-assert re.search(r'id="drawdown"[^>]*data-drawn="(\d{3,})"', dom), "drawdown not drawn"
+for chart, least in (("equity", 1000), ("drawdown", 700), ("rolling", 100), ("exposure", 300), ("pnl-hist", 2)):
+    found = re.search(r'id="%s"[^>]*data-drawn="(\d+)"' % chart, dom)
+    assert found and int(found.group(1)) >= least, (chart, found and found.group(1))
+for table in ("metrics", "band", "monthly", "drawdowns", "attribution", "trades", "config"):
+    assert 'id="%s"' % table in dom, table
 fills = sum(int(x) for x in re.findall(r'data-fills="(\d+)"', dom))
 assert fills > 0, "no fills marked"
 table = dom[dom.index('id="trades"'):]
 rows = table.count("<tr><td>")
 assert rows == m["trades"], (rows, m["trades"])
 
-# The screenshot: decode the PNG (8-bit RGB/RGBA, non-interlaced) with the standard library.
-data = open(work + "/shot.png", "rb").read()
-assert data[:8] == b"\x89PNG\r\n\x1a\n"
-pos, idat, width = 8, b"", 0
-while pos < len(data):
-    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-    body = data[pos + 8:pos + 8 + n]
-    if kind == b"IHDR":
-        width, height, depth, ctype = struct.unpack(">IIBB", body[:10])
-        assert depth == 8 and ctype in (2, 6), (depth, ctype)
-        bpp = 3 if ctype == 2 else 4
-    elif kind == b"IDAT":
-        idat += body
-    pos += 12 + n
-raw = zlib.decompress(idat)
-stride = width * bpp
-prev = bytearray(stride)
-colors, ink, total = set(), 0, 0
-for y in range(height):
-    f = raw[y * (stride + 1)]
-    line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-    for i in range(stride):
-        a = line[i - bpp] if i >= bpp else 0
-        b = prev[i]
-        c = prev[i - bpp] if i >= bpp else 0
-        if f == 1: line[i] = (line[i] + a) & 255
-        elif f == 2: line[i] = (line[i] + b) & 255
-        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
-        elif f == 4:
-            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    prev = line
-    if y % 3: continue
-    for x in range(0, width, 3):
-        px = tuple(line[x * bpp:x * bpp + 3])
-        colors.add(px); total += 1
-        ink += px != (255, 255, 255)
-assert len(colors) > 30, "too few colours: %d" % len(colors)
-assert ink / total > 0.03, "the page is nearly blank: %.3f" % (ink / total)
-red = any(r > 180 and g < 90 and b < 80 for r, g, b in colors)
-green = any(g > 120 and r < 60 and b < 110 for r, g, b in colors)
-assert red and green, "no red/green candles in the screenshot"
+# The screenshots: decode each PNG (8-bit RGB/RGBA, non-interlaced) with the standard library.
+def check_png(path):
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            width, height, depth, ctype = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and ctype in (2, 6), (depth, ctype)
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    prev = bytearray(stride)
+    colors, ink, total = set(), 0, 0
+    for y in range(height):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if f == 1: line[i] = (line[i] + a) & 255
+            elif f == 2: line[i] = (line[i] + b) & 255
+            elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        prev = line
+        if y % 3: continue
+        for x in range(0, width, 3):
+            px = tuple(line[x * bpp:x * bpp + 3])
+            colors.add(px); total += 1
+            ink += px != (255, 255, 255)
+    assert len(colors) > 30, "too few colours: %d" % len(colors)
+    assert ink / total > 0.03, "the page is nearly blank: %.3f" % (ink / total)
+    red = any(r > 180 and g < 90 and b < 80 for r, g, b in colors)
+    green = any(g > 120 and r < 60 and b < 110 for r, g, b in colors)
+    assert red and green, "no red/green candles in the screenshot"
+    return colors, ink, total
+colors, ink, total = check_png(work + "/shot.png")
+check_png(work + "/shot1m.png")
 print("report: %d+%d candles, %d fill markers, %d trade rows, %d colours, %.1f %% ink" % (candles[0], candles[1], fills, rows, len(colors), 100 * ink / total))
 PY
 echo "$pass passed, $fail failed"

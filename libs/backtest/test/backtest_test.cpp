@@ -778,6 +778,23 @@ TEST(MetricsTest, HandComputedCurve) {
   EXPECT_NE(json.find("\"win_rate\": null"), std::string::npos);
 }
 
+TEST(ReportTest, DownsamplingKeepsTheExtremes) {
+  std::vector<EquityPoint> curve;
+  for (int i = 0; i < 100000; ++i) {
+    curve.push_back({UnixNanos{i}, Amount::FromInt(1000 + (i % 977) - (i == 51234 ? 5000 : 0)), {}});
+  }
+  const auto d = Downsample(curve, 4000);
+  EXPECT_LE(d.size(), 4000u);
+  EXPECT_GT(d.size(), 2000u);
+  Amount lo = d[0].equity;
+  for (std::size_t i = 1; i < d.size(); ++i) {
+    EXPECT_LT(d[i - 1].time, d[i].time);
+    lo = std::min(lo, d[i].equity);
+  }
+  EXPECT_EQ(lo, Amount::FromInt(1000 + 51234 % 977 - 5000)) << "the deepest point survives";
+  EXPECT_EQ(d.back().time, curve.back().time);
+}
+
 TEST(ReportTest, IsSelfContainedAndHoldsEveryModelAndTheBenchmark) {
   const auto trades = Tape(3, 6000, 96 * 60 * kNanosPerSecond);
   const Results r = RunAll([] { return std::make_unique<SmaCrossStrategy>(); }, trades, Options(DefaultModels()));
@@ -785,12 +802,32 @@ TEST(ReportTest, IsSelfContainedAndHoldsEveryModelAndTheBenchmark) {
   c.strategy = "SMA <test>";
   c.symbols = {"XBTUSD"};
   const std::string html = HtmlReport(r, c, {{1, "XBTUSD"}});
-  EXPECT_NE(html.find("<canvas id=\"equity\""), std::string::npos);
   EXPECT_NE(html.find("SMA &lt;test&gt;"), std::string::npos);
-  EXPECT_EQ(html.find("http"), std::string::npos) << "no network references";
-  EXPECT_EQ(html.find("<script src"), std::string::npos);
+  for (const char* network : {"src=\"http", "href=\"http", "url(http", "fetch(", "<script src", "<link"}) {
+    EXPECT_EQ(html.find(network), std::string::npos) << "no network references: " << network;
+  }
+  EXPECT_NE(html.find("uPlot"), std::string::npos) << "the charting library is embedded";
+  EXPECT_NE(html.find("The MIT License"), std::string::npos) << "with its licence";
+  for (const char* id : {"id=\"equity\"", "id=\"drawdown\"", "id=\"rolling\"", "id=\"exposure\"", "id=\"pnl-hist\"",
+                         "id=\"monthly\"", "id=\"drawdowns\"", "id=\"attribution\"", "id=\"band\"", "id=\"config\""}) {
+    EXPECT_NE(html.find(id), std::string::npos) << id;
+  }
   EXPECT_EQ(html.find("Math.min(..."), std::string::npos) << "spreads overflow the stack on long series";
   EXPECT_NE(html.find("<th>optimistic</th><th>conservative</th><th>buy and hold</th>"), std::string::npos);
+  // The tearsheet's numbers: monthly returns chain to the total; drawdowns are ordered.
+  const Tearsheet ts = Analyze(r.main());
+  double chained = 1;
+  for (const auto& m : ts.monthly) chained *= 1 + m.ret;
+  EXPECT_NEAR(chained - 1, *r.main().metrics.total_return, 1e-9);
+  double yearly = 1;
+  for (const auto& y : ts.yearly) yearly *= 1 + y.ret;
+  EXPECT_NEAR(yearly - 1, *r.main().metrics.total_return, 1e-9);
+  ASSERT_FALSE(ts.worst_drawdowns.empty());
+  EXPECT_NEAR(ts.worst_drawdowns[0].depth, r.main().metrics.max_drawdown, 1e-12);
+  for (std::size_t i = 1; i < ts.worst_drawdowns.size(); ++i) EXPECT_LE(ts.worst_drawdowns[i].depth, ts.worst_drawdowns[i - 1].depth);
+  std::uint64_t binned = 0;
+  for (auto count : ts.pnl_counts) binned += count;
+  EXPECT_EQ(binned, r.main().round_trips.size());
   ASSERT_FALSE(r.benchmark.empty());
   EXPECT_EQ(r.benchmark.size(), r.main().equity.size());
   // Buy and hold: all the cash into the first trade's price, valued at the last.

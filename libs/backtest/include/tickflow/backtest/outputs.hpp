@@ -40,6 +40,41 @@ std::string ResultsJson(const Results& r, const RunConfig& config, const SymbolN
 // A self-contained HTML tearsheet (no network needed).
 std::string HtmlReport(const Results& r, const RunConfig& config, const SymbolNames& names);
 
+// What the tearsheet shows beyond the metrics, computed from one model's run.
+struct Tearsheet {
+  struct PeriodReturn {
+    std::int64_t year = 0;
+    int month = 0;  // 1..12; 0 for a whole year
+    double ret = 0;
+  };
+  struct DrawdownPeriod {
+    UnixNanos peak, trough, recovered;  // recovered: UnixNanos::Max() if never
+    double depth = 0;                   // fraction of the peak
+  };
+  struct SymbolAttribution {
+    SymbolId symbol = 0;
+    std::uint64_t trips = 0, wins = 0, fills = 0;
+    Amount pnl_quote, pnl_base, fees_quote;
+  };
+  struct Point {
+    UnixNanos time;
+    double value = 0;
+  };
+  std::vector<PeriodReturn> monthly, yearly;  // from the equity at each period's end
+  std::vector<Point> rolling_sharpe, rolling_volatility;  // annualised, over rolling_window points
+  std::size_t rolling_window = 0;
+  std::vector<Point> exposure;                // fraction of equity not in base-currency cash
+  std::vector<DrawdownPeriod> worst_drawdowns;  // deepest first, at most 5
+  std::vector<SymbolAttribution> by_symbol;
+  std::vector<double> pnl_edges;              // trade PnL histogram (base currency): bins [edge i, edge i+1)
+  std::vector<std::uint64_t> pnl_counts;
+};
+Tearsheet Analyze(const ModelRun& run);
+
+// At most about `points` points of a curve for drawing, keeping each bucket's
+// first, lowest, highest and last point (extremes survive; order is kept).
+std::vector<EquityPoint> Downsample(const std::vector<EquityPoint>& curve, std::size_t points);
+
 // The symbol's name, or "symbol N".
 std::string NameOf(const SymbolNames& names, SymbolId id);
 
