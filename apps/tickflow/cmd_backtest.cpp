@@ -13,6 +13,7 @@
 #include "tickflow/backtest/backtest.hpp"
 #include "tickflow/backtest/outputs.hpp"
 #include "tickflow/backtest/strategies.hpp"
+#include "tickflow/backtest/threaded.hpp"
 
 namespace tickflow::cli {
 namespace {
@@ -254,7 +255,8 @@ Command AddBacktest(CLI::App& app) {
                                       fmt::join(unreachable, ", "), a->base, unreachable.front(), a->base));
             }
 
-            backtest::Backtester bt([&] { return info->make(*params); }, options);
+            // The strategy runs on its own thread; the client's data thread only queues the trades.
+            backtest::ThreadedBacktester bt([&] { return info->make(*params); }, options);
             auto session = ReplaySession::Start(a->db);
             if (!session.ok()) return Fail(session.error());
             Status failure;

@@ -19,6 +19,7 @@
 #include "common.hpp"
 #include "replay_session.hpp"
 #include "tickflow/backtest/strategies.hpp"
+#include "tickflow/backtest/threaded.hpp"
 #include "tickflow/bars/resampler.hpp"
 #include "tickflow/importer/csv.hpp"
 #include "tickflow/importer/generator.hpp"
@@ -428,8 +429,9 @@ int BenchReplay(const Args& a) {
 }
 
 // Backtest events/s against pure replay of the same trades in the same run: each
-// strategy with one execution model, and with all three (optimistic, conservative,
-// latency) in one pass.
+// strategy with one execution model on the client's data thread, then on its own
+// thread (ThreadedBacktester) with one model and with all three (optimistic,
+// conservative, latency) in one pass.
 int BenchBacktest(const Args& a) {
   auto db = ScanStore(a);
   if (!db.ok()) return Fail(db.error());
@@ -444,37 +446,53 @@ int BenchBacktest(const Args& a) {
     const char* label;
     backtest::StrategyFactory make;  // empty: pure replay
     const std::vector<backtest::ExecutionModel>* models;
+    bool threaded;
     std::vector<double> rates;
   };
   const backtest::StrategyFactory breakout = [] { return std::make_unique<backtest::BreakoutStrategy>(); };
   const backtest::StrategyFactory sma = [] { return std::make_unique<backtest::SmaCrossStrategy>(); };
-  std::vector<Case> cases = {{"pure replay to a counting callback", {}, nullptr, {}},
-                             {"backtest, breakout, 1 model", breakout, &one, {}},
-                             {"backtest, breakout, 3 models in one pass", breakout, &all, {}},
-                             {"backtest, sma-cross (daily bars), 1 model", sma, &one, {}},
-                             {"backtest, sma-cross (daily bars), 3 models in one pass", sma, &all, {}}};
+  std::vector<Case> cases = {
+      {"pure replay to a counting callback", {}, nullptr, false, {}},
+      {"breakout, 1 model, on the data thread", breakout, &one, false, {}},
+      {"breakout, 1 model, own thread", breakout, &one, true, {}},
+      {"breakout, 3 models in one pass, own thread", breakout, &all, true, {}},
+      {"sma-cross (daily bars), 1 model, on the data thread", sma, &one, false, {}},
+      {"sma-cross (daily bars), 1 model, own thread", sma, &one, true, {}},
+      {"sma-cross (daily bars), 3 models in one pass, own thread", sma, &all, true, {}}};
   std::uint64_t n = 0;
   const auto run = [&](const Case& c) -> Result<double> {
     std::optional<backtest::Backtester> bt;
+    std::optional<backtest::ThreadedBacktester> threaded;
+    const auto t0 = Clock::now();
     if (c.make) {
       backtest::BacktestOptions options;
       options.models = *c.models;
-      bt.emplace(c.make, options);
+      if (c.threaded) {
+        threaded.emplace(c.make, options);
+      } else {
+        bt.emplace(c.make, options);
+      }
     }
     std::uint64_t events = 0;
     Status failure;
     client::Callbacks cb;
     cb.on_trade = [&](const client::TradeEvent& e) {
       ++events;
-      if (bt && failure.ok()) {
+      if (!failure.ok()) return;
+      if (bt) {
         if (Status s = bt->OnTrade(e.trade); !s.ok()) failure = std::move(s);
+      } else if (threaded) {
+        if (Status s = threaded->OnTrade(e.trade); !s.ok()) failure = std::move(s);
       }
     };
-    const auto t0 = Clock::now();
     TICKFLOW_ASSIGN_OR_RETURN(auto stream, session->client->RequestTrades({.symbols = {1}}, cb));
     TICKFLOW_RETURN_IF_ERROR(stream->Wait(std::chrono::minutes(30)));
     if (bt) {
       auto r = bt->Finish();
+      TICKFLOW_RETURN_IF_ERROR(r);
+    }
+    if (threaded) {  // the time includes draining the queue: the whole backtest
+      auto r = threaded->Finish();
       TICKFLOW_RETURN_IF_ERROR(r);
     }
     TICKFLOW_RETURN_IF_ERROR(failure);

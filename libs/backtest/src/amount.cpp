@@ -36,11 +36,7 @@ bool FromMagnitude(UInt128 m, bool negative, Int128* out) {
 
 }  // namespace
 
-Int128 Pow10Wide(int n) {
-  Int128 p = 1;
-  for (int i = 0; i < n; ++i) p *= 10;
-  return p;
-}
+
 
 Int128 DivRound(Int128 n, Int128 d, Rounding mode) {
   const bool negative = (n < 0) != (d < 0);
@@ -48,8 +44,6 @@ Int128 DivRound(Int128 n, Int128 d, Rounding mode) {
   const UInt128 q = RoundQuotient(an / ad, an % ad, ad, negative, mode);
   return negative ? -static_cast<Int128>(q) : static_cast<Int128>(q);
 }
-
-Amount Amount::FromDecimal(Decimal d) { return Amount(static_cast<Int128>(d.mantissa()) * Pow10Wide(kScale - d.scale())); }
 
 Amount Amount::FromInt(std::int64_t whole) { return Amount(static_cast<Int128>(whole) * kOne); }
 

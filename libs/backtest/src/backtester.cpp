@@ -281,9 +281,11 @@ class Backtester::Impl {
   std::vector<EquityPoint> benchmark_;
   std::optional<Amount> benchmark_cash_per_symbol_;  // base currency, set at the first valued point
   std::size_t benchmark_symbols_ = 0;
-  UnixNanos now_{0}, period_{0};
+  UnixNanos now_{0}, next_period_{0};
+  bool conservative_ = false;  // some model needs the aggressor, queue and spread estimates
   std::uint16_t usd_ = 0;
   bool started_ = false, finished_ = false;
+  bool failed_ = false;  // a run recorded a failure (Run::failure_)
   mutable bool overflow_ = false;
   std::uint64_t events_ = 0, sequence_ = 0;
   Status failure_;
@@ -417,6 +419,10 @@ class Backtester::Impl::Run final : public Account {
     Deliver();
   }
   void FireTimers(UnixNanos until) {
+    if (timers_.empty() || timers_.top().at > until) return;  // the common case, inline
+    FireDueTimers(until);
+  }
+  void FireDueTimers(UnixNanos until) {
     while (!timers_.empty() && timers_.top().at <= until) {
       const Timer t = timers_.top();
       timers_.pop();
@@ -428,20 +434,22 @@ class Backtester::Impl::Run final : public Account {
   // Orders against one trade (before the strategy sees it).
   void BeforeTrade(const Trade& t, Market& m) {
     now_ = t.time;
-    if (balances_.size() < impl_.currency_count()) balances_.resize(impl_.currency_count());
-    Grow(std::size_t{t.symbol} + 1);
+    if (t.symbol >= positions_.size() || balances_.size() < impl_.currency_count()) [[unlikely]] {
+      balances_.resize(std::max(balances_.size(), impl_.currency_count()));
+      Grow(std::size_t{t.symbol} + 1);
+    }
     if (!pending_.empty()) ApplyPending(t.time);
     if (!open_[t.symbol].empty()) Match(t, m);
-    Deliver();
+    if (!events_.empty()) Deliver();
+    positions_[t.symbol].last_price = t.price;  // what the strategy sees: this trade's price (after matching)
   }
   void AfterBar(SymbolId symbol, const Bar& bar) {
     strategy_->OnBar(*this, symbol, bar);
     Deliver();
   }
-  void MarkPrice(const Trade& t) { positions_[t.symbol].last_price = t.price; }
   void OnTrade(const Trade& t) {
     strategy_->OnTrade(*this, t);
-    Deliver();
+    if (!events_.empty()) Deliver();
   }
   void RecordEquity(UnixNanos time) {
     EquityPoint p{time, Amount(), Amount()};
@@ -612,6 +620,7 @@ class Backtester::Impl::Run final : public Account {
     std::size_t delivered = 0;
     while (!events_.empty()) {
       if (++delivered > kMaxEventsPerCallback) {
+        impl_.failed_ = true;
         if (failure_.ok()) {
           failure_ = MakeError(ErrorCode::kInvalidArgument,
                                "strategy " + strategy_->name() + " placed more than " +
@@ -801,6 +810,7 @@ class Backtester::Impl::Run final : public Account {
   }
 
   bool Fail(const std::string& what) {
+    impl_.failed_ = true;
     if (failure_.ok()) failure_ = MakeError(ErrorCode::kOutOfRange, what);
     return false;
   }
@@ -967,9 +977,17 @@ class Backtester::Impl::Run final : public Account {
 void Backtester::Impl::AddRun(std::unique_ptr<Strategy> owned, Strategy* strategy, const ExecutionModel& model,
                               std::size_t index) {
   runs_.push_back(std::make_unique<Run>(*this, std::move(owned), strategy, model, index));
+  conservative_ = conservative_ || model.rule == FillRule::kConservative;
 }
 
 void Backtester::Impl::UpdateMarket(Market& m, const Trade& t, int previous_aggressor) {
+  if (!conservative_) {
+    if (!m.traded) m.first_price = t.price;
+    m.traded = true;
+    m.last_price = t.price;
+    m.last_time = t.time;
+    return;
+  }
   if (m.traded && t.price != m.last_price) {
     if (previous_aggressor != 0 && m.aggressor != previous_aggressor) {  // a bounce between the sides: a spread sample
       Amount change;
@@ -1014,23 +1032,23 @@ Status Backtester::Impl::OnTrade(const Trade& t) {
   if (m->traded && t.price != m->last_price) m->aggressor = t.price > m->last_price ? 1 : -1;
   // Equity is valued at each period boundary the clock crosses, at the prices of the
   // trades before it: never with a trade from after the point it is labelled with.
-  const UnixNanos period = BucketStart(t.time, options_.bar_resolution);
   if (!started_) {
     started_ = true;
     for (auto& r : runs_) r->Start(t.time);
     for (auto& r : runs_) r->RecordEquity(t.time);
     RecordBenchmark(t.time);
-  } else if (period > period_) {
+    next_period_ = NextBucketStart(t.time, options_.bar_resolution);
+  } else if (t.time >= next_period_) {
+    const UnixNanos period = BucketStart(t.time, options_.bar_resolution);
     for (auto& r : runs_) r->RecordEquity(period);
     RecordBenchmark(period);
+    next_period_ = NextBucketStart(t.time, options_.bar_resolution);
   }
-  period_ = period;
   for (auto& r : runs_) {
     r->FireTimers(t.time);
     r->BeforeTrade(t, *m);
   }
   UpdateMarket(*m, t, previous_aggressor);
-  for (auto& r : runs_) r->MarkPrice(t);
   if (!m->conversion_only) {
     Bar done;
     switch (m->resampler->Add(t, &done)) {
@@ -1041,9 +1059,11 @@ Status Backtester::Impl::OnTrade(const Trade& t) {
     }
     for (auto& r : runs_) r->OnTrade(t);
   }
-  if (overflow_) return MakeError(ErrorCode::kOutOfRange, "an amount left the exact range (about 1.7e20)");
-  for (auto& r : runs_) {
-    if (!r->failure().ok()) return r->failure();
+  if (overflow_ || failed_) [[unlikely]] {
+    if (overflow_) return MakeError(ErrorCode::kOutOfRange, "an amount left the exact range (about 1.7e20)");
+    for (auto& r : runs_) {
+      if (!r->failure().ok()) return r->failure();
+    }
   }
   return {};
 }

@@ -7,7 +7,11 @@
 
 #include "tickflow/backtest/outputs.hpp"
 #include "tickflow/backtest/strategies.hpp"
+#include "tickflow/backtest/threaded.hpp"
 #include "tickflow/test/values.hpp"
+
+#include <atomic>
+#include <thread>
 
 namespace tickflow::backtest {
 namespace {
@@ -835,6 +839,56 @@ TEST(ReportTest, IsSelfContainedAndHoldsEveryModelAndTheBenchmark) {
   ASSERT_TRUE(Amount::Div(A("100000"), Amount::FromDecimal(trades.front().price), 18, Rounding::kFloor, &units));
   ASSERT_TRUE(Amount::Mul(units, trades.back().price, &value));
   EXPECT_EQ(r.benchmark.back().equity, value);
+}
+
+}  // namespace
+}  // namespace tickflow::backtest
+
+namespace tickflow::backtest {
+namespace {
+
+TEST(ThreadedTest, GivesTheSameResultsAsTheCallersThread) {
+  const auto trades = Tape(21, 20000, 10 * 60 * kNanosPerSecond);
+  const StrategyFactory make = [] { return std::make_unique<BreakoutStrategy>(); };
+  const Results direct = RunAll(make, trades, Options(DefaultModels()));
+  ThreadedBacktester threaded(make, Options(DefaultModels()), {.queue_trades = 1024});
+  for (const Trade& t : trades) ASSERT_TRUE(threaded.OnTrade(t).ok());
+  auto r = threaded.Finish();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  RunConfig c;
+  EXPECT_EQ(ResultsJson(*r, c, {}), ResultsJson(direct, c, {}));
+  EXPECT_EQ(FillsCsv(*r, {}), FillsCsv(direct, {}));
+  EXPECT_GT(r->main().fills.size(), 0u);
+}
+
+TEST(ThreadedTest, ErrorsOfTheBacktestReachTheCaller) {
+  ThreadedBacktester bt([] { return std::make_unique<SmaCrossStrategy>(); }, Options());
+  ASSERT_TRUE(bt.OnTrade(T(10, "1", "1")).ok());
+  (void)bt.OnTrade(T(5, "1", "1"));  // out of order: fails on the strategy thread
+  auto r = bt.Finish();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("time order"), std::string::npos) << r.error().message;
+}
+
+TEST(ThreadedTest, AStuckStrategyIsReportedNotWaitedForever) {
+  std::atomic<bool> release{false};
+  class Stuck final : public Strategy {
+   public:
+    explicit Stuck(std::atomic<bool>* r) : release_(r) {}
+    std::string name() const override { return "stuck"; }
+    void OnTrade(Account&, const Trade&) override {
+      while (!release_->load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::atomic<bool>* release_;
+  };
+  ThreadedBacktester bt([&] { return std::make_unique<Stuck>(&release); }, Options(),
+                        {.queue_trades = 1024, .stall = std::chrono::milliseconds(200)});
+  Status st;
+  for (int i = 0; i < 5000 && st.ok(); ++i) st = bt.OnTrade(T(i, "100", "1"));
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("the strategy thread made no progress for 200 ms"), std::string::npos)
+      << st.error().message;
+  release = true;
 }
 
 }  // namespace

@@ -27,13 +27,29 @@ enum class Rounding : std::uint8_t {
   kCeiling,   // toward plus infinity
 };
 
+namespace detail {
+struct Pow10Table {
+  Int128 p[39];
+  constexpr Pow10Table() : p{} {
+    p[0] = 1;
+    for (int i = 1; i < 39; ++i) p[i] = p[i - 1] * 10;
+  }
+};
+inline constexpr Pow10Table kPow10;
+}  // namespace detail
+
+// 10^n for 0 <= n <= 38, from a table.
+inline Int128 Pow10Wide(int n) { return detail::kPow10.p[n]; }
+
 class Amount {
  public:
   static constexpr int kScale = 18;
 
   constexpr Amount() = default;
   static constexpr Amount FromUnits(Int128 units) { return Amount(units); }
-  static Amount FromDecimal(Decimal d);            // exact
+  static Amount FromDecimal(Decimal d) {  // exact; inline: every trade converts a few
+    return Amount(static_cast<Int128>(d.mantissa()) * Pow10Wide(kScale - d.scale()));
+  }
   static Amount FromInt(std::int64_t whole);       // exact
   // Canonical decimal text ("100000", "-0.25"): up to 18 digits after the point.
   static Result<Amount> Parse(std::string_view text);
@@ -72,8 +88,6 @@ class Amount {
   Int128 units_ = 0;
 };
 
-// 10^n for 0 <= n <= 38.
-Int128 Pow10Wide(int n);
 // q = n / d rounded by `mode` (d != 0).
 Int128 DivRound(Int128 n, Int128 d, Rounding mode);
 
