@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
+#include "backtest_run.hpp"
 #include "common.hpp"
 #include "import_view.hpp"
 #include "printers.hpp"
@@ -34,7 +36,7 @@ Result<std::vector<Bar>> LoadBars(store::Store& store, SymbolId id, TimeResoluti
 Command AddDemo(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "demo",
-      "Generate sample Kraken data, import it, show symbols and bars, replay it through the gateway, run the causal model");
+      "Generate sample Kraken data, import it, show symbols and bars, replay it through the gateway, run the causal model, backtest");
   cmd->footer("Everything lives under --dir: data/ (the CSVs) and tickflow.db (the store). Running it again\n"
               "reuses the data and shows that the re-import changes nothing.");
   struct Args {
@@ -215,8 +217,31 @@ Command AddDemo(CLI::App& app) {
             }
             if (hits.size() > 12) fmt::print("  (the last 12 of {} months with detections)\n", hits.size());
 
-            fmt::print("\nTry: tickflow replay {} --bars 1d --print csv --db {}\n     tickflow bars {} --res 1M --db {}\n",
-                       first.symbol, db, first.symbol, db);
+            title("9. Backtest: the breakout strategy on " + first.symbol +
+                  ", every execution model in one pass, against buy and hold");
+            BacktestJob job;
+            job.db = db;
+            job.symbols = {first.symbol};
+            job.strategy = backtest::FindStrategy("breakout");
+            auto params = backtest::Parameters::Bind("breakout", job.strategy->params, {});
+            if (!params.ok()) return Fail(params.error());
+            job.params = *params;
+            job.options.models = {{"conservative", backtest::FillRule::kConservative, {}},
+                                  {"optimistic", backtest::FillRule::kTouch, {}}};
+            auto outcome = RunBacktest(std::move(job));
+            if (!outcome.ok()) return Fail(outcome.error());
+            PrintBacktest(*outcome);
+            const std::string report = (fs::path(a->dir) / "backtest.html").string();
+            {
+              std::ofstream out(report, std::ios::binary);
+              out << backtest::HtmlReport(outcome->results, outcome->config, outcome->names);
+              if (!out) return Fail("cannot write " + report);
+            }
+            fmt::print("  tearsheet     {} (open it in a browser)\n", report);
+
+            fmt::print("\nTry: tickflow replay {} --bars 1d --print csv --db {}\n     tickflow bars {} --res 1M --db {}\n"
+                       "     tickflow backtest --strategy sma-cross --param fast=5 --symbol {} --res 1h --out report.html --db {}\n",
+                       first.symbol, db, first.symbol, db, first.symbol, db);
             return 0;
           }};
 }
