@@ -6,6 +6,7 @@
 #include <deque>
 #include <queue>
 #include <set>
+#include <tuple>
 
 #include "tickflow/backtest/backtest.hpp"
 #include "tickflow/bars/resampler.hpp"
@@ -315,8 +316,8 @@ class Backtester::Impl::Run final : public Account {
     o.arrives = UnixNanos{now_.ns + DrawLatency()};
     orders_.push_back(o);
     ++out_.metrics.orders;
-    const Reason reason = Validate(request);
     Order& stored = orders_.back();
+    const Reason reason = Validate(request, &stored.detail);
     if (reason != Reason::kNone) {
       Close(stored, OrderStatus::kRejected, reason);
       Queue(OrderEvent::Kind::kRejected, stored, reason);
@@ -580,41 +581,73 @@ class Backtester::Impl::Run final : public Account {
     return Amount::Mul(notional, fee_factor, need);
   }
 
-  Reason Validate(const OrderRequest& r) const {
+  // Why an order cannot be accepted (kNone if it can); *detail names the values.
+  Reason Validate(const OrderRequest& r, std::string* detail) const {
     const Market* m = impl_.MarketOf(r.symbol);
-    if (m == nullptr || m->conversion_only) return Reason::kUnknownSymbol;
+    if (m == nullptr || m->conversion_only) {
+      *detail = "symbol " + std::to_string(r.symbol) + " is not traded in this backtest";
+      return Reason::kUnknownSymbol;
+    }
     const Instrument& in = m->instrument;
+    const std::string of = " of " + in.symbol;
     const Decimal zero;
-    if (!(r.quantity > zero)) return Reason::kNonPositive;
+    if (!(r.quantity > zero)) {
+      *detail = "quantity " + r.quantity.ToString() + " is not positive";
+      return Reason::kNonPositive;
+    }
     const Amount qty = Amount::FromDecimal(r.quantity);
-    if (!qty.IsMultipleOf(Amount::FromDecimal(in.lot_size))) return Reason::kOffLot;
-    if (r.quantity < in.min_order) return Reason::kBelowMinimum;
+    if (!qty.IsMultipleOf(Amount::FromDecimal(in.lot_size))) {
+      *detail = "quantity " + r.quantity.ToString() + " is not a whole number of lots (" + in.lot_size.ToString() + ")" + of;
+      return Reason::kOffLot;
+    }
+    if (r.quantity < in.min_order) {
+      *detail = "quantity " + r.quantity.ToString() + " is below the minimum order " + in.min_order.ToString() + of;
+      return Reason::kBelowMinimum;
+    }
     const bool has_limit = r.type == OrderType::kLimit || r.type == OrderType::kStopLimit;
     const bool has_stop = r.type == OrderType::kStopMarket || r.type == OrderType::kStopLimit;
     const Amount tick = Amount::FromDecimal(in.tick_size);
-    for (const auto& [needed, price] : {std::pair{has_limit, r.limit}, std::pair{has_stop, r.stop}}) {
+    for (const auto& [needed, price, name] : {std::tuple{has_limit, r.limit, "limit"}, std::tuple{has_stop, r.stop, "stop"}}) {
       if (!needed) continue;
-      if (price == zero && price.mantissa() == 0) return Reason::kMissingPrice;
-      if (!(price > zero)) return Reason::kNonPositive;
-      if (!Amount::FromDecimal(price).IsMultipleOf(tick)) return Reason::kOffTick;
+      if (price.mantissa() == 0) {
+        *detail = std::string(ToString(r.type)) + " order without its " + name + " price";
+        return Reason::kMissingPrice;
+      }
+      if (!(price > zero)) {
+        *detail = std::string(name) + " price " + price.ToString() + " is not positive";
+        return Reason::kNonPositive;
+      }
+      if (!Amount::FromDecimal(price).IsMultipleOf(tick)) {
+        *detail = std::string(name) + " price " + price.ToString() + " is off the tick (" + in.tick_size.ToString() + ")" + of;
+        return Reason::kOffTick;
+      }
     }
-    if (r.post_only && r.type != OrderType::kLimit) return Reason::kMissingPrice;
-    if (r.type == OrderType::kMarket && !m->traded) return Reason::kNoMarketPrice;
-    Amount need;
-    if (!Need(r, *m, qty, &need)) return Reason::kTooLarge;
-    const std::uint16_t c = r.side == Side::kBuy ? m->quote : m->base;
-    Amount notional;
-    if (!Amount::Mul(qty, has_limit ? r.limit : (has_stop ? r.stop : m->last_price), &notional) ||
-        notional > kMaxNotional) {
+    if (r.post_only && r.type != OrderType::kLimit) {
+      *detail = "post-only needs a limit order";
+      return Reason::kMissingPrice;
+    }
+    if (r.type == OrderType::kMarket && !m->traded) {
+      *detail = in.symbol + " has not traded yet: nothing prices a market order";
+      return Reason::kNoMarketPrice;
+    }
+    Amount need, notional;
+    if (!Need(r, *m, qty, &need) ||
+        !Amount::Mul(qty, has_limit ? r.limit : (has_stop ? r.stop : m->last_price), &notional) || notional > kMaxNotional) {
+      *detail = "quantity " + r.quantity.ToString() + " is worth more than 1e15" + of;
       return Reason::kTooLarge;
     }
+    const std::uint16_t c = r.side == Side::kBuy ? m->quote : m->base;
     Amount free = balances_[c];
-    if (!Amount::Sub(free, Reserved(c), &free) || need > free) return Reason::kInsufficientFunds;
+    if (!Amount::Sub(free, Reserved(c), &free) || need > free) {
+      *detail = "needs " + need.ToString() + " " + impl_.CurrencyName(c) + ", " + free.ToString() + " available";
+      return Reason::kInsufficientFunds;
+    }
     return Reason::kNone;
   }
 
   void Queue(OrderEvent::Kind kind, const Order& o, Reason reason, std::optional<Fill> fill = std::nullopt) {
-    events_.push_back(OrderEvent{kind, o.id, o.request.symbol, now_, reason, std::move(fill)});
+    events_.push_back(OrderEvent{kind, o.id, o.request.symbol, now_, reason, reason == Reason::kNone ? std::string() : o.detail,
+                                 std::move(fill)});
   }
   void Deliver() {
     std::size_t delivered = 0;

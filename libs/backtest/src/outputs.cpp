@@ -81,7 +81,7 @@ std::string OrdersCsv(const Results& r, const SymbolNames& names) {
              std::string(ToString(q.side)) + "," + std::string(ToString(q.type)) + "," + std::string(ToString(q.tif)) +
              "," + (q.post_only ? "1" : "0") + "," + q.quantity.ToString() + "," + (limit ? q.limit.ToString() : "") +
              "," + (stop ? q.stop.ToString() : "") + "," + FormatIso8601(o.placed) + "," + FormatIso8601(o.arrives) +
-             "," + std::string(ToString(o.status)) + "," + Csv(ToString(o.reason)) + "," + o.filled.ToString() + "," +
+             "," + std::string(ToString(o.status)) + "," + Csv(o.detail.empty() ? std::string(ToString(o.reason)) : std::string(ToString(o.reason)) + ": " + o.detail) + "," + o.filled.ToString() + "," +
              Price(o) + "\n";
     }
   }

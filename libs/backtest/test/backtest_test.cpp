@@ -364,7 +364,108 @@ TEST(VirtualExchangeTest, RejectionsSayWhy) {
                              Reason::kOffLot,            Reason::kNonPositive,  Reason::kInsufficientFunds,
                              Reason::kMissingPrice,      Reason::kUnknownSymbol};
   for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(rejected[i].reason, expected[i]) << i << ": " << ToString(rejected[i].reason);
+  EXPECT_EQ(rejected[0].detail, "needs 200520 USD, 100000 available") << "2000 x 100 x 1.0026";
+  EXPECT_EQ(rejected[1].detail, "quantity 0.00001 is below the minimum order 0.0001 of XBTUSD");
+  EXPECT_EQ(rejected[2].detail, "limit price 99.95 is off the tick (0.1) of XBTUSD");
+  EXPECT_EQ(rejected[4].detail, "quantity -1 is not positive");
+  EXPECT_EQ(rejected[5].detail, "needs 1 XBT, 0 available");
 }
+
+// Every order type under every execution model, by hand. Trades are 1 s apart, so a
+// 10 ms latency changes nothing but who arrives when; the conservative rule adds the
+// bounce slippage and the aggressor side.
+class EveryModelTest : public ::testing::TestWithParam<int> {
+ protected:
+  ExecutionModel Model() const {
+    if (GetParam() == 0) return {"optimistic", FillRule::kTouch, {}};
+    if (GetParam() == 1) return Conservative();
+    ExecutionModel m{"latency", FillRule::kConservative, {}};
+    m.latency.order_entry = std::chrono::milliseconds(10);
+    return m;
+  }
+  bool conservative() const { return GetParam() != 0; }
+  static constexpr std::int64_t kS = kNanosPerSecond;
+};
+
+TEST_P(EveryModelTest, MarketAndStopMarket) {
+  // 100 -> 101 (buyer) -> 100.5 (seller: bounce 0.5) -> 105 (buyer: bounce 4.5, triggers) -> 106.
+  Scripted s([](Account& a, std::size_t i, const Trade&) {
+    if (i == 0) a.Submit(Req(OrderType::kStopMarket, Side::kBuy, "1", nullptr, "105"));
+    if (i == 1) a.Buy(1, D("1"));
+  });
+  const Results r = Backtest(s, {T(0, "100", "5"), T(kS, "101", "5"), T(2 * kS, "100.5", "5"), T(3 * kS, "105", "5"),
+                                 T(4 * kS, "106", "5")}, Options({Model()}));
+  const auto& f = r.main().fills;
+  ASSERT_EQ(f.size(), 2u);
+  // The market order (id 2) fills on 100.5; no bounce is known before that trade (its own bounce
+  // counts only after it: no look-ahead), so no slippage in any model.
+  EXPECT_EQ(f[0].order, 2u);
+  EXPECT_EQ(f[0].price.ToString(), "100.5");
+  // The stop (id 1) triggers on 105 and fills on 106; conservative: bounces 0.5 and 4.5, half the mean 1.25 -> 107.3.
+  EXPECT_EQ(f[1].order, 1u);
+  EXPECT_EQ(f[1].price.ToString(), conservative() ? "107.3" : "106");
+  EXPECT_FALSE(f[0].maker || f[1].maker);
+}
+
+TEST_P(EveryModelTest, LimitStopLimitAndPostOnly) {
+  Scripted s([](Account& a, std::size_t i, const Trade&) {
+    if (i != 0) return;
+    a.Submit(Req(OrderType::kStopLimit, Side::kBuy, "1", "105.5", "105"));  // 1
+    OrderRequest post = Req(OrderType::kLimit, Side::kBuy, "1", "100");
+    post.post_only = true;
+    a.Submit(post);  // 2: at the last price, it would take
+    post.limit = D("99.9");
+    a.Submit(post);  // 3: rests
+  });
+  // 99.9 (seller-initiated, nothing traded there before: no queue) fills order 3 in every model;
+  // 105 triggers order 1, 107 is above its limit, 105.4 is through it by a tick (seller-initiated).
+  const Results r = Backtest(s, {T(0, "100", "5"), T(kS, "99.9", "5"), T(2 * kS, "105", "5"), T(3 * kS, "107", "5"),
+                                 T(4 * kS, "105.4", "5")}, Options({Model()}));
+  const auto& o = r.main().orders;
+  ASSERT_EQ(o.size(), 3u);
+  EXPECT_EQ(o[1].reason, Reason::kPostOnlyWouldTake);
+  EXPECT_EQ(o[2].status, OrderStatus::kFilled);
+  EXPECT_EQ(o[0].status, OrderStatus::kFilled);
+  const auto& f = r.main().fills;
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].price.ToString(), "99.9");
+  EXPECT_EQ(f[0].time.ns, kT0 + kS);
+  EXPECT_EQ(f[1].price.ToString(), "105.5") << "at its limit, as maker";
+  EXPECT_TRUE(f[1].maker);
+  EXPECT_EQ(f[1].time.ns, kT0 + 4 * kS);
+}
+
+TEST_P(EveryModelTest, IocAndFok) {
+  Scripted s([](Account& a, std::size_t i, const Trade&) {
+    if (i != 0) return;
+    OrderRequest ioc = Req(OrderType::kLimit, Side::kBuy, "3", "101");
+    ioc.tif = TimeInForce::kImmediateOrCancel;
+    a.Submit(ioc);  // takes 1 at 100.5 (no bounce yet: no slippage), the rest cancelled
+    OrderRequest fok = Req(OrderType::kLimit, Side::kSell, "1", "100");
+    fok.tif = TimeInForce::kFillOrKill;
+    a.Submit(fok);  // nothing to sell: rejected
+  });
+  BacktestOptions o = Options({Model()});
+  const Results r = Backtest(s, {T(0, "100", "5"), T(kS, "100.5", "1"), T(2 * kS, "100", "5")}, o);
+  ASSERT_EQ(r.main().fills.size(), 1u);
+  EXPECT_EQ(r.main().fills[0].quantity.ToString(), "1");
+  EXPECT_EQ(r.main().fills[0].price.ToString(), "100.5");
+  EXPECT_EQ(r.main().orders[0].reason, Reason::kUnfilledRemainder);
+  EXPECT_EQ(r.main().orders[1].reason, Reason::kInsufficientFunds);
+  // FOK: all of it on the first trade after arrival, or nothing.
+  for (const char* volume : {"0.5", "5"}) {
+    Scripted k([](Account& a, std::size_t i, const Trade&) {
+      OrderRequest fok = Req(OrderType::kLimit, Side::kBuy, "2", "101");
+      fok.tif = TimeInForce::kFillOrKill;
+      if (i == 0) a.Submit(fok);
+    });
+    const Results rk = Backtest(k, {T(0, "100", "5"), T(kS, "100.5", volume), T(2 * kS, "100.5", "5")}, o);
+    EXPECT_EQ(rk.main().fills.size(), std::string(volume) == "5" ? 1u : 0u) << volume;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, EveryModelTest, ::testing::Values(0, 1, 2),
+                         [](const auto& p) { return std::string(p.param == 0 ? "Optimistic" : p.param == 1 ? "Conservative" : "Latency"); });
 
 TEST(VirtualExchangeTest, LatencyDelaysOrdersAndCancels) {
   ExecutionModel slow{"latency", FillRule::kTouch, {}};

@@ -83,6 +83,7 @@ struct Order {
   Amount filled_notional;   // quote units, at fill prices
   UnixNanos placed, arrives, closed;
   bool triggered = false;   // stop orders: the stop was reached
+  std::string detail;       // a rejection's values ("quantity 0.00001 is below the minimum order 0.0001 of XBTUSD")
   Amount Remaining() const;
 };
 
@@ -106,6 +107,7 @@ struct OrderEvent {
   SymbolId symbol = 0;
   UnixNanos time;
   Reason reason = Reason::kNone;  // kRejected, kCancelled
+  std::string detail;             // kRejected: the values behind the reason
   std::optional<Fill> fill;       // kPartiallyFilled, kFilled
 };
 std::string_view ToString(OrderEvent::Kind k);
