@@ -1,9 +1,12 @@
+#include "json_text.hpp"
 #include "tickflow/backtest/outputs.hpp"
 
 #include <cstdio>
 
 namespace tickflow::backtest {
 namespace {
+
+using detail::JsonString;
 
 std::string Csv(std::string_view s) {
   if (s.find_first_of(",\"\n") == std::string_view::npos) return std::string(s);
@@ -12,24 +15,6 @@ std::string Csv(std::string_view s) {
   return out + "\"";
 }
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '<') {
-      out += "\\u003c";  // never closes a script element
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 std::string Price(const Order& o) {
   if (o.filled.IsZero()) return "";

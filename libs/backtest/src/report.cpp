@@ -7,11 +7,14 @@
 #include <cstdio>
 #include <string>
 
+#include "json_text.hpp"
 #include "tickflow/backtest/outputs.hpp"
 #include "uplot.inc"  // kUplotJs, kUplotCss, kUplotLicense, kUplotVersion
 
 namespace tickflow::backtest {
 namespace {
+
+using detail::JsonString;
 
 constexpr std::size_t kCurvePoints = 8000;  // per drawn curve
 constexpr std::size_t kMaxTripRows = 5000;
@@ -40,18 +43,6 @@ std::string Escape(const std::string& s) {
     }
   }
   return out;
-}
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '<') {
-      out += "\\u003c";
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
 }
 std::string Pct(const std::optional<double>& v) {
   if (!v || !std::isfinite(*v)) return "n/a";
