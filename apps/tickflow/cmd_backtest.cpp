@@ -44,6 +44,13 @@ Result<std::map<std::string, backtest::Amount>> ParseCash(const std::vector<std:
     }
   }
   if (out.empty()) out[base] = backtest::Amount::FromInt(100000);
+  const backtest::Amount most = backtest::Amount::FromInt(1'000'000'000'000'000);
+  bool any = false;
+  for (const auto& [currency, amount] : out) {
+    if (amount > most) return MakeError(ErrorCode::kInvalidArgument, "--cash " + currency + ": at most 1e15");
+    any = any || !amount.IsZero();
+  }
+  if (!any) return MakeError(ErrorCode::kInvalidArgument, "--cash: the account has no money (give a positive amount)");
   return out;
 }
 

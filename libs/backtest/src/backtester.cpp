@@ -400,6 +400,22 @@ class Backtester::Impl::Run final : public Account {
     if (!q.ToDecimal(m->instrument.lot_size.scale(), Rounding::kFloor, &out)) return Decimal();
     return out;
   }
+  Decimal SellableQuantity(SymbolId symbol) const override {
+    const Market* m = impl_.MarketOf(symbol);
+    if (m == nullptr) return Decimal();
+    Amount q = available(impl_.CurrencyName(m->base));
+    if (impl_.options().fee_in_base) {
+      Amount one_plus = Amount::FromInt(1);
+      (void)Amount::Add(one_plus, Amount::FromDecimal(TakerRate()), &one_plus);
+      if (!Amount::Div(q, one_plus, Amount::kScale, Rounding::kFloor, &q)) return Decimal();
+    }
+    const Int128 lot = Amount::FromDecimal(m->instrument.lot_size).units();
+    Decimal out;
+    if (q <= Amount() || !Amount::FromUnits(q.units() - q.units() % lot).ToDecimal(m->instrument.lot_size.scale(), Rounding::kFloor, &out)) {
+      return Decimal();
+    }
+    return out;
+  }
   Decimal ToTick(SymbolId symbol, Decimal price, bool up) const override {
     const Market* m = impl_.MarketOf(symbol);
     if (m == nullptr) return price;

@@ -1,5 +1,6 @@
 #include "tickflow/backtest/strategies.hpp"
 
+#include <algorithm>
 #include <numeric>
 
 #include "tickflow/core/check.hpp"
@@ -93,7 +94,10 @@ void BreakoutStrategy::OnTrade(Account& account, const Trade& trade) {
     const models::Detection d = state->model.last();
     const bool new_month = d.current_month != state->entry_month;
     const bool failed = d.previous_month != UnixNanos::Min() && trade.price < d.previous.close;
-    if (new_month || failed) account.Sell(trade.symbol, held);
+    if (new_month || failed) {
+      const Decimal q = std::min(held, account.SellableQuantity(trade.symbol));
+      if (q >= account.instrument(trade.symbol).min_order) account.Sell(trade.symbol, q);
+    }
     return;
   }
   if (*breakout) {
@@ -125,7 +129,8 @@ void SmaCrossStrategy::OnBar(Account& account, SymbolId symbol, const Bar& bar) 
   } else if (s.last_sign >= 0 && sign < 0 && holding) {
     account.CancelAll(symbol);
     account.Signal(symbol, bar.close, "fast SMA crossed below slow");
-    account.Sell(symbol, held);
+    const Decimal q = std::min(held, account.SellableQuantity(symbol));
+    if (q >= account.instrument(symbol).min_order) account.Sell(symbol, q);
   }
   if (sign != 0) s.last_sign = sign;
 }

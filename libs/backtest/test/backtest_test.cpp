@@ -539,6 +539,20 @@ TEST(VirtualExchangeTest, FeeInBaseIsTakenFromTheCoins) {
   EXPECT_EQ(r.currencies[r.main().fills[0].fee_currency], "XBT");
   EXPECT_EQ(r.main().balances.at("XBT").ToString(), "0.9974");
   EXPECT_EQ(r.main().balances.at("USD").ToString(), "99900");
+  // Selling everything needs the fee on top: SellableQuantity leaves room for it, and the
+  // round trip closes (the dust left is below the minimum order).
+  Scripted t([](Account& a, std::size_t i, const Trade&) {
+    if (i == 0) a.Buy(1, D("1"));
+    if (i == 2) {
+      EXPECT_EQ(a.SellableQuantity(1).ToString(), "0.99481348") << "0.9974 / 1.0026, whole lots";
+      a.Sell(1, a.SellableQuantity(1));
+    }
+  });
+  const Results r2 = Backtest(t, {T(0, "100", "5"), T(1, "100", "5"), T(2, "110", "5"), T(3, "110", "5")}, o);
+  ASSERT_EQ(r2.main().fills.size(), 2u);
+  EXPECT_EQ(r2.main().fills[1].fee.ToString(), "0.002586515") << "0.99481348 x 0.26 % = 0.002586515048, half-up at 10 decimals";
+  ASSERT_EQ(r2.main().round_trips.size(), 1u);
+  EXPECT_LT(r2.main().balances.at("XBT"), A("0.0001"));
 }
 
 // Currencies -----------------------------------------------------------------------------

@@ -202,6 +202,9 @@ class Account {
   // All balances valued in the base currency at the latest rates (unknown rates count 0).
   virtual Amount equity() const = 0;
   virtual const std::string& base_currency() const = 0;
+  // The most of the symbol's base currency a sell can offer now: what is available,
+  // less the fee when fees are taken in the base currency, in whole lots.
+  virtual Decimal SellableQuantity(SymbolId symbol) const = 0;
   // The largest whole-lot quantity whose value at `price` is at most `quote_amount`.
   virtual Decimal QuantityFor(SymbolId symbol, Amount quote_amount, Decimal price) const = 0;
   // `price` rounded to the symbol's tick, down or up.
