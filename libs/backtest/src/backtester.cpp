@@ -10,6 +10,7 @@
 
 #include "tickflow/backtest/backtest.hpp"
 #include "tickflow/bars/resampler.hpp"
+#include "tickflow/core/check.hpp"
 
 namespace tickflow::backtest {
 namespace {
@@ -20,6 +21,14 @@ constexpr std::size_t kBounceWindow = 64;                          // price chan
 constexpr std::size_t kMaxEventsPerCallback = 100000;              // a strategy that loops on its own events
 constexpr std::uint64_t kLatencySeed = 0x7469636b666c6f77ULL;      // "tickflow"
 const Amount kMaxNotional = Amount::FromInt(1'000'000'000'000'000);  // 1e15
+
+// Latency draws are seeded by the model's name: the same model draws the same
+// latencies whatever else runs beside it (a sweep's configuration equals its backtest).
+std::uint64_t LatencySeed(const std::string& name) {
+  std::uint64_t h = kLatencySeed;
+  for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  return h;
+}
 
 std::uint64_t SplitMix(std::uint64_t* state) {
   std::uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
@@ -128,6 +137,7 @@ class Backtester::Impl {
   }
 
   void AddRun(std::unique_ptr<Strategy> owned, Strategy* strategy, const ExecutionModel& model, std::size_t index);
+  void SetLabel(std::size_t run, const std::string& label);
   Status OnTrade(const Trade& t);
   Result<Results> Finish();
 
@@ -302,7 +312,8 @@ class Backtester::Impl::Run final : public Account {
  public:
   Run(Impl& impl, std::unique_ptr<Strategy> owned, Strategy* strategy, ExecutionModel model, std::size_t index)
       : impl_(impl), owned_(std::move(owned)), strategy_(strategy), model_(std::move(model)),
-        rng_(kLatencySeed ^ (index * 0x9e3779b97f4a7c15ULL)) {
+        rng_(LatencySeed(model_.name)) {
+    (void)index;
     Grow(impl_.symbol_slots());
     out_.model = model_;
   }
@@ -1029,6 +1040,8 @@ void Backtester::Impl::AddRun(std::unique_ptr<Strategy> owned, Strategy* strateg
   conservative_ = conservative_ || model.rule == FillRule::kConservative;
 }
 
+void Backtester::Impl::SetLabel(std::size_t run, const std::string& label) { runs_[run]->out_.label = label; }
+
 void Backtester::Impl::UpdateMarket(Market& m, const Trade& t, int previous_aggressor) {
   if (!conservative_) {
     if (!m.traded) m.first_price = t.price;
@@ -1212,6 +1225,18 @@ Backtester::Backtester(StrategyFactory factory, BacktestOptions options) : impl_
     auto s = factory();
     Strategy* raw = s.get();
     impl_->AddRun(std::move(s), raw, models[i], i);
+  }
+}
+Backtester::Backtester(std::vector<RunSpec> runs, BacktestOptions options) {
+  TICKFLOW_CHECK(!runs.empty(), "a Backtester needs at least one run");
+  options.models.clear();
+  for (const RunSpec& r : runs) options.models.push_back(r.model);
+  impl_ = std::make_unique<Impl>(std::move(options));
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    auto s = runs[i].make();
+    Strategy* raw = s.get();
+    impl_->AddRun(std::move(s), raw, runs[i].model, i);
+    impl_->SetLabel(i, runs[i].label);
   }
 }
 Backtester::Backtester(Strategy& strategy, BacktestOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {

@@ -1,5 +1,6 @@
 #include "tickflow/backtest/threaded.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <mutex>
@@ -8,31 +9,43 @@
 
 namespace tickflow::backtest {
 
-// The queue: a ring of trades; the producer owns tail_, the consumer head_.
-// Each side publishes its index with release and reads the other's with
-// acquire; a side with nothing to do spins briefly, then sleeps 50 us.
+// One ring of trades, written by the caller's thread and read by every worker:
+// the data is decoded once however many workers there are. The producer owns
+// tail_; each worker its head. Each side publishes its index with release and
+// reads the other's with acquire; a side with nothing to do spins briefly,
+// then sleeps 50 us.
 class ThreadedBacktester::Impl {
  public:
-  Impl(StrategyFactory factory, BacktestOptions options, Options threading)
-      : backtester_(std::move(factory), std::move(options)),
-        threading_(threading),
+  Impl(std::vector<std::vector<RunSpec>> groups, const BacktestOptions& options, Options threading)
+      : threading_(threading),
         ring_(std::bit_ceil(std::max<std::size_t>(threading.queue_trades, 1024))),
-        mask_(ring_.size() - 1),
-        thread_([this] { Consume(); }) {}
+        mask_(ring_.size() - 1) {
+    for (auto& g : groups) workers_.push_back(std::make_unique<Worker>(std::move(g), options));
+    for (auto& w : workers_) w->thread = std::thread([this, wp = w.get()] { Consume(*wp); });
+  }
+  Impl(StrategyFactory factory, BacktestOptions options, Options threading)
+      : threading_(threading),
+        ring_(std::bit_ceil(std::max<std::size_t>(threading.queue_trades, 1024))),
+        mask_(ring_.size() - 1) {
+    workers_.push_back(std::make_unique<Worker>(std::move(factory), std::move(options)));
+    workers_[0]->thread = std::thread([this, wp = workers_[0].get()] { Consume(*wp); });
+  }
 
   ~Impl() {
     stop_.store(true, std::memory_order_release);
-    if (thread_.joinable()) thread_.join();
+    for (auto& w : workers_) {
+      if (w->thread.joinable()) w->thread.join();
+    }
   }
 
   Status OnTrade(const Trade& t) {
     if (failed_.load(std::memory_order_acquire)) return Failure();
     const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
-    if (tail - cached_head_ >= ring_.size()) {
+    if (tail - cached_min_head_ >= ring_.size()) {
       const auto deadline = std::chrono::steady_clock::now() + threading_.stall;
       for (int spins = 0;; ++spins) {
-        cached_head_ = head_.load(std::memory_order_acquire);
-        if (tail - cached_head_ < ring_.size()) break;
+        cached_min_head_ = MinHead();
+        if (tail - cached_min_head_ < ring_.size()) break;
         if (failed_.load(std::memory_order_acquire)) return Failure();
         if (spins > 64) {
           if (std::chrono::steady_clock::now() > deadline) {
@@ -51,36 +64,63 @@ class ThreadedBacktester::Impl {
 
   Result<Results> Finish() {
     done_.store(true, std::memory_order_release);
-    if (thread_.joinable()) thread_.join();
+    for (auto& w : workers_) {
+      if (w->thread.joinable()) w->thread.join();
+    }
     if (failed_.load(std::memory_order_acquire)) return Failure().error();
-    return backtester_.Finish();
+    Results merged;
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      auto r = workers_[i]->backtester.Finish();
+      if (!r.ok()) return r.error();
+      if (i == 0) {
+        merged = std::move(*r);
+      } else {
+        for (auto& run : r->runs) merged.runs.push_back(std::move(run));
+      }
+    }
+    return merged;
   }
 
  private:
-  void Consume() {
+  struct Worker {
+    Worker(std::vector<RunSpec> runs, const BacktestOptions& options) : backtester(std::move(runs), options) {}
+    Worker(StrategyFactory factory, BacktestOptions options) : backtester(std::move(factory), std::move(options)) {}
+    Backtester backtester;
+    alignas(64) std::atomic<std::uint64_t> head{0};
+    std::thread thread;
+  };
+
+  std::uint64_t MinHead() const {
+    std::uint64_t m = ~std::uint64_t{0};
+    for (const auto& w : workers_) m = std::min(m, w->head.load(std::memory_order_acquire));
+    return m;
+  }
+
+  void Consume(Worker& w) {
     std::uint64_t head = 0;
     int idle = 0;
     while (!stop_.load(std::memory_order_acquire)) {
       const std::uint64_t tail = tail_.load(std::memory_order_acquire);
       if (head == tail) {
         if (done_.load(std::memory_order_acquire) && tail_.load(std::memory_order_acquire) == head) return;
+        if (failed_.load(std::memory_order_acquire)) return;
         if (++idle > 64) std::this_thread::sleep_for(std::chrono::microseconds(50));
         continue;
       }
       idle = 0;
       for (; head != tail; ++head) {
-        if (Status s = backtester_.OnTrade(ring_[head & mask_]); !s.ok()) {
+        if (Status s = w.backtester.OnTrade(ring_[head & mask_]); !s.ok()) {
           {
             std::lock_guard lock(mu_);
-            failure_ = std::move(s);
+            if (failure_.ok()) failure_ = std::move(s);
           }
           failed_.store(true, std::memory_order_release);
-          head_.store(tail, std::memory_order_release);  // drop the rest: the run has failed
+          w.head.store(~std::uint64_t{0} >> 1, std::memory_order_release);  // never holds the producer back again
           return;
         }
-        if ((head & 255) == 0) head_.store(head + 1, std::memory_order_release);
+        if ((head & 255) == 0) w.head.store(head + 1, std::memory_order_release);
       }
-      head_.store(head, std::memory_order_release);
+      w.head.store(head, std::memory_order_release);
     }
   }
 
@@ -89,23 +129,30 @@ class ThreadedBacktester::Impl {
     return failure_;
   }
 
-  Backtester backtester_;
   Options threading_;
   std::vector<Trade> ring_;
   std::uint64_t mask_;
-  alignas(64) std::atomic<std::uint64_t> head_{0};
+  std::vector<std::unique_ptr<Worker>> workers_;
   alignas(64) std::atomic<std::uint64_t> tail_{0};
-  alignas(64) std::uint64_t cached_head_ = 0;
+  alignas(64) std::uint64_t cached_min_head_ = 0;
   std::atomic<bool> done_{false}, stop_{false}, failed_{false};
   std::mutex mu_;
   Status failure_;
-  std::thread thread_;  // last: starts once everything above exists
 };
 
 ThreadedBacktester::ThreadedBacktester(StrategyFactory factory, BacktestOptions options)
     : ThreadedBacktester(std::move(factory), std::move(options), Options{}) {}
 ThreadedBacktester::ThreadedBacktester(StrategyFactory factory, BacktestOptions options, Options threading)
     : impl_(std::make_unique<Impl>(std::move(factory), std::move(options), threading)) {}
+ThreadedBacktester::ThreadedBacktester(std::vector<RunSpec> runs, const BacktestOptions& options, std::size_t workers,
+                                       Options threading) {
+  workers = std::clamp<std::size_t>(workers, 1, std::max<std::size_t>(1, runs.size()));
+  std::vector<std::vector<RunSpec>> groups(workers);
+  const std::size_t per = (runs.size() + workers - 1) / workers;  // contiguous shares keep the runs' order
+  for (std::size_t i = 0; i < runs.size(); ++i) groups[i / per].push_back(std::move(runs[i]));
+  std::erase_if(groups, [](const auto& g) { return g.empty(); });
+  impl_ = std::make_unique<Impl>(std::move(groups), options, threading);
+}
 ThreadedBacktester::~ThreadedBacktester() = default;
 Status ThreadedBacktester::OnTrade(const Trade& trade) { return impl_->OnTrade(trade); }
 Result<Results> ThreadedBacktester::Finish() { return impl_->Finish(); }

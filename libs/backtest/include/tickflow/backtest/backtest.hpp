@@ -234,9 +234,10 @@ struct BacktestOptions {
 
 std::vector<ExecutionModel> DefaultModels();
 
-// One execution model's run.
+// One execution model's run (of one strategy configuration, in a sweep).
 struct ModelRun {
   ExecutionModel model;
+  std::string label;  // the configuration (RunSpec::label); empty for a plain backtest
   Metrics metrics;
   std::vector<Fill> fills;
   std::vector<Order> orders;          // every order, in id order, as it ended
@@ -261,10 +262,19 @@ struct Results {
 
 // Feeds events to the strategies through the virtual exchange. Call OnTrade for
 // every trade in time order (from a client stream), then Finish once.
+// One run: a strategy (configuration) under an execution model.
+struct RunSpec {
+  std::string label;  // e.g. "fast=10 slow=50"
+  StrategyFactory make;
+  ExecutionModel model;
+};
+
 class Backtester {
  public:
   // One strategy per execution model, each from the factory.
   Backtester(StrategyFactory factory, BacktestOptions options);
+  // Any runs side by side (a sweep); BacktestOptions::models is ignored.
+  Backtester(std::vector<RunSpec> runs, BacktestOptions options);
   // One strategy: only the first execution model runs.
   Backtester(Strategy& strategy, BacktestOptions options);
   ~Backtester();

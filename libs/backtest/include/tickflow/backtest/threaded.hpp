@@ -1,4 +1,4 @@
-// A Backtester on its own thread, behind the thread that receives the data
+// Backtesters on their own threads, behind the thread that receives the data
 // (the client's data thread): that thread only copies each trade into a
 // bounded single-producer single-consumer queue, so replay and strategy run
 // in parallel (docs/benchmarks.md, "Backtest vs pure replay").
@@ -19,6 +19,11 @@ class ThreadedBacktester {
   };
   ThreadedBacktester(StrategyFactory factory, BacktestOptions options);
   ThreadedBacktester(StrategyFactory factory, BacktestOptions options, Options threading);
+  // Runs spread over `workers` threads (each a Backtester over a contiguous share
+  // of the runs), all reading one queue: the data is decoded once however many
+  // runs there are. Results come back in the runs' order.
+  ThreadedBacktester(std::vector<RunSpec> runs, const BacktestOptions& options, std::size_t workers,
+                     Options threading);
   ~ThreadedBacktester();  // stops and joins the thread
   ThreadedBacktester(const ThreadedBacktester&) = delete;
   ThreadedBacktester& operator=(const ThreadedBacktester&) = delete;
