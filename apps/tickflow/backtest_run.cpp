@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "common.hpp"
@@ -109,7 +110,13 @@ Result<BacktestOutcome> RunBacktest(BacktestJob job) {
   // The strategies run on their own thread; the client's data thread only queues the trades.
   const backtest::StrategyInfo* info = job.strategy;
   const backtest::Parameters params = job.params;
-  backtest::ThreadedBacktester bt([&] { return info->make(params); }, options);
+  std::optional<backtest::ThreadedBacktester> threaded;
+  if (job.runs.empty()) {
+    threaded.emplace([&] { return info->make(params); }, options);
+  } else {
+    threaded.emplace(std::move(job.runs), options, job.workers, backtest::ThreadedBacktester::Options{});
+  }
+  backtest::ThreadedBacktester& bt = *threaded;
   TICKFLOW_ASSIGN_OR_RETURN(auto session, ReplaySession::Start(job.db));
   Status failure;
   std::string stream_errors;

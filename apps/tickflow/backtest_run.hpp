@@ -23,6 +23,10 @@ struct BacktestJob {
   backtest::BacktestOptions options;              // instruments and conversion pairs are added
   const backtest::InstrumentTable* rules = nullptr;  // nullptr: Kraken's
   backtest::RunConfig config;                     // resolution and fee schedule set by the caller
+  // A sweep: these runs instead of the strategy under each of options.models, spread
+  // over `workers` threads that all read the one replay.
+  std::vector<backtest::RunSpec> runs;
+  std::size_t workers = 1;
 };
 
 struct BacktestOutcome {

@@ -63,6 +63,8 @@ Command AddBars(CLI::App& app);
 Command AddTrades(CLI::App& app);
 Command AddReplay(CLI::App& app);
 Command AddBacktest(CLI::App& app);
+Command AddSweep(CLI::App& app);
+Command AddWalkForward(CLI::App& app);
 Command AddSymdb(CLI::App& app);
 Command AddGateway(CLI::App& app);
 Command AddNatsConfig(CLI::App& app);

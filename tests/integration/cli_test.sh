@@ -139,6 +139,25 @@ out=$("$bin" backtest --strategy sma-cross --res 1m --param fast=5 --param slow=
   && grep -q ",latency,XBTUSD," "$work/fills.csv" && [ "$(wc -l < "$work/trips.csv")" -gt 1 ] \
   && /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['config']['parameters']=={'fast':'5','slow':'20','fraction':'0.95'}; assert len(d['models'])==3" "$work/bt.json" \
   && ok || bad "backtest outputs: $out"
+# Research: a sweep's configuration equals its own backtest; bad grids, ranges and folds are named.
+"$bin" sweep --strategy sma-cross --symbol XBTUSD --res 1m --grid fast=3,5 --grid slow=20,40 --partitions 4 --json "$work/sweep.json" --db "$db" > "$work/sweep.txt" 2>&1 \
+  && "$bin" backtest --strategy sma-cross --res 1m --param fast=5 --param slow=40 --symbol XBTUSD --json "$work/one.json" --db "$db" > /dev/null 2>&1 \
+  && /usr/bin/python3 -c "
+import json, sys
+sweep = json.load(open(sys.argv[1])); one = json.load(open(sys.argv[2]))['models']['conservative']
+trial = [t for t in sweep['trials'] if t['label'] == 'fast=5 slow=40'][0]['metrics']
+assert all(trial[k] == one[k] for k in trial), [(k, trial[k], one[k]) for k in trial if trial[k] != one[k]]
+assert 0 <= sweep['pbo']['probability_of_backtest_overfitting'] <= 1 and sweep['deflated_sharpe']['trials'] == 4
+" "$work/sweep.json" "$work/one.json" && ok || bad "sweep vs backtest: $(cat "$work/sweep.txt")"
+expect_fail "sweep without a grid" "empty grid" "$bin" sweep --symbol XBTUSD --db "$db"
+expect_fail "sweep range upside down" "--range fast: the low end 50 is above the high end 5" \
+  "$bin" sweep --symbol XBTUSD --random 10 --range fast=50:5 --db "$db"
+expect_fail "sweep of an unknown parameter" "--grid speed: strategy sma-cross has no such parameter (it takes: fast, slow, fraction)" \
+  "$bin" sweep --symbol XBTUSD --grid speed=1,2 --db "$db"
+expect_fail "walk-forward with too few observations" "fewer observations than the folds need" \
+  "$bin" walkforward --symbol XBTUSD --grid fast=3,5 --grid slow=20,40 --in-sample 30m --out-of-sample 20m --db "$db"
+expect_fail "walk-forward window" "--in-sample 'soon': expected a positive whole number of w, d, h or m" \
+  "$bin" walkforward --symbol XBTUSD --grid fast=3,5 --in-sample soon --db "$db"
 cp "$db" "$work/damaged.db"
 sqlite3 "$work/damaged.db" "UPDATE trade_blocks SET price = substr(price, 1, 3)"
 expect_fail "backtest on a failed stream" "ended failed after DataError data unavailable" \
