@@ -20,6 +20,7 @@
 #include "replay_session.hpp"
 #include "tickflow/backtest/strategies.hpp"
 #include "tickflow/backtest/threaded.hpp"
+#include "tickflow/research/sweep.hpp"
 #include "tickflow/bars/resampler.hpp"
 #include "tickflow/importer/csv.hpp"
 #include "tickflow/importer/generator.hpp"
@@ -428,6 +429,79 @@ int BenchReplay(const Args& a) {
   return 0;
 }
 
+// A sweep of 1, 10 and 100 sma-cross configurations in one replay each, against
+// one plain backtest in the same run: time and the process's resident memory.
+int BenchSweep(const Args& a) {
+  auto db = ScanStore(a);
+  if (!db.ok()) return Fail(db.error());
+  auto session = ReplaySession::Start(*db);
+  if (!session.ok()) return Fail(session.error());
+  const backtest::StrategyInfo* sma = backtest::FindStrategy("sma-cross");
+  const backtest::ExecutionModel model{"conservative", backtest::FillRule::kConservative, {}};
+  const unsigned workers = std::max(1u, std::thread::hardware_concurrency());
+  std::uint64_t n = 0;
+  const auto run = [&](std::size_t configs) -> Result<double> {
+    std::vector<backtest::RunSpec> specs;
+    if (configs > 0) {
+      TICKFLOW_ASSIGN_OR_RETURN(auto trials, research::RandomTrials(*sma, {"fast=2:50", "slow=51:400"}, configs, 1));
+      for (const auto& t : trials) specs.push_back({t.label, [sma, p = t.params] { return sma->make(p); }, model});
+    }
+    const auto t0 = Clock::now();
+    std::optional<backtest::ThreadedBacktester> bt;
+    if (configs == 0) {
+      backtest::BacktestOptions o;
+      o.models = {model};
+      bt.emplace([sma] { return sma->make(backtest::Parameters::Bind("sma-cross", sma->params, {}).value()); }, o);
+    } else {
+      bt.emplace(std::move(specs), backtest::BacktestOptions{}, workers, backtest::ThreadedBacktester::Options{});
+    }
+    Status failure;
+    client::Callbacks cb;
+    cb.on_trade = [&](const client::TradeEvent& e) {
+      if (failure.ok()) {
+        if (Status s = bt->OnTrade(e.trade); !s.ok()) failure = std::move(s);
+      }
+    };
+    TICKFLOW_ASSIGN_OR_RETURN(auto stream, session->client->RequestTrades({.symbols = {1}}, cb));
+    TICKFLOW_ASSIGN_OR_RETURN(auto end, stream->Wait(std::chrono::hours(2)));
+    TICKFLOW_RETURN_IF_ERROR(failure);
+    TICKFLOW_ASSIGN_OR_RETURN(auto results, bt->Finish());
+    n = end.received;
+    if (results.runs.size() != std::max<std::size_t>(1, configs)) return MakeError(ErrorCode::kInternal, "the sweep lost runs");
+    return Seconds(t0);
+  };
+  struct Row {
+    const char* label;
+    std::size_t configs;
+    std::vector<double> secs;
+    double rss = 0;
+  };
+  std::vector<Row> rows = {{"one backtest (1 configuration, ThreadedBacktester)", 0, {}},
+                           {"sweep of 1 configuration", 1, {}},
+                           {"sweep of 10 configurations", 10, {}},
+                           {"sweep of 100 configurations", 100, {}}};
+  for (int r = 0; r < a.runs; ++r) {
+    std::string line = fmt::format("run {}:", r + 1);
+    for (Row& row : rows) {
+      auto secs = run(row.configs);
+      if (!secs.ok()) return Fail(secs.error());
+      row.secs.push_back(*secs);
+      row.rss = std::max(row.rss, RssMiB("self"));
+      line += fmt::format(" {:.2f} s", *secs);
+    }
+    fmt::print("{}\n", line);
+  }
+  fmt::print("\nsweeps of sma-cross (random fast 2..50, slow 51..400, conservative model) over {} trades of one symbol, "
+             "{} worker threads, median of {} runs:\n",
+             Thousands(n), workers, a.runs);
+  fmt::print("| what | seconds | vs one backtest | RSS after (MiB) |\n|---|---:|---:|---:|\n");
+  const double base = Median(rows[0].secs);
+  for (const Row& row : rows) {
+    fmt::print("| {} | {:.2f} | {:.1f}x | {:.0f} |\n", row.label, Median(row.secs), Median(row.secs) / base, row.rss);
+  }
+  return 0;
+}
+
 // Backtest events/s against pure replay of the same trades in the same run: each
 // strategy with one execution model on the client's data thread, then on its own
 // thread (ThreadedBacktester) with one model and with all three (optimistic,
@@ -530,15 +604,16 @@ Command AddBench(CLI::App& app) {
       "  bars    1-minute bars of --rows trades: C++ pass vs SQLite GROUP BY\n"
       "  replay  store -> gateway -> bus -> client callback vs the bare store scan; paced latency p50/p99\n"
       "  backtest backtest events/s (breakout, sma-cross) vs pure replay of the same trades\n"
+      "  sweep   sweeps of 1, 10, 100 sma-cross configurations in one replay vs one backtest: time, RSS\n"
       "  nats    gateway process -> nats-server -> client vs raw nats.c pub/sub of the same frames; latency; RSS\n"
       "          of gateway and nats-server while a client reads 10x slower than the gateway can send\n"
       "  clickhouse  the ClickHouse backend (--clickhouse URL; scripts/clickhouse.sh start DIR first): import vs\n"
       "          SQLite and vs ClickHouse's own CSV insert; replay vs SQLite; 1-minute bars, server-side SQL vs C++\n"
       "Data is generated once under --dir and reused. Reports medians of --runs and ratios.");
   auto a = std::make_shared<Args>();
-  cmd->add_option("WHAT", a->what, "import, scan, bars, replay, backtest, nats or clickhouse")
+  cmd->add_option("WHAT", a->what, "import, scan, bars, replay, backtest, sweep, nats or clickhouse")
       ->required()
-      ->check(CLI::IsMember({"import", "scan", "bars", "replay", "backtest", "nats", "clickhouse"}));
+      ->check(CLI::IsMember({"import", "scan", "bars", "replay", "backtest", "sweep", "nats", "clickhouse"}));
   cmd->add_option("--dir", a->dir, "Working folder for data and stores")->capture_default_str();
   cmd->add_option("--rows", a->rows, "Trades in total")->capture_default_str();
   cmd->add_option("--files", a->files, "Files for the import benchmark")->capture_default_str();
@@ -552,6 +627,7 @@ Command AddBench(CLI::App& app) {
             if (a->what == "scan") return BenchScan(*a);
             if (a->what == "replay") return BenchReplay(*a);
             if (a->what == "backtest") return BenchBacktest(*a);
+            if (a->what == "sweep") return BenchSweep(*a);
             if (a->what == "nats") return BenchNats(*a);
             if (a->what == "clickhouse") return BenchClickHouse(*a);
             return BenchBars(*a);
