@@ -1,4 +1,4 @@
-// tickflow sweep / walkforward: many configurations of a strategy in one replay,
+// tickflow sweep / walkforward / audit: many configurations of a strategy in one replay,
 // with the overfitting statistics; walk-forward validation over the sweep.
 // The work is in libs/research; this wires flags, the replay and the output.
 #include <fstream>
@@ -6,6 +6,7 @@
 
 #include "backtest_run.hpp"
 #include "common.hpp"
+#include "tickflow/research/audit.hpp"
 #include "tickflow/research/stats.hpp"
 #include "tickflow/research/sweep.hpp"
 #include "tickflow/research/walkforward.hpp"
@@ -272,6 +273,85 @@ Command AddWalkForward(CLI::App& app) {
               if (Status st = Write(a->json, json); !st.ok()) return Fail(st.error());
             }
             return 0;
+          }};
+}
+
+}  // namespace tickflow::cli
+
+namespace tickflow::cli {
+
+Command AddAudit(CLI::App& app) {
+  auto* cmd = app.add_subcommand("audit", "Check a strategy for look-ahead (prefix reruns) and determinism (identical reruns)");
+  cmd->footer(
+      "Runs the strategy over the whole range twice and over --prefixes prefixes of it (the trades before equally\n"
+      "spaced times). Without look-ahead, every order and signal made before a prefix ends is identical in the\n"
+      "longer run; identical runs give identical fills, orders and metrics. Reports the first decision that\n"
+      "differs, with its time. Exit status 1 when the audit fails. See docs/research.md.\n\n"
+      "Example: tickflow audit --strategy breakout --symbol XBTUSD --prefixes 8");
+  struct Args {
+    std::string strategy = "breakout", from, to, res = "1d", db;
+    std::vector<std::string> symbols, params;
+    std::size_t prefixes = 4;
+  };
+  auto a = std::make_shared<Args>();
+  std::vector<std::string> names;
+  for (const auto& s : backtest::BuiltinStrategies()) names.push_back(s.name);
+  cmd->add_option("--strategy", a->strategy, "Strategy")->check(CLI::IsMember(names))->capture_default_str();
+  cmd->add_option("--param", a->params, "Strategy parameter NAME=VALUE (repeat)");
+  cmd->add_option("--symbol", a->symbols, "Symbol (repeat for several)")->required();
+  cmd->add_option("--prefixes", a->prefixes, "How many prefixes to rerun (1 .. 64)")->capture_default_str();
+  cmd->add_option("--from", a->from, "Start time, inclusive");
+  cmd->add_option("--to", a->to, "End time, exclusive");
+  cmd->add_option("--res", a->res, "Bar resolution")->capture_default_str();
+  AddDbOption(cmd, &a->db);
+  return {cmd, [a] {
+            if (a->prefixes < 1 || a->prefixes > 64) return Fail("--prefixes must be 1 .. 64");
+            auto res = ParseResolution(a->res);
+            if (!res.ok()) return Fail("--res: " + res.error().message);
+            auto range = ParseRange(a->from, a->to);
+            if (!range.ok()) return Fail(range.error());
+            const backtest::StrategyInfo* info = backtest::FindStrategy(a->strategy);
+            auto params = backtest::Parameters::Bind(a->strategy, info->params, a->params);
+            if (!params.ok()) return Fail(params.error());
+            if (info->check) {
+              if (Status s = info->check(*params); !s.ok()) return Fail(s.error());
+            }
+            const auto run = [&](store::TimeRange r) -> Result<backtest::ModelRun> {
+              BacktestJob job;
+              job.db = a->db;
+              job.symbols = a->symbols;
+              job.range = r;
+              job.strategy = info;
+              job.params = *params;
+              job.options.bar_resolution = *res;
+              job.options.models = {{"conservative", backtest::FillRule::kConservative, {}}};
+              job.config.resolution = a->res;
+              TICKFLOW_ASSIGN_OR_RETURN(auto outcome, RunBacktest(std::move(job)));
+              return std::move(outcome.results.runs.front());
+            };
+            auto full = run(*range);
+            if (!full.ok()) return Fail(full.error());
+            auto rerun = run(*range);
+            if (!rerun.ok()) return Fail(rerun.error());
+            const UnixNanos first = full->metrics.first, last = full->metrics.last;
+            std::vector<UnixNanos> ends;
+            std::vector<backtest::ModelRun> prefixes;
+            for (std::size_t k = 1; k <= a->prefixes; ++k) {
+              const UnixNanos end{first.ns + (last.ns - first.ns) / static_cast<std::int64_t>(a->prefixes + 1) *
+                                                 static_cast<std::int64_t>(k)};
+              auto p = run({range->from, end});
+              if (!p.ok()) return Fail(p.error());
+              ends.push_back(end);
+              prefixes.push_back(std::move(*p));
+            }
+            const research::AuditReport report = research::Audit(*full, *rerun, prefixes, ends);
+            fmt::print("audit {} on {}: {} prefixes and a rerun, {} decisions compared\n", a->strategy,
+                       fmt::join(a->symbols, ", "), report.prefixes, report.decisions_checked);
+            fmt::print("  look-ahead    {}\n", report.look_ahead ? report.look_ahead->Describe() : "none found");
+            fmt::print("  determinism   {}\n", report.nondeterminism ? report.nondeterminism->Describe()
+                                             : report.deterministic_outputs ? "identical decisions, fills and metrics"
+                                                                            : "decisions identical, fills or metrics differ");
+            return report.ok() ? 0 : 1;
           }};
 }
 

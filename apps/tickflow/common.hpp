@@ -65,6 +65,7 @@ Command AddReplay(CLI::App& app);
 Command AddBacktest(CLI::App& app);
 Command AddSweep(CLI::App& app);
 Command AddWalkForward(CLI::App& app);
+Command AddAudit(CLI::App& app);
 Command AddSymdb(CLI::App& app);
 Command AddGateway(CLI::App& app);
 Command AddNatsConfig(CLI::App& app);

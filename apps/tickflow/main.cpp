@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "tickflow 0.1.0");
   const std::vector<Command> commands = {AddGenerate(app), AddImport(app), AddDb(app), AddSymbols(app), AddBars(app),
-                                         AddTrades(app),   AddReplay(app), AddBacktest(app), AddSweep(app), AddWalkForward(app), AddGateway(app), AddNatsConfig(app), AddSymdb(app), AddDemo(app),
+                                         AddTrades(app),   AddReplay(app), AddBacktest(app), AddSweep(app), AddWalkForward(app), AddAudit(app), AddGateway(app), AddNatsConfig(app), AddSymdb(app), AddDemo(app),
                                          AddBench(app)};
   CLI11_PARSE(app, argc, argv);
   // No exception escapes main: one that a command did not turn into an error

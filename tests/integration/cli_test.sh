@@ -149,6 +149,8 @@ trial = [t for t in sweep['trials'] if t['label'] == 'fast=5 slow=40'][0]['metri
 assert all(trial[k] == one[k] for k in trial), [(k, trial[k], one[k]) for k in trial if trial[k] != one[k]]
 assert 0 <= sweep['pbo']['probability_of_backtest_overfitting'] <= 1 and sweep['deflated_sharpe']['trials'] == 4
 " "$work/sweep.json" "$work/one.json" && ok || bad "sweep vs backtest: $(cat "$work/sweep.txt")"
+out=$("$bin" audit --strategy breakout --symbol XBTUSD --res 1h --prefixes 3 --db "$db" 2>&1) && grep -q "look-ahead    none found" <<<"$out" \
+  && grep -q "identical decisions, fills and metrics" <<<"$out" && ok || bad "audit of breakout: $out"
 expect_fail "sweep without a grid" "empty grid" "$bin" sweep --symbol XBTUSD --db "$db"
 expect_fail "sweep range upside down" "--range fast: the low end 50 is above the high end 5" \
   "$bin" sweep --symbol XBTUSD --random 10 --range fast=50:5 --db "$db"

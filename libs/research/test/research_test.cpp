@@ -219,3 +219,78 @@ TEST(WalkForwardTest, ChoosesInSampleAndStitchesOutOfSample) {
 
 }  // namespace
 }  // namespace tickflow::research
+
+#include "tickflow/research/audit.hpp"
+
+namespace tickflow::research {
+namespace {
+
+// Signals when the NEXT trade will be higher: it reads the data it was given
+// beyond the replay clock. Given only a prefix, it cannot see past the prefix's end.
+class Peeker final : public backtest::Strategy {
+ public:
+  explicit Peeker(const std::vector<Trade>* visible) : visible_(visible) {}
+  std::string name() const override { return "peeker"; }
+  void OnTrade(backtest::Account& a, const Trade& t) override {
+    const std::size_t i = n_++;
+    if (i + 1 < visible_->size() && (*visible_)[i + 1].price > t.price) a.Signal(t.symbol, t.price, "up next");
+  }
+
+ private:
+  const std::vector<Trade>* visible_;
+  std::size_t n_ = 0;
+};
+
+backtest::ModelRun RunOn(const std::vector<Trade>& tape, const std::function<std::unique_ptr<backtest::Strategy>()>& make) {
+  backtest::BacktestOptions o = Options();
+  o.models = {{"conservative", backtest::FillRule::kConservative, {}}};
+  backtest::Backtester bt(make, o);
+  for (const Trade& t : tape) EXPECT_TRUE(bt.OnTrade(t).ok());
+  auto r = bt.Finish();
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? r->main() : backtest::ModelRun{};
+}
+
+TEST(AuditTest, CatchesAPeekingStrategyAtTheRightTimeAndPassesTheShippedOnes) {
+  const auto tape = Tape(11, 6000, 96 * 60 * kNanosPerSecond);
+  std::vector<UnixNanos> ends;
+  std::vector<std::vector<Trade>> prefixes;
+  for (int k = 1; k <= 4; ++k) {
+    std::size_t n = tape.size() * static_cast<std::size_t>(k) / 5;
+    while (!(tape[n].price > tape[n - 1].price)) ++n;  // the trade after the prefix is a rise: the peeker bets on it
+    ends.push_back(tape[n].time);
+    prefixes.emplace_back(tape.begin(), tape.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  // The peeker: each run sees only the data it is given.
+  {
+    const auto full = RunOn(tape, [&] { return std::make_unique<Peeker>(&tape); });
+    const auto rerun = RunOn(tape, [&] { return std::make_unique<Peeker>(&tape); });
+    std::vector<backtest::ModelRun> runs;
+    for (const auto& p : prefixes) runs.push_back(RunOn(p, [&] { return std::make_unique<Peeker>(&p); }));
+    const AuditReport r = Audit(full, rerun, runs, ends);
+    ASSERT_TRUE(r.look_ahead.has_value());
+    EXPECT_FALSE(r.nondeterminism.has_value());
+    EXPECT_EQ(r.look_ahead->prefix, 1u);
+    // The first difference is at the first prefix's last decision point: its last trade could not peek.
+    ASSERT_TRUE(r.look_ahead->longer.has_value());
+    EXPECT_FALSE(r.look_ahead->shorter.has_value());
+    EXPECT_LT(r.look_ahead->longer->time, ends[0]);
+    EXPECT_GE(r.look_ahead->longer->time, prefixes[0].back().time) << "caught at the right time";
+    EXPECT_NE(r.look_ahead->Describe().find("look-ahead: decision"), std::string::npos);
+  }
+  // The shipped strategies pass.
+  for (const char* name : {"breakout", "sma-cross"}) {
+    const auto* info = backtest::FindStrategy(name);
+    const auto params = backtest::Parameters::Bind(name, info->params, {}).value();
+    const auto make = [&] { return info->make(params); };
+    const auto full = RunOn(tape, make), rerun = RunOn(tape, make);
+    std::vector<backtest::ModelRun> runs;
+    for (const auto& p : prefixes) runs.push_back(RunOn(p, make));
+    const AuditReport r = Audit(full, rerun, runs, ends);
+    EXPECT_TRUE(r.ok()) << name << ": " << (r.look_ahead ? r.look_ahead->Describe() : "");
+    EXPECT_GT(r.decisions_checked, 4u) << name;
+  }
+}
+
+}  // namespace
+}  // namespace tickflow::research
