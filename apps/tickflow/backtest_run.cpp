@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -60,6 +61,47 @@ std::string Describe(const std::optional<double>& v, double scale, const char* u
 }
 
 }  // namespace
+
+Result<backtest::Parameters> BindParameters(const backtest::StrategyInfo& strategy, const std::vector<std::string>& params) {
+  TICKFLOW_ASSIGN_OR_RETURN(auto bound, backtest::Parameters::Bind(strategy.name, strategy.params, params));
+  if (strategy.check) TICKFLOW_RETURN_IF_ERROR(strategy.check(bound));
+  return bound;
+}
+
+// --cash 100000 (the base currency) or --cash EUR:50000.
+Result<std::map<std::string, backtest::Amount>> ParseCash(const std::vector<std::string>& items, const std::string& base) {
+  std::map<std::string, backtest::Amount> out;
+  for (const std::string& item : items) {
+    const std::size_t colon = item.find(':');
+    const std::string currency = colon == std::string::npos ? base : item.substr(0, colon);
+    const std::string value = colon == std::string::npos ? item : item.substr(colon + 1);
+    auto a = backtest::Amount::Parse(value);
+    if (!a.ok()) return MakeError(ErrorCode::kInvalidArgument, "--cash " + item + ": " + a.error().message);
+    if (a->IsNegative()) return MakeError(ErrorCode::kInvalidArgument, "--cash " + item + ": must not be negative");
+    if (currency.empty()) return MakeError(ErrorCode::kInvalidArgument, "--cash " + item + ": expected CURRENCY:AMOUNT");
+    if (!out.emplace(currency, *a).second) {
+      return MakeError(ErrorCode::kInvalidArgument, "--cash: " + currency + " is given twice");
+    }
+  }
+  if (out.empty()) out[base] = backtest::Amount::FromInt(100000);
+  const backtest::Amount most = backtest::Amount::FromInt(1'000'000'000'000'000);
+  bool any = false;
+  for (const auto& [currency, amount] : out) {
+    if (amount > most) return MakeError(ErrorCode::kInvalidArgument, "--cash " + currency + ": at most 1e15");
+    any = any || !amount.IsZero();
+  }
+  if (!any) return MakeError(ErrorCode::kInvalidArgument, "--cash: the account has no money (give a positive amount)");
+  return out;
+}
+
+Status WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) return MakeError(ErrorCode::kIo, "cannot write " + path);
+  fmt::print("  wrote         {}\n", path);
+  return {};
+}
 
 Result<BacktestOutcome> RunBacktest(BacktestJob job) {
   BacktestOutcome out;

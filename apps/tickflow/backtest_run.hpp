@@ -4,6 +4,7 @@
 // `tickflow backtest` and `tickflow demo`.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,13 @@ struct BacktestOutcome {
   backtest::SymbolNames names;
   double seconds = 0;
 };
+
+// --param NAME=VALUE bound to the strategy's parameters and its own check.
+Result<backtest::Parameters> BindParameters(const backtest::StrategyInfo& strategy, const std::vector<std::string>& params);
+// --cash 100000 (of the base currency) or CURRENCY:AMOUNT, repeated; default 100000 of the base.
+Result<std::map<std::string, backtest::Amount>> ParseCash(const std::vector<std::string>& items, const std::string& base);
+// Writes an output file and says so ("  wrote         PATH").
+Status WriteText(const std::string& path, const std::string& text);
 
 // Errors: unknown symbols, a currency no pair values, a failed or empty stream
 // (naming the range), a failed backtest.

@@ -12,13 +12,6 @@
 namespace tickflow::cli {
 namespace {
 
-Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) return MakeError(ErrorCode::kIo, "cannot write " + path);
-  return {};
-}
 
 Result<std::string> ReadFile(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
@@ -28,31 +21,6 @@ Result<std::string> ReadFile(const std::string& path, const char* what) {
   return s.str();
 }
 
-// --cash 100000 (the base currency) or --cash EUR:50000.
-Result<std::map<std::string, backtest::Amount>> ParseCash(const std::vector<std::string>& items, const std::string& base) {
-  std::map<std::string, backtest::Amount> out;
-  for (const std::string& item : items) {
-    const std::size_t colon = item.find(':');
-    const std::string currency = colon == std::string::npos ? base : item.substr(0, colon);
-    const std::string value = colon == std::string::npos ? item : item.substr(colon + 1);
-    auto a = backtest::Amount::Parse(value);
-    if (!a.ok()) return MakeError(ErrorCode::kInvalidArgument, "--cash " + item + ": " + a.error().message);
-    if (a->IsNegative()) return MakeError(ErrorCode::kInvalidArgument, "--cash " + item + ": must not be negative");
-    if (currency.empty()) return MakeError(ErrorCode::kInvalidArgument, "--cash " + item + ": expected CURRENCY:AMOUNT");
-    if (!out.emplace(currency, *a).second) {
-      return MakeError(ErrorCode::kInvalidArgument, "--cash: " + currency + " is given twice");
-    }
-  }
-  if (out.empty()) out[base] = backtest::Amount::FromInt(100000);
-  const backtest::Amount most = backtest::Amount::FromInt(1'000'000'000'000'000);
-  bool any = false;
-  for (const auto& [currency, amount] : out) {
-    if (amount > most) return MakeError(ErrorCode::kInvalidArgument, "--cash " + currency + ": at most 1e15");
-    any = any || !amount.IsZero();
-  }
-  if (!any) return MakeError(ErrorCode::kInvalidArgument, "--cash: the account has no money (give a positive amount)");
-  return out;
-}
 
 }  // namespace
 
@@ -121,11 +89,8 @@ Command AddBacktest(CLI::App& app) {
             auto range = ParseRange(a->from, a->to);
             if (!range.ok()) return Fail(range.error());
             const backtest::StrategyInfo* info = backtest::FindStrategy(a->strategy);
-            auto params = backtest::Parameters::Bind(a->strategy, info->params, a->params);
+            auto params = BindParameters(*info, a->params);
             if (!params.ok()) return Fail(params.error());
-            if (info->check) {
-              if (Status s = info->check(*params); !s.ok()) return Fail(s.error());
-            }
             auto cash = ParseCash(a->cash, a->base);
             if (!cash.ok()) return Fail(cash.error());
             if (!(a->latency_ms >= 0 && a->latency_ms <= 3.6e6)) return Fail("--latency must be 0 .. 3600000 ms");
@@ -201,8 +166,7 @@ Command AddBacktest(CLI::App& app) {
             };
             for (const auto& [path, text] : outputs) {
               if (path->empty()) continue;
-              if (auto s = WriteFile(*path, text); !s.ok()) return Fail(s.error());
-              fmt::print("  wrote         {}\n", *path);
+              if (auto s = WriteText(*path, text); !s.ok()) return Fail(s.error());
             }
             return 0;
           }};

@@ -76,11 +76,7 @@ Result<Sweep> RunTrials(const TrialArgs& a) {
   job.params = s.trials.front().params;
   job.options.bar_resolution = res;
   job.options.base_currency = a.base;
-  for (const std::string& c : a.cash) {
-    const std::size_t colon = c.find(':');
-    TICKFLOW_ASSIGN_OR_RETURN(auto amount, backtest::Amount::Parse(colon == std::string::npos ? c : c.substr(colon + 1)));
-    job.options.initial_cash[colon == std::string::npos ? a.base : c.substr(0, colon)] = amount;
-  }
+  TICKFLOW_ASSIGN_OR_RETURN(job.options.initial_cash, ParseCash(a.cash, a.base));
   const backtest::ExecutionModel model{a.model, a.model == "optimistic" ? backtest::FillRule::kTouch
                                                                         : backtest::FillRule::kConservative, {}};
   for (const research::Trial& t : s.trials) {
@@ -94,14 +90,6 @@ Result<Sweep> RunTrials(const TrialArgs& a) {
 
 std::string Num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }
 
-Status Write(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) return MakeError(ErrorCode::kIo, "cannot write " + path);
-  fmt::print("  wrote         {}\n", path);
-  return {};
-}
 
 std::string TrialsJson(const Sweep& s, const research::SweepSummary& summary) {
   std::string out = "[";
@@ -171,7 +159,7 @@ Command AddSweep(CLI::App& app) {
                                        ",\n  \"best\": \"" + s->trials[summary->best].label + "\",\n  \"deflated_sharpe\": " +
                                        summary->deflated.ToJson() + ",\n  \"pbo\": " + summary->pbo.ToJson() +
                                        ",\n  \"trials\": " + TrialsJson(*s, *summary) + "\n}\n";
-              if (Status st = Write(a->json, json); !st.ok()) return Fail(st.error());
+              if (Status st = WriteText(a->json, json); !st.ok()) return Fail(st.error());
             }
             if (!a->csv.empty()) {
               std::string csv = "configuration,score,total_return,sharpe,max_drawdown,round_trips,fills,final_equity\n";
@@ -181,7 +169,7 @@ Command AddSweep(CLI::App& app) {
                                    Num(m.total_return.value_or(NAN)), Num(m.sharpe.value_or(NAN)), Num(m.max_drawdown),
                                    m.round_trips, m.fills, m.final_equity.ToString());
               }
-              if (Status st = Write(a->csv, csv); !st.ok()) return Fail(st.error());
+              if (Status st = WriteText(a->csv, csv); !st.ok()) return Fail(st.error());
             }
             return 0;
           }};
@@ -270,7 +258,7 @@ Command AddWalkForward(CLI::App& app) {
                   "  \"out_of_sample_sharpe_per_period\": {}\n}}\n",
                   a->strategy, a->model, a->metric, s->trials.size(), *is, *oos, *purge, *embargo, o.anchored ? "true" : "false",
                   s->outcome.config.data_fingerprint, folds, Num(w->out_of_sample_return), Num(w->out_of_sample.sharpe));
-              if (Status st = Write(a->json, json); !st.ok()) return Fail(st.error());
+              if (Status st = WriteText(a->json, json); !st.ok()) return Fail(st.error());
             }
             return 0;
           }};
@@ -311,11 +299,8 @@ Command AddAudit(CLI::App& app) {
             auto range = ParseRange(a->from, a->to);
             if (!range.ok()) return Fail(range.error());
             const backtest::StrategyInfo* info = backtest::FindStrategy(a->strategy);
-            auto params = backtest::Parameters::Bind(a->strategy, info->params, a->params);
+            auto params = BindParameters(*info, a->params);
             if (!params.ok()) return Fail(params.error());
-            if (info->check) {
-              if (Status s = info->check(*params); !s.ok()) return Fail(s.error());
-            }
             const auto run = [&](store::TimeRange r) -> Result<backtest::ModelRun> {
               BacktestJob job;
               job.db = a->db;
