@@ -7,6 +7,7 @@
 #include "backtest_run.hpp"
 #include "common.hpp"
 #include "tickflow/research/audit.hpp"
+#include "tickflow/research/report.hpp"
 #include "tickflow/research/stats.hpp"
 #include "tickflow/research/sweep.hpp"
 #include "tickflow/research/walkforward.hpp"
@@ -19,7 +20,7 @@ struct TrialArgs {
   std::vector<std::string> symbols, grid, ranges, cash;
   std::size_t random = 0, partitions = 16, workers = 0;
   std::uint64_t seed = 1;
-  std::string json, csv;
+  std::string json, csv, out, heatmap;
 };
 
 void AddTrialOptions(CLI::App* cmd, TrialArgs* a) {
@@ -44,6 +45,8 @@ void AddTrialOptions(CLI::App* cmd, TrialArgs* a) {
   cmd->add_option("--base", a->base, "Currency the accounts are valued in")->capture_default_str();
   cmd->add_option("--json", a->json, "Write every configuration's metrics and the statistics (with their inputs) here");
   cmd->add_option("--csv", a->csv, "Write one row per configuration here");
+  cmd->add_option("--out", a->out, "Write the research page (heatmap, Sharpe distribution, statistics) here");
+  cmd->add_option("--heatmap", a->heatmap, "Two parameters for the page's heatmap: X,Y (default: the first two)");
   AddDbOption(cmd, &a->db);
 }
 
@@ -90,6 +93,30 @@ Result<Sweep> RunTrials(const TrialArgs& a) {
 
 std::string Num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }
 
+
+Status WritePage(const TrialArgs& a, const Sweep& s, const research::SweepSummary& summary, const research::WalkForward* w) {
+  if (a.out.empty()) return {};
+  research::ResearchPage page;
+  page.title = std::string(w ? "tickflow walkforward: " : "tickflow sweep: ") + a.strategy + " on " +
+               fmt::format("{}", fmt::join(a.symbols, ", "));
+  page.config = {{"strategy", a.strategy},
+                 {"configurations", std::to_string(s.trials.size()) + " (" + std::to_string(s.refused) + " refused)"},
+                 {"execution model", a.model},
+                 {"metric", a.metric},
+                 {"bar resolution", a.res},
+                 {"data", s.outcome.config.data_fingerprint}};
+  page.trials = &s.trials;
+  page.runs = &s.outcome.results.runs;
+  page.summary = &summary;
+  page.walkforward = w;
+  if (!a.heatmap.empty()) {
+    const std::size_t comma = a.heatmap.find(',');
+    if (comma == std::string::npos) return MakeError(ErrorCode::kInvalidArgument, "--heatmap '" + a.heatmap + "': expected X,Y");
+    page.heat_x = a.heatmap.substr(0, comma);
+    page.heat_y = a.heatmap.substr(comma + 1);
+  }
+  return WriteText(a.out, research::HtmlResearchReport(page));
+}
 
 std::string TrialsJson(const Sweep& s, const research::SweepSummary& summary) {
   std::string out = "[";
@@ -151,6 +178,7 @@ Command AddSweep(CLI::App& app) {
             auto summary = research::Summarize(s->outcome.results.runs, s->metric, a->partitions);
             if (!summary.ok()) return Fail(summary.error());
             PrintSweep(*a, *s, *summary);
+            if (Status st = WritePage(*a, *s, *summary, nullptr); !st.ok()) return Fail(st.error());
             if (!a->json.empty()) {
               const std::string json = "{\n  \"config\": " + fmt::format("{{\"strategy\": \"{}\", \"symbols\": [\"{}\"], \"model\": \"{}\", \"metric\": \"{}\", "
                                                    "\"configurations\": {}, \"refused\": {}, \"data_fingerprint\": \"{}\"}}",
@@ -240,6 +268,11 @@ Command AddWalkForward(CLI::App& app) {
             }
             fmt::print("  stitched out-of-sample return {:+.2f} % over {} periods (Sharpe {:.4f} per period)\n",
                        w->out_of_sample_return * 100, w->out_of_sample.observations, w->out_of_sample.sharpe);
+            auto summary = research::Summarize(s->outcome.results.runs, s->metric, a->partitions);
+            if (!summary.ok()) return Fail(summary.error());
+            fmt::print("  over the whole range: deflated Sharpe ratio of the best {:.4f}, probability of backtest "
+                       "overfitting {:.3f}\n", summary->deflated.probability, summary->pbo.probability);
+            if (Status st = WritePage(*a, *s, *summary, &*w); !st.ok()) return Fail(st.error());
             if (!a->json.empty()) {
               std::string folds = "[";
               for (std::size_t k = 0; k < w->folds.size(); ++k) {

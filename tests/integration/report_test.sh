@@ -37,6 +37,10 @@ browser() {  # browser PAGE ARGS...
     --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
     --user-data-dir="$work/profile" --window-size=1200,1800 --virtual-time-budget=10000 "$@" "file://$work/$page" 2>/dev/null
 }
+# The research page of a walk-forward over a sweep.
+"$bin" walkforward --strategy sma-cross --symbol XBTUSD --grid fast=3,5,10 --grid slow=30,50,80 --in-sample 180d \
+  --out-of-sample 60d --partitions 8 --db "$work/s.db" --out "$work/research.html" > "$work/wf.txt" 2>&1 || bad "walkforward: $(cat "$work/wf.txt")"
+browser research.html --dump-dom > "$work/domr.html" || bad "chromium --dump-dom (research) failed"
 browser report.html --dump-dom > "$work/dom.html" || bad "chromium --dump-dom failed"
 browser report.html --screenshot="$work/shot.png" > /dev/null || bad "chromium --screenshot failed"
 browser report1m.html --dump-dom > "$work/dom1m.html" || bad "chromium --dump-dom (1m) failed"
@@ -60,6 +64,15 @@ assert 'data-ready="yes"' in dom1m, "the 1m report script did not finish"
 c1m = re.search(r'class="candles"[^>]*data-drawn="(\d+)"[^>]*data-bars="(\d+)"', dom1m)
 assert c1m and 500 < int(c1m.group(1)) <= 1100 and int(c1m.group(2)) > 100000, c1m and c1m.groups()
 assert re.search(r'id="equity"[^>]*data-drawn="(\d{3,})"', dom1m), "1m equity curve not drawn"
+# The research page: the Sharpe distribution and the stitched equity drawn, the heatmap and folds there.
+domr = open(work + "/domr.html").read()
+assert 'data-ready="yes"' in domr, "the research page script did not finish"
+for chart, least in (("sharpes", 2), ("oos", 100)):
+    found = re.search(r'id="%s"[^>]*data-drawn="(\d+)"' % chart, domr)
+    assert found and int(found.group(1)) >= least, (chart, found and found.group(1))
+assert domr.count("<td style=\"background:rgb(") == 9, "a 3 x 3 heatmap"
+for table in ("config", "stats", "heatmap", "folds", "trials"):
+    assert 'id="%s"' % table in domr, table
 dom = open(work + "/dom.html").read()
 assert 'data-ready="yes"' in dom, "the report script did not finish"
 candles = [int(x) for x in re.findall(r'class="candles"[^>]*data-drawn="(\d+)"', dom)]

@@ -187,6 +187,11 @@ document.body.dataset.ready = 'yes';
 
 }  // namespace
 
+std::string ChartLibraryHtml() {
+  return "<!-- Charts: " + Escape(kUplotVersion) + "\n" + Escape(kUplotLicense) + "-->\n<style>" + kUplotCss +
+         "</style>\n<script>\n" + kUplotJs + "\n</script>\n";
+}
+
 std::string HtmlReport(const Results& r, const RunConfig& config, const SymbolNames& names) {
   const ModelRun& main = r.main();
   const Tearsheet ts = Analyze(main);
@@ -256,9 +261,8 @@ std::string HtmlReport(const Results& r, const RunConfig& config, const SymbolNa
   std::string title = "tickflow backtest: " + config.strategy + " on ";
   for (std::size_t i = 0; i < config.symbols.size(); ++i) title += (i ? ", " : "") + config.symbols[i];
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + Escape(title) +
-                     "</title>\n<!-- Charts: " + Escape(kUplotVersion) + "\n" + Escape(kUplotLicense) +
-                     "-->\n<style>" + kUplotCss +
-                     "\nbody{font-family:sans-serif;margin:24px;color:#222;max-width:1140px}table{border-collapse:"
+                     "</title>\n" + ChartLibraryHtml() +
+                     "<style>body{font-family:sans-serif;margin:24px;color:#222;max-width:1140px}table{border-collapse:"
                      "collapse;font-size:13px;margin-bottom:16px}td,th{border:1px solid #ddd;padding:3px 8px;"
                      "text-align:right}th{background:#f4f4f4}.kpi td:first-child{text-align:left}.candles,.chart{margin:"
                      "6px 0 18px}h2{margin-top:28px}.note{color:#666;font-size:12px}</style></head>\n<body>\n<h1>" +
@@ -379,8 +383,7 @@ std::string HtmlReport(const Results& r, const RunConfig& config, const SymbolNa
             std::to_string(main.round_trips.size()) + " round trips; --trips writes them all.</p>\n";
   }
   html += "<h2>Configuration</h2>\n<pre id=\"config\">" + Escape(ResultsJson(r, config, names)) + "</pre>\n";
-  html += std::string("<script>\n") + kUplotJs + "\n</script>\n<script>\nconst DATA = " + data + ";\n" + kScript +
-          "</script>\n</body></html>\n";
+  html += "<script>\nconst DATA = " + data + ";\n" + kScript + "</script>\n</body></html>\n";
   return html;
 }
 

@@ -37,6 +37,10 @@ std::string OrdersCsv(const Results& r, const SymbolNames& names);
 std::string TripsCsv(const Results& r, const SymbolNames& names);
 // {"config": ..., "models": {name: metrics}, "benchmark": metrics, "conversion": ...}
 std::string ResultsJson(const Results& r, const RunConfig& config, const SymbolNames& names);
+// The charting library for self-contained pages: uPlot's stylesheet and script
+// (with its licence in a comment), to put in a page's <head>.
+std::string ChartLibraryHtml();
+
 // A self-contained HTML tearsheet (no network needed).
 std::string HtmlReport(const Results& r, const RunConfig& config, const SymbolNames& names);
 
