@@ -288,9 +288,10 @@ Command AddWalkForward(CLI::App& app) {
                   "{{\n  \"config\": {{\"strategy\": \"{}\", \"model\": \"{}\", \"metric\": \"{}\", \"configurations\": {}, "
                   "\"in_sample\": \"{}\", \"out_of_sample\": \"{}\", \"purge\": \"{}\", \"embargo\": \"{}\", \"anchored\": {}, "
                   "\"data_fingerprint\": \"{}\"}},\n  \"folds\": {}\n  ],\n  \"out_of_sample_return\": {},\n"
-                  "  \"out_of_sample_sharpe_per_period\": {}\n}}\n",
+                  "  \"out_of_sample_sharpe_per_period\": {},\n  \"deflated_sharpe\": {},\n  \"pbo\": {}\n}}\n",
                   a->strategy, a->model, a->metric, s->trials.size(), *is, *oos, *purge, *embargo, o.anchored ? "true" : "false",
-                  s->outcome.config.data_fingerprint, folds, Num(w->out_of_sample_return), Num(w->out_of_sample.sharpe));
+                  s->outcome.config.data_fingerprint, folds, Num(w->out_of_sample_return), Num(w->out_of_sample.sharpe),
+                  summary->deflated.ToJson(), summary->pbo.ToJson());
               if (Status st = WriteText(a->json, json); !st.ok()) return Fail(st.error());
             }
             return 0;
