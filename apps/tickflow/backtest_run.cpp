@@ -125,6 +125,23 @@ Result<BacktestOutcome> RunBacktest(BacktestJob job) {
   }
   std::vector<std::string> unreachable;
   std::vector<SymbolId> stream_ids = resolved.ids;
+  if (!job.runs.empty()) {
+    // Each run keeps an equity point per period: bound what a sweep may hold.
+    UnixNanos first = UnixNanos::Max(), last = UnixNanos::Min();
+    for (SymbolId id : resolved.ids) {
+      first = std::min(first, std::max(info_by_id[id].first_time, job.range.from));
+      last = std::max(last, std::min(info_by_id[id].last_time, job.range.to));
+    }
+    const std::int64_t width = NextBucketStart(UnixNanos{0}, options.bar_resolution).ns;  // the first period's length
+    const double periods = last > first ? static_cast<double>(last.ns - first.ns) / static_cast<double>(width) + 2 : 2;
+    constexpr double kMaxPoints = 5e7;  // ~2.4 GB of equity points
+    if (periods * static_cast<double>(job.runs.size()) > kMaxPoints) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       fmt::format("{} configurations x ~{:.0f} equity points (one per --res period) exceed {:.0f} million: "
+                                   "use a coarser --res, a shorter range or fewer configurations",
+                                   job.runs.size(), periods, kMaxPoints / 1e6));
+    }
+  }
   for (SymbolId id : ConversionSymbols(all, currencies, base, &unreachable)) {
     if (options.instruments.count(id)) continue;
     const store::SymbolInfo& s = info_by_id[id];
