@@ -136,7 +136,7 @@ class Backtester::Impl {
     ComputePaths();
   }
 
-  void AddRun(std::unique_ptr<Strategy> owned, Strategy* strategy, const ExecutionModel& model, std::size_t index);
+  void AddRun(std::unique_ptr<Strategy> owned, Strategy* strategy, const ExecutionModel& model);
   void SetLabel(std::size_t run, const std::string& label);
   Status OnTrade(const Trade& t);
   Result<Results> Finish();
@@ -310,10 +310,9 @@ class Backtester::Impl {
 // One execution model's account, orders and strategy.
 class Backtester::Impl::Run final : public Account {
  public:
-  Run(Impl& impl, std::unique_ptr<Strategy> owned, Strategy* strategy, ExecutionModel model, std::size_t index)
+  Run(Impl& impl, std::unique_ptr<Strategy> owned, Strategy* strategy, ExecutionModel model)
       : impl_(impl), owned_(std::move(owned)), strategy_(strategy), model_(std::move(model)),
         rng_(LatencySeed(model_.name)) {
-    (void)index;
     Grow(impl_.symbol_slots());
     out_.model = model_;
   }
@@ -1034,9 +1033,8 @@ class Backtester::Impl::Run final : public Account {
   friend class Impl;
 };
 
-void Backtester::Impl::AddRun(std::unique_ptr<Strategy> owned, Strategy* strategy, const ExecutionModel& model,
-                              std::size_t index) {
-  runs_.push_back(std::make_unique<Run>(*this, std::move(owned), strategy, model, index));
+void Backtester::Impl::AddRun(std::unique_ptr<Strategy> owned, Strategy* strategy, const ExecutionModel& model) {
+  runs_.push_back(std::make_unique<Run>(*this, std::move(owned), strategy, model));
   conservative_ = conservative_ || model.rule == FillRule::kConservative;
 }
 
@@ -1224,7 +1222,7 @@ Backtester::Backtester(StrategyFactory factory, BacktestOptions options) : impl_
   for (std::size_t i = 0; i < models.size(); ++i) {
     auto s = factory();
     Strategy* raw = s.get();
-    impl_->AddRun(std::move(s), raw, models[i], i);
+    impl_->AddRun(std::move(s), raw, models[i]);
   }
 }
 Backtester::Backtester(std::vector<RunSpec> runs, BacktestOptions options) {
@@ -1235,12 +1233,12 @@ Backtester::Backtester(std::vector<RunSpec> runs, BacktestOptions options) {
   for (std::size_t i = 0; i < runs.size(); ++i) {
     auto s = runs[i].make();
     Strategy* raw = s.get();
-    impl_->AddRun(std::move(s), raw, runs[i].model, i);
+    impl_->AddRun(std::move(s), raw, runs[i].model);
     impl_->SetLabel(i, runs[i].label);
   }
 }
 Backtester::Backtester(Strategy& strategy, BacktestOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
-  impl_->AddRun(nullptr, &strategy, impl_->options().models.front(), 0);
+  impl_->AddRun(nullptr, &strategy, impl_->options().models.front());
 }
 Backtester::~Backtester() = default;
 Status Backtester::OnTrade(const Trade& trade) { return impl_->OnTrade(trade); }
