@@ -597,7 +597,7 @@ int BenchBacktest(const Args& a) {
 
 Command AddBench(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "bench", "Measure import, scan, bars, replay and backtest speed against baselines in the same run");
+      "bench", "Measure import, scan, bars, replay, backtest and sweep speed against baselines in the same run");
   cmd->footer(
       "  import  tickflow import vs bare CSV parsing and vs sqlite3's .import (--files files, --rows in total)\n"
       "  scan    one symbol's store scan vs the same columns in a flat mmap'd file, with RSS\n"

@@ -1,5 +1,7 @@
 #include "tickflow/symdb/symdb.hpp"
 
+#include "tickflow/core/text.hpp"
+
 namespace tickflow::symdb {
 
 SymbolManager::SymbolManager(std::vector<store::SymbolInfo> symbols, std::map<ExchangeId, std::string> exchanges)
@@ -30,7 +32,16 @@ Result<std::string> SymbolManager::Symbol(SymbolId id) const {
 Result<SymbolId> SymbolManager::Id(std::string_view symbol) const {
   if (symbol.empty()) return MakeError(ErrorCode::kInvalidArgument, "symbol: empty name");
   auto it = by_name_.find(symbol);
-  if (it == by_name_.end()) return MakeError(ErrorCode::kNotFound, "unknown symbol '" + std::string(symbol) + "'");
+  if (it == by_name_.end()) {
+    // A name from the wire: echo at most 64 bytes of it, escaped, so a hostile 1 MB name
+    // cannot make the answer too large to send (the client would see RESOURCE_EXHAUSTED).
+    constexpr std::size_t kEcho = 64;
+    const std::string shown = EscapeForMessage(symbol.substr(0, kEcho));
+    return MakeError(ErrorCode::kNotFound, "unknown symbol '" + shown + "'" +
+                                               (symbol.size() > kEcho ? " (the first 64 of its " +
+                                                                            std::to_string(symbol.size()) + " bytes)"
+                                                                      : std::string()));
+  }
   return it->second;
 }
 

@@ -104,6 +104,12 @@ TEST_F(SymdbProcessTest, AnswersEveryCallAndMapsFailuresToStatusCodes) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
   EXPECT_NE(missing.error().message.find("unknown symbol 'NOPE'"), std::string::npos) << missing.error().message;
+  // A hostile 1 MB name gets a short NOT_FOUND that names it, not an answer too large to send.
+  auto huge = client->LookupSymbolId(std::string(1 << 20, 'A'));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.error().code, ErrorCode::kNotFound) << huge.error().message;
+  EXPECT_LT(huge.error().message.size(), 300u);
+  EXPECT_NE(huge.error().message.find("(the first 64 of its 1048576 bytes)"), std::string::npos) << huge.error().message;
   EXPECT_EQ(client->LookupSymbol(999).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(client->LookupSymbolId("").error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(client->LookupExchangeName(7).error().code, ErrorCode::kNotFound);
@@ -131,8 +137,8 @@ TEST_F(SymdbProcessTest, AnswersEveryCallAndMapsFailuresToStatusCodes) {
   while (std::fgets(buf, sizeof buf, m) != nullptr) metrics += buf;
   ::pclose(m);
   EXPECT_NE(metrics.find("tickflow_symdb_symbols 2\n"), std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("tickflow_symdb_requests_total 12\n"), std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("tickflow_symdb_errors_total 4\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("tickflow_symdb_requests_total 13\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("tickflow_symdb_errors_total 5\n"), std::string::npos) << metrics;
 
   // Graceful shutdown: exit status 0 and a goodbye naming the signal.
   ASSERT_EQ(::kill(pid_, SIGTERM), 0);
@@ -143,7 +149,7 @@ TEST_F(SymdbProcessTest, AnswersEveryCallAndMapsFailuresToStatusCodes) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   char line[512] = {};
   ASSERT_NE(std::fgets(line, sizeof line, stdout_), nullptr);
-  EXPECT_NE(std::string(line).find("shutting down after 12 requests (4 errors)"), std::string::npos) << line;
+  EXPECT_NE(std::string(line).find("shutting down after 13 requests (5 errors)"), std::string::npos) << line;
 }
 
 TEST(SymdbClientTest, NoServerIsAClearError) {
