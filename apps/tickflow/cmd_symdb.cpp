@@ -41,6 +41,9 @@ Command AddSymdb(CLI::App& app) {
               fmt::print("{}\n", observability::LogLine(level, "symdb", msg, fields));
               std::fflush(stdout);
             };
+            symdb::RouteProtobufLogs([log](const std::string& line) {
+              log(observability::LogLevel::kWarn, "request refused", {{"detail", line}});
+            });
             auto store = OpenExistingStore(db);
             if (!store.ok()) return Fail(store.error());
             auto manager = symdb::SymbolManager::FromStore(**store);

@@ -1,9 +1,14 @@
 // The gRPC adapter: grpc::Status and tickflow::Error meet only here.
+#include <google/protobuf/stubs/common.h>
+#include <google/protobuf/stubs/logging.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <chrono>
+#include <mutex>
 
 #include "symdb.grpc.pb.h"
+#include "tickflow/core/text.hpp"
 #include "tickflow/symdb/symdb.hpp"
 
 namespace tickflow::symdb {
@@ -176,6 +181,12 @@ Result<std::string> Client::LookupSymbol(SymbolId id) {
 }
 
 Result<SymbolId> Client::LookupSymbolId(const std::string& symbol) {
+  // Protobuf refuses (and logs) a string field that is not UTF-8: say so here instead.
+  if (!google::protobuf::internal::IsStructurallyValidUTF8(symbol.data(), static_cast<int>(symbol.size()))) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "symbol '" + EscapeForMessage(symbol.substr(0, 64)) + "' is not valid UTF-8 (" +
+                         DescribeUnusualBytes(symbol) + ")");
+  }
   pb::LookupSymbolIdRequest req;
   req.set_symbol(symbol);
   pb::LookupSymbolIdReply reply;
@@ -203,6 +214,40 @@ Result<std::vector<store::SymbolInfo>> Client::ListSymbols() {
     out.push_back(std::move(i));
   }
   return out;
+}
+
+namespace {
+struct ProtobufLogRoute {
+  std::mutex mu;
+  std::function<void(const std::string&)> sink;
+  std::chrono::steady_clock::time_point last{};
+  std::uint64_t held = 0;
+};
+ProtobufLogRoute& Route() {
+  static ProtobufLogRoute r;  // protobuf's log handler is process-wide: so is its route
+  return r;
+}
+void HandleProtobufLog(google::protobuf::LogLevel, const char*, int, const std::string& message) {
+  ProtobufLogRoute& r = Route();
+  std::lock_guard lock(r.mu);
+  const auto now = std::chrono::steady_clock::now();
+  if (r.last != std::chrono::steady_clock::time_point{} && now - r.last < std::chrono::seconds(10)) {
+    ++r.held;
+    return;
+  }
+  const std::string more = r.held ? " (and " + std::to_string(r.held) + " like it since the last report)" : "";
+  r.held = 0;
+  r.last = now;
+  if (r.sink) r.sink("protobuf: " + message + more);
+}
+}  // namespace
+
+void RouteProtobufLogs(std::function<void(const std::string&)> sink) {
+  {
+    std::lock_guard lock(Route().mu);
+    Route().sink = std::move(sink);
+  }
+  google::protobuf::SetLogHandler(&HandleProtobufLog);
 }
 
 }  // namespace tickflow::symdb

@@ -2,6 +2,7 @@
 // port, queried through the client library; graceful shutdown on SIGTERM.
 #include "tickflow/symdb/symdb.hpp"
 
+#include <google/protobuf/stubs/logging.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -110,6 +111,11 @@ TEST_F(SymdbProcessTest, AnswersEveryCallAndMapsFailuresToStatusCodes) {
   EXPECT_EQ(huge.error().code, ErrorCode::kNotFound) << huge.error().message;
   EXPECT_LT(huge.error().message.size(), 300u);
   EXPECT_NE(huge.error().message.find("(the first 64 of its 1048576 bytes)"), std::string::npos) << huge.error().message;
+  // A name that is not UTF-8 is refused by the client with what is wrong, before protobuf logs it.
+  auto bad_utf8 = client->LookupSymbolId("X\xff\xfe");
+  ASSERT_FALSE(bad_utf8.ok());
+  EXPECT_EQ(bad_utf8.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad_utf8.error().message.find("is not valid UTF-8"), std::string::npos) << bad_utf8.error().message;
   EXPECT_EQ(client->LookupSymbol(999).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(client->LookupSymbolId("").error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(client->LookupExchangeName(7).error().code, ErrorCode::kNotFound);
@@ -150,6 +156,14 @@ TEST_F(SymdbProcessTest, AnswersEveryCallAndMapsFailuresToStatusCodes) {
   char line[512] = {};
   ASSERT_NE(std::fgets(line, sizeof line, stdout_), nullptr);
   EXPECT_NE(std::string(line).find("shutting down after 13 requests (5 errors)"), std::string::npos) << line;
+}
+
+TEST(SymdbLogTest, ProtobufLinesAreRoutedAndRateLimited) {
+  std::vector<std::string> lines;
+  RouteProtobufLogs([&](const std::string& line) { lines.push_back(line); });
+  for (int i = 0; i < 5; ++i) GOOGLE_LOG(ERROR) << "String field contains invalid UTF-8 data " << i;
+  ASSERT_EQ(lines.size(), 1u) << "one line, then at most one every 10 s";
+  EXPECT_NE(lines[0].find("protobuf: String field contains invalid UTF-8 data 0"), std::string::npos) << lines[0];
 }
 
 TEST(SymdbClientTest, NoServerIsAClearError) {

@@ -5,6 +5,8 @@
 // server's message.
 #pragma once
 
+#include <functional>
+
 #include <chrono>
 #include <map>
 #include <memory>
@@ -70,5 +72,12 @@ class Client {
   explicit Client(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Protobuf prints one stderr line for every message it cannot parse (a name
+// that is not UTF-8, sent by any client, would print one per call). This routes
+// those lines to `sink` instead: the first at once, then at most one every 10 s
+// saying how many came since. Process-wide (protobuf's handler is); call once,
+// from the app, before serving.
+void RouteProtobufLogs(std::function<void(const std::string&)> sink);
 
 }  // namespace tickflow::symdb
