@@ -6,6 +6,7 @@
 
 #include "backtest_run.hpp"
 #include "common.hpp"
+#include "tickflow/core/text.hpp"
 #include "tickflow/research/audit.hpp"
 #include "tickflow/research/report.hpp"
 #include "tickflow/research/stats.hpp"
@@ -123,10 +124,10 @@ std::string TrialsJson(const Sweep& s, const research::SweepSummary& summary) {
   const auto& runs = s.outcome.results.runs;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     std::string params = "{";
-    for (const auto& [k, v] : s.trials[i].params.items()) params += (params.size() > 1 ? ", " : "") + fmt::format("\"{}\": \"{}\"", k, v);
+    for (const auto& [k, v] : s.trials[i].params.items()) params += (params.size() > 1 ? ", " : "") + JsonString(k) + ": " + JsonString(v);
     params += "}";
-    out += fmt::format("{}\n    {{\"label\": \"{}\", \"parameters\": {}, \"score\": {}, \"metrics\": {}}}", i ? "," : "",
-                       s.trials[i].label, params, Num(summary.scores[i]), runs[i].metrics.ToJson(4));
+    out += fmt::format("{}\n    {{\"label\": {}, \"parameters\": {}, \"score\": {}, \"metrics\": {}}}", i ? "," : "",
+                       JsonString(s.trials[i].label), params, Num(summary.scores[i]), runs[i].metrics.ToJson(4));
   }
   return out + "\n  ]";
 }
@@ -180,11 +181,15 @@ Command AddSweep(CLI::App& app) {
             PrintSweep(*a, *s, *summary);
             if (Status st = WritePage(*a, *s, *summary, nullptr); !st.ok()) return Fail(st.error());
             if (!a->json.empty()) {
-              const std::string json = "{\n  \"config\": " + fmt::format("{{\"strategy\": \"{}\", \"symbols\": [\"{}\"], \"model\": \"{}\", \"metric\": \"{}\", "
-                                                   "\"configurations\": {}, \"refused\": {}, \"data_fingerprint\": \"{}\"}}",
-                                                   a->strategy, fmt::join(a->symbols, "\", \""), a->model, a->metric,
-                                                   s->trials.size(), s->refused, s->outcome.config.data_fingerprint) +
-                                       ",\n  \"best\": \"" + s->trials[summary->best].label + "\",\n  \"deflated_sharpe\": " +
+              std::vector<std::string> symbols;
+              for (const auto& sym : a->symbols) symbols.push_back(JsonString(sym));
+              const std::string json = "{\n  \"config\": " +
+                                       fmt::format("{{\"strategy\": {}, \"symbols\": [{}], \"model\": {}, \"metric\": {}, "
+                                                   "\"configurations\": {}, \"refused\": {}, \"data_fingerprint\": {}}}",
+                                                   JsonString(a->strategy), fmt::join(symbols, ", "), JsonString(a->model),
+                                                   JsonString(a->metric), s->trials.size(), s->refused,
+                                                   JsonString(s->outcome.config.data_fingerprint)) +
+                                       ",\n  \"best\": " + JsonString(s->trials[summary->best].label) + ",\n  \"deflated_sharpe\": " +
                                        summary->deflated.ToJson() + ",\n  \"pbo\": " + summary->pbo.ToJson() +
                                        ",\n  \"trials\": " + TrialsJson(*s, *summary) + "\n}\n";
               if (Status st = WriteText(a->json, json); !st.ok()) return Fail(st.error());
@@ -278,19 +283,20 @@ Command AddWalkForward(CLI::App& app) {
               for (std::size_t k = 0; k < w->folds.size(); ++k) {
                 const auto& f = w->folds[k];
                 folds += fmt::format("{}\n    {{\"in_sample_from\": \"{}\", \"in_sample_to\": \"{}\", \"out_of_sample_from\": \"{}\", "
-                                     "\"out_of_sample_to\": \"{}\", \"chosen\": \"{}\", \"in_sample_score\": {}, "
+                                     "\"out_of_sample_to\": \"{}\", \"chosen\": {}, \"in_sample_score\": {}, "
                                      "\"out_of_sample_return\": {}}}",
                                      k ? "," : "", FormatIso8601(f.is_from), FormatIso8601(f.is_to), FormatIso8601(f.oos_from),
-                                     FormatIso8601(f.oos_to), s->trials[f.chosen].label, Num(f.in_sample_score),
+                                     FormatIso8601(f.oos_to), JsonString(s->trials[f.chosen].label), Num(f.in_sample_score),
                                      Num(f.out_of_sample_return));
               }
               const std::string json = fmt::format(
-                  "{{\n  \"config\": {{\"strategy\": \"{}\", \"model\": \"{}\", \"metric\": \"{}\", \"configurations\": {}, "
-                  "\"in_sample\": \"{}\", \"out_of_sample\": \"{}\", \"purge\": \"{}\", \"embargo\": \"{}\", \"anchored\": {}, "
-                  "\"data_fingerprint\": \"{}\"}},\n  \"folds\": {}\n  ],\n  \"out_of_sample_return\": {},\n"
+                  "{{\n  \"config\": {{\"strategy\": {}, \"model\": {}, \"metric\": {}, \"configurations\": {}, "
+                  "\"in_sample\": {}, \"out_of_sample\": {}, \"purge\": {}, \"embargo\": {}, \"anchored\": {}, "
+                  "\"data_fingerprint\": {}}},\n  \"folds\": {}\n  ],\n  \"out_of_sample_return\": {},\n"
                   "  \"out_of_sample_sharpe_per_period\": {},\n  \"deflated_sharpe\": {},\n  \"pbo\": {}\n}}\n",
-                  a->strategy, a->model, a->metric, s->trials.size(), *is, *oos, *purge, *embargo, o.anchored ? "true" : "false",
-                  s->outcome.config.data_fingerprint, folds, Num(w->out_of_sample_return), Num(w->out_of_sample.sharpe),
+                  JsonString(a->strategy), JsonString(a->model), JsonString(a->metric), s->trials.size(), JsonString(*is),
+                  JsonString(*oos), JsonString(*purge), JsonString(*embargo), o.anchored ? "true" : "false",
+                  JsonString(s->outcome.config.data_fingerprint), folds, Num(w->out_of_sample_return), Num(w->out_of_sample.sharpe),
                   summary->deflated.ToJson(), summary->pbo.ToJson());
               if (Status st = WriteText(a->json, json); !st.ok()) return Fail(st.error());
             }

@@ -1,12 +1,11 @@
-#include "json_text.hpp"
 #include "tickflow/backtest/outputs.hpp"
+#include "tickflow/core/text.hpp"
 
 #include <cstdio>
 
 namespace tickflow::backtest {
 namespace {
 
-using detail::JsonString;
 
 std::string Csv(std::string_view s) {
   if (s.find_first_of(",\"\n") == std::string_view::npos) return std::string(s);

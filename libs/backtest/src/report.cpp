@@ -7,14 +7,13 @@
 #include <cstdio>
 #include <string>
 
-#include "json_text.hpp"
 #include "tickflow/backtest/outputs.hpp"
+#include "tickflow/core/text.hpp"
 #include "uplot.inc"  // kUplotJs, kUplotCss, kUplotLicense, kUplotVersion
 
 namespace tickflow::backtest {
 namespace {
 
-using detail::JsonString;
 
 constexpr std::size_t kCurvePoints = 8000;  // per drawn curve
 constexpr std::size_t kMaxTripRows = 5000;
@@ -30,19 +29,6 @@ std::string Secs(UnixNanos t) {
   std::snprintf(buf, sizeof buf, "%lld.%03lld", static_cast<long long>(t.ns / kNanosPerSecond),
                 static_cast<long long>((t.ns % kNanosPerSecond) / 1000000));
   return buf;
-}
-std::string Escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 std::string Pct(const std::optional<double>& v) {
   if (!v || !std::isfinite(*v)) return "n/a";
@@ -188,7 +174,7 @@ document.body.dataset.ready = 'yes';
 }  // namespace
 
 std::string ChartLibraryHtml() {
-  return "<!-- Charts: " + Escape(kUplotVersion) + "\n" + Escape(kUplotLicense) + "-->\n<style>" + kUplotCss +
+  return "<!-- Charts: " + EscapeHtml(kUplotVersion) + "\n" + EscapeHtml(kUplotLicense) + "-->\n<style>" + kUplotCss +
          "</style>\n<script>\n" + kUplotJs + "\n</script>\n";
 }
 
@@ -260,21 +246,21 @@ std::string HtmlReport(const Results& r, const RunConfig& config, const SymbolNa
 
   std::string title = "tickflow backtest: " + config.strategy + " on ";
   for (std::size_t i = 0; i < config.symbols.size(); ++i) title += (i ? ", " : "") + config.symbols[i];
-  std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + Escape(title) +
+  std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + EscapeHtml(title) +
                      "</title>\n" + ChartLibraryHtml() +
                      "<style>body{font-family:sans-serif;margin:24px;color:#222;max-width:1140px}table{border-collapse:"
                      "collapse;font-size:13px;margin-bottom:16px}td,th{border:1px solid #ddd;padding:3px 8px;"
                      "text-align:right}th{background:#f4f4f4}.kpi td:first-child{text-align:left}.candles,.chart{margin:"
                      "6px 0 18px}h2{margin-top:28px}.note{color:#666;font-size:12px}</style></head>\n<body>\n<h1>" +
-                     Escape(title) + "</h1>\n";
+                     EscapeHtml(title) + "</h1>\n";
   // The execution models side by side, their band, and buy and hold.
   html += "<h2>Results by execution model</h2>\n<table class=\"kpi\" id=\"metrics\"><tr><th>metric</th>";
-  for (const ModelRun& run : r.runs) html += "<th>" + Escape(run.model.name) + "</th>";
+  for (const ModelRun& run : r.runs) html += "<th>" + EscapeHtml(run.model.name) + "</th>";
   html += "<th>buy and hold</th></tr>\n";
   const auto row = [&](const char* label, auto value) {
     html += "<tr><td>" + std::string(label) + "</td>";
-    for (const ModelRun& run : r.runs) html += "<td>" + Escape(value(run.metrics)) + "</td>";
-    html += "<td>" + Escape(value(r.benchmark_metrics)) + "</td></tr>\n";
+    for (const ModelRun& run : r.runs) html += "<td>" + EscapeHtml(value(run.metrics)) + "</td>";
+    html += "<td>" + EscapeHtml(value(r.benchmark_metrics)) + "</td></tr>\n";
   };
   const auto money = [](const std::optional<Amount>& a) { return a ? a->ToFixed(2) : std::string("n/a"); };
   row("Period", [](const Metrics& m) { return Date(m.first) + " .. " + Date(m.last); });
@@ -318,15 +304,15 @@ std::string HtmlReport(const Results& r, const RunConfig& config, const SymbolNa
     band("Max drawdown", [](const Metrics& m) { return std::optional<double>(m.max_drawdown); }, true);
     html += "</table>\n";
   }
-  html += "<div id=\"charts\"></div>\n<h2>Equity (" + Escape(base) +
+  html += "<div id=\"charts\"></div>\n<h2>Equity (" + EscapeHtml(base) +
           ") of every model and buy and hold</h2><div class=\"chart\" id=\"equity\"></div>\n"
           "<h2>Drawdown (%)</h2><div class=\"chart\" id=\"drawdown\"></div>\n"
-          "<h2>Rolling Sharpe and volatility (" + Escape(main.model.name) + ", " + std::to_string(ts.rolling_window) +
+          "<h2>Rolling Sharpe and volatility (" + EscapeHtml(main.model.name) + ", " + std::to_string(ts.rolling_window) +
           " periods)</h2><div class=\"chart\" id=\"rolling\"></div>\n<h2>Exposure (share of equity not in " +
-          Escape(base) + " cash)</h2><div class=\"chart\" id=\"exposure\"></div>\n"
+          EscapeHtml(base) + " cash)</h2><div class=\"chart\" id=\"exposure\"></div>\n"
           "<h2>Distribution of round-trip PnL</h2><div class=\"chart\" id=\"pnl-hist\"></div>\n";
   // Monthly returns heatmap and yearly returns.
-  html += "<h2>Monthly returns (" + Escape(main.model.name) + ")</h2>\n<table id=\"monthly\"><tr><th>year</th>";
+  html += "<h2>Monthly returns (" + EscapeHtml(main.model.name) + ")</h2>\n<table id=\"monthly\"><tr><th>year</th>";
   static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   for (const char* m : kMonths) html += std::string("<th>") + m + "</th>";
   html += "<th>year</th></tr>\n";
@@ -355,23 +341,23 @@ std::string HtmlReport(const Results& r, const RunConfig& config, const SymbolNa
   }
   html += "</table>\n";
   // Per-symbol attribution.
-  html += "<h2>By symbol (" + Escape(main.model.name) + ")</h2>\n<table id=\"attribution\"><tr><th>symbol</th>"
+  html += "<h2>By symbol (" + EscapeHtml(main.model.name) + ")</h2>\n<table id=\"attribution\"><tr><th>symbol</th>"
           "<th>round trips</th><th>win rate</th><th>fills</th><th>PnL (quote)</th><th>fees (quote)</th><th>PnL (" +
-          Escape(base) + ")</th></tr>\n";
+          EscapeHtml(base) + ")</th></tr>\n";
   for (const auto& a : ts.by_symbol) {
-    html += "<tr><td>" + Escape(NameOf(names, a.symbol)) + "</td><td>" + std::to_string(a.trips) + "</td><td>" +
+    html += "<tr><td>" + EscapeHtml(NameOf(names, a.symbol)) + "</td><td>" + std::to_string(a.trips) + "</td><td>" +
             (a.trips ? Pct(static_cast<double>(a.wins) / static_cast<double>(a.trips)) : "n/a") + "</td><td>" +
             std::to_string(a.fills) + "</td><td>" + a.pnl_quote.ToFixed(4) + "</td><td>" + a.fees_quote.ToFixed(4) +
             "</td><td>" + a.pnl_base.ToFixed(2) + "</td></tr>\n";
   }
   html += "</table>\n";
   // Round trips.
-  html += "<h2>Round trips (" + Escape(main.model.name) +
+  html += "<h2>Round trips (" + EscapeHtml(main.model.name) +
           ")</h2>\n<table id=\"trades\"><tr><th>#</th><th>symbol</th><th>opened</th><th>closed</th>"
           "<th>quantity</th><th>entry (VWAP)</th><th>exit (VWAP)</th><th>fills</th><th>fees</th><th>PnL (fees incl.)</th></tr>\n";
   for (std::size_t i = 0; i < main.round_trips.size() && i < kMaxTripRows; ++i) {
     const RoundTrip& t = main.round_trips[i];
-    html += "<tr><td>" + std::to_string(i + 1) + "</td><td>" + Escape(NameOf(names, t.symbol)) + "</td><td>" +
+    html += "<tr><td>" + std::to_string(i + 1) + "</td><td>" + EscapeHtml(NameOf(names, t.symbol)) + "</td><td>" +
             FormatIso8601(t.opened) + "</td><td>" + FormatIso8601(t.closed) + "</td><td>" + t.quantity.ToString() +
             "</td><td>" + t.EntryPrice().ToFixed(4) + "</td><td>" + t.ExitPrice().ToFixed(4) + "</td><td>" +
             std::to_string(t.fills) + "</td><td>" + t.fees_quote.ToFixed(4) + "</td><td>" + t.pnl.ToFixed(4) +
@@ -382,7 +368,7 @@ std::string HtmlReport(const Results& r, const RunConfig& config, const SymbolNa
     html += "<p class=\"note\">The first " + std::to_string(kMaxTripRows) + " of " +
             std::to_string(main.round_trips.size()) + " round trips; --trips writes them all.</p>\n";
   }
-  html += "<h2>Configuration</h2>\n<pre id=\"config\">" + Escape(ResultsJson(r, config, names)) + "</pre>\n";
+  html += "<h2>Configuration</h2>\n<pre id=\"config\">" + EscapeHtml(ResultsJson(r, config, names)) + "</pre>\n";
   html += "<script>\nconst DATA = " + data + ";\n" + kScript + "</script>\n</body></html>\n";
   return html;
 }

@@ -14,6 +14,11 @@ TEST(TextTest, PasswordsInUrlsAreHidden) {
   EXPECT_EQ(RedactUrlPassword("plain text"), "plain text");
 }
 
+TEST(TextTest, EscapesForHtmlAndJson) {
+  EXPECT_EQ(EscapeHtml("SMA <test> & \"x\""), "SMA &lt;test&gt; &amp; &quot;x&quot;");
+  EXPECT_EQ(JsonString("a\"b\\c</script>\n"), "\"a\\\"b\\\\c\\u003c/script>\\u000a\"");
+}
+
 TEST(TextTest, EscapesWhatWouldNotPrint) {
   EXPECT_EQ(EscapeForMessage(std::string("a\r\n\t\\\xff", 6) + std::string(1, '\0')), "a\\r\\n\\t\\\\\\xff\\0");
   EXPECT_EQ(DescribeUnusualBytes("\xEF\xBB\xBF" "1,2"), "a UTF-8 byte order mark");

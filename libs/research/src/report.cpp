@@ -7,23 +7,11 @@
 #include <set>
 
 #include "tickflow/backtest/outputs.hpp"
+#include "tickflow/core/text.hpp"
 
 namespace tickflow::research {
 namespace {
 
-std::string Escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 std::string Num(double v, int digits = 6) {
   if (!std::isfinite(v)) return "null";
   char b[48];
@@ -79,18 +67,18 @@ std::string HtmlResearchReport(const ResearchPage& p) {
   const auto& trials = *p.trials;
   const auto& runs = *p.runs;
   const SweepSummary& s = *p.summary;
-  std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + Escape(p.title) +
+  std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + EscapeHtml(p.title) +
                      "</title>\n" + backtest::ChartLibraryHtml() +
                      "<style>body{font-family:sans-serif;margin:24px;color:#222;max-width:1140px}table{border-collapse:"
                      "collapse;font-size:13px;margin-bottom:16px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:"
                      "right}th{background:#f4f4f4}td:first-child{text-align:left}.note{color:#666;font-size:12px}"
-                     "</style></head>\n<body>\n<h1>" + Escape(p.title) + "</h1>\n<table id=\"config\">";
-  for (const auto& [k, v] : p.config) html += "<tr><td>" + Escape(k) + "</td><td>" + Escape(v) + "</td></tr>";
+                     "</style></head>\n<body>\n<h1>" + EscapeHtml(p.title) + "</h1>\n<table id=\"config\">";
+  for (const auto& [k, v] : p.config) html += "<tr><td>" + EscapeHtml(k) + "</td><td>" + EscapeHtml(v) + "</td></tr>";
   html += "</table>\n";
   // The statistics, with every input.
   const DeflatedSharpe& d = s.deflated;
   html += "<h2>Overfitting statistics</h2>\n<table id=\"stats\"><tr><th>statistic</th><th>value</th><th>inputs</th></tr>"
-          "<tr><td>deflated Sharpe ratio of the best (" + Escape(trials[s.best].label) + ")</td><td>" + Num(d.probability, 4) +
+          "<tr><td>deflated Sharpe ratio of the best (" + EscapeHtml(trials[s.best].label) + ")</td><td>" + Num(d.probability, 4) +
           "</td><td>Sharpe " + Num(d.sharpe) + " per period; expected best of " + std::to_string(d.trials) +
           " by chance " + Num(d.expected_max_sharpe) + "; " + std::to_string(d.observations) + " returns, skewness " +
           Num(d.skewness, 3) + ", kurtosis " + Num(d.kurtosis, 3) + ", variance of the trials' Sharpe ratios " +
@@ -124,12 +112,12 @@ std::string HtmlResearchReport(const ResearchPage& p) {
   if (!cell.empty()) {
     double lo = 1e300, hi = -1e300;
     for (const auto& [k, v] : cell) lo = std::min(lo, v), hi = std::max(hi, v);
-    html += "<h2>" + Escape(std::string(ToString(s.metric))) + " by " + Escape(hx) + " and " + Escape(hy) +
-            "</h2>\n<table id=\"heatmap\"><tr><th>" + Escape(hy) + " \\ " + Escape(hx) + "</th>";
-    for (const auto& x : xs) html += "<th>" + Escape(x) + "</th>";
+    html += "<h2>" + EscapeHtml(std::string(ToString(s.metric))) + " by " + EscapeHtml(hx) + " and " + EscapeHtml(hy) +
+            "</h2>\n<table id=\"heatmap\"><tr><th>" + EscapeHtml(hy) + " \\ " + EscapeHtml(hx) + "</th>";
+    for (const auto& x : xs) html += "<th>" + EscapeHtml(x) + "</th>";
     html += "</tr>";
     for (const auto& y : ys) {
-      html += "<tr><th>" + Escape(y) + "</th>";
+      html += "<tr><th>" + EscapeHtml(y) + "</th>";
       for (const auto& x : xs) {
         auto it = cell.find({x, y});
         html += it == cell.end() ? "<td></td>"
@@ -162,12 +150,12 @@ std::string HtmlResearchReport(const ResearchPage& p) {
       data += (i ? ",[" : "[") + Secs(w.stitched[i].time) + "," + Num(w.stitched[i].equity.ToDouble(), 10) + "]";
     }
     html += "<h2>Walk-forward folds</h2>\n<table id=\"folds\"><tr><th>fold</th><th>in-sample</th><th>out-of-sample</th>"
-            "<th>chosen</th><th>in-sample " + Escape(std::string(ToString(s.metric))) + "</th><th>out-of-sample return</th></tr>";
+            "<th>chosen</th><th>in-sample " + EscapeHtml(std::string(ToString(s.metric))) + "</th><th>out-of-sample return</th></tr>";
     for (std::size_t k = 0; k < w.folds.size(); ++k) {
       const Fold& f = w.folds[k];
       html += "<tr><td>" + std::to_string(k + 1) + "</td><td>" + FormatIso8601(f.is_from).substr(0, 10) + " .. " +
               FormatIso8601(f.is_to).substr(0, 10) + "</td><td>" + FormatIso8601(f.oos_from).substr(0, 10) + " .. " +
-              FormatIso8601(f.oos_to).substr(0, 10) + "</td><td>" + Escape(trials[f.chosen].label) + "</td><td>" +
+              FormatIso8601(f.oos_to).substr(0, 10) + "</td><td>" + EscapeHtml(trials[f.chosen].label) + "</td><td>" +
               Num(f.in_sample_score, 4) + "</td><td>" + Num(f.out_of_sample_return * 100, 4) + " %</td></tr>";
     }
     html += "</table>\n<h2>Stitched out-of-sample equity (" + Num(w.out_of_sample_return * 100, 4) +
@@ -176,10 +164,10 @@ std::string HtmlResearchReport(const ResearchPage& p) {
   data += "]}";
   // Every trial.
   html += "<h2>Trials</h2>\n<table id=\"trials\"><tr><th>configuration</th><th>" +
-          Escape(std::string(ToString(s.metric))) + "</th><th>total return</th><th>max drawdown</th><th>round trips</th></tr>";
+          EscapeHtml(std::string(ToString(s.metric))) + "</th><th>total return</th><th>max drawdown</th><th>round trips</th></tr>";
   for (std::size_t i = 0; i < trials.size(); ++i) {
     const auto& m = runs[i].metrics;
-    html += "<tr><td>" + Escape(trials[i].label) + "</td><td>" + Num(s.scores[i], 4) + "</td><td>" +
+    html += "<tr><td>" + EscapeHtml(trials[i].label) + "</td><td>" + Num(s.scores[i], 4) + "</td><td>" +
             (m.total_return ? Num(*m.total_return * 100, 4) + " %" : "n/a") + "</td><td>" + Num(m.max_drawdown * 100, 4) +
             " %</td><td>" + std::to_string(m.round_trips) + "</td></tr>";
   }

@@ -25,4 +25,11 @@ std::string RedactUrlPassword(std::string_view url);
 // "a non-ASCII byte (\xff)"; joined with ", ". Empty when there are none.
 std::string DescribeUnusualBytes(std::string_view text);
 
+// Text inside HTML (element content or a quoted attribute): < > & " as entities.
+std::string EscapeHtml(std::string_view text);
+
+// A JSON string literal, quotes included; control bytes as \u00XX, and '<' as
+// \u003c so the literal can sit inside an HTML <script> element.
+std::string JsonString(std::string_view text);
+
 }  // namespace tickflow
