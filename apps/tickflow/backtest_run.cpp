@@ -62,6 +62,12 @@ std::string Describe(const std::optional<double>& v, double scale, const char* u
 
 }  // namespace
 
+void AddStrategyOption(CLI::App* cmd, std::string* strategy, const std::string& help) {
+  std::vector<std::string> names;
+  for (const auto& s : backtest::BuiltinStrategies()) names.push_back(s.name);
+  cmd->add_option("--strategy", *strategy, help)->check(CLI::IsMember(names))->capture_default_str();
+}
+
 Result<backtest::Parameters> BindParameters(const backtest::StrategyInfo& strategy, const std::vector<std::string>& params) {
   TICKFLOW_ASSIGN_OR_RETURN(auto bound, backtest::Parameters::Bind(strategy.name, strategy.params, params));
   if (strategy.check) TICKFLOW_RETURN_IF_ERROR(strategy.check(bound));

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "tickflow/backtest/backtest.hpp"
 #include "tickflow/backtest/outputs.hpp"
 #include "tickflow/backtest/strategies.hpp"
@@ -37,6 +39,8 @@ struct BacktestOutcome {
   double seconds = 0;
 };
 
+// --strategy NAME, one of the built-in strategies.
+void AddStrategyOption(CLI::App* cmd, std::string* strategy, const std::string& help);
 // --param NAME=VALUE bound to the strategy's parameters and its own check.
 Result<backtest::Parameters> BindParameters(const backtest::StrategyInfo& strategy, const std::vector<std::string>& params);
 // --cash 100000 (of the base currency) or CURRENCY:AMOUNT, repeated; default 100000 of the base.

@@ -59,9 +59,7 @@ Command AddBacktest(CLI::App& app) {
     bool fee_in_base = false;
   };
   auto a = std::make_shared<Args>();
-  std::vector<std::string> names;
-  for (const auto& s : backtest::BuiltinStrategies()) names.push_back(s.name);
-  cmd->add_option("--strategy", a->strategy, "Strategy to run (listed below)")->check(CLI::IsMember(names))->capture_default_str();
+  AddStrategyOption(cmd, &a->strategy, "Strategy to run (listed below)");
   cmd->add_option("--param", a->params, "Strategy parameter NAME=VALUE (repeat; listed below)");
   cmd->add_option("--symbol", a->symbols, "Symbol to trade (repeat for several)")->required();
   cmd->add_option("--from", a->from, "Start time, inclusive");

@@ -25,10 +25,7 @@ struct TrialArgs {
 };
 
 void AddTrialOptions(CLI::App* cmd, TrialArgs* a) {
-  std::vector<std::string> names;
-  for (const auto& s : backtest::BuiltinStrategies()) names.push_back(s.name);
-  cmd->add_option("--strategy", a->strategy, "Strategy (see tickflow backtest --help)")->check(CLI::IsMember(names))
-      ->capture_default_str();
+  AddStrategyOption(cmd, &a->strategy, "Strategy (see tickflow backtest --help)");
   cmd->add_option("--symbol", a->symbols, "Symbol to trade (repeat for several)")->required();
   cmd->add_option("--grid", a->grid, "NAME=V1,V2,... (repeat): every combination");
   cmd->add_option("--random", a->random, "Draw this many configurations from the --range bounds instead of a grid");
@@ -322,9 +319,7 @@ Command AddAudit(CLI::App& app) {
     std::size_t prefixes = 4;
   };
   auto a = std::make_shared<Args>();
-  std::vector<std::string> names;
-  for (const auto& s : backtest::BuiltinStrategies()) names.push_back(s.name);
-  cmd->add_option("--strategy", a->strategy, "Strategy")->check(CLI::IsMember(names))->capture_default_str();
+  AddStrategyOption(cmd, &a->strategy, "Strategy (see tickflow backtest --help)");
   cmd->add_option("--param", a->params, "Strategy parameter NAME=VALUE (repeat)");
   cmd->add_option("--symbol", a->symbols, "Symbol (repeat for several)")->required();
   cmd->add_option("--prefixes", a->prefixes, "How many prefixes to rerun (1 .. 64)")->capture_default_str();
