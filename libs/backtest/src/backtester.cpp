@@ -1209,7 +1209,7 @@ Result<Results> Backtester::Impl::Finish() {
   out.benchmark_metrics = ComputeMetrics(out.benchmark, {}, events_);
   for (const auto& [c, age] : rate_age_) out.max_rate_age_seconds[currencies_[c]] = age;
   for (std::size_t c = 1; c < currencies_.size() && c < paths_to_base_.size(); ++c) {
-    if (!paths_to_base_[c] || c == 0) continue;
+    if (!paths_to_base_[c]) continue;
     std::vector<SymbolId> path;
     for (const Hop& h : *paths_to_base_[c]) path.push_back(market_ids_[h.market]);
     if (!path.empty()) out.conversion_paths[currencies_[c]] = std::move(path);

@@ -61,9 +61,10 @@ Decimal Parameters::Value(std::string_view name) const {
 
 Decimal Holding(const Account& account, SymbolId symbol) {
   Decimal out;
-  const Amount lot = Amount::FromDecimal(account.instrument(symbol).lot_size);
   const Amount q = account.position(symbol).quantity;
-  if (q <= Amount() || lot.IsZero()) return out;
+  if (q <= Amount()) return out;  // flat, the common case: no instrument lookup, no 128-bit modulo
+  const Amount lot = Amount::FromDecimal(account.instrument(symbol).lot_size);
+  if (lot.IsZero()) return out;
   (void)Amount::FromUnits(q.units() - q.units() % lot.units())
       .ToDecimal(account.instrument(symbol).lot_size.scale(), Rounding::kFloor, &out);
   return out;
@@ -87,8 +88,7 @@ void BreakoutStrategy::OnTrade(Account& account, const Trade& trade) {
   if (!state) state = std::make_unique<PerSymbol>();
   auto breakout = state->model.OnTrade(trade.time, trade.price);
   if (!breakout.ok()) return;
-  // Flat (the common case) is one look at the position; Holding rounds to lots.
-  const Decimal held = account.position(trade.symbol).quantity.IsZero() ? Decimal() : Holding(account, trade.symbol);
+  const Decimal held = Holding(account, trade.symbol);
   if (held > Decimal() && held >= account.instrument(trade.symbol).min_order) {
     if (account.open_orders(trade.symbol) != 0) return;
     const models::Detection d = state->model.last();
