@@ -15,6 +15,8 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libtomlplusplus-dev
   nats-server libnats-dev curl procps
   clickhouse-server clickhouse-client libcurl4-openssl-dev libssl-dev
+  pybind11-dev python3-dev python3-numpy python3-pandas python3-pytest
+  jupyter-nbconvert python3-ipykernel python3-nbclient
 )
 
 missing=()

@@ -1,40 +1,12 @@
-// Gateway and client in one process over the in-process bus, on a store file
-// (the wiring behind `tickflow replay` and `tickflow demo`), or a client alone
-// on a NATS bus, talking to a gateway in another process.
+// The CLI's name for libs/session's replay wiring (gateway and client in one
+// process on a store, or a client alone on a NATS bus).
 #pragma once
 
-#include <memory>
-#include <mutex>
-#include <string>
-
 #include "bus_flags.hpp"
-#include "tickflow/bus/bus.hpp"
-#include "tickflow/client/client.hpp"
-#include "tickflow/gateway/gateway.hpp"
+#include "tickflow/session/replay.hpp"
 
 namespace tickflow::cli {
 
-struct ReplaySession {
-  // What the in-process gateway logged about a failed stream (the cause
-  // behind a DataError the client receives as a code only).
-  struct Problems {
-    std::mutex mu;
-    std::string last;
-  };
-  std::shared_ptr<Problems> problems = std::make_shared<Problems>();
-  // " (the gateway: ...)" when it logged a failure, else "".
-  std::string Cause() const;
-
-  std::unique_ptr<bus::Bus> bus;
-  std::unique_ptr<gateway::Gateway> gateway;
-  std::unique_ptr<client::Client> client;
-
-  static Result<ReplaySession> Start(const std::string& db, ClientId client_id = 1);
-  // Client id: `client_id` if set, else the creds file's, else 1.
-  static Result<ReplaySession> Connect(const BusFlags& flags, std::optional<ClientId> client_id);
-  ~ReplaySession();  // client first, then gateway, then bus
-  ReplaySession() = default;
-  ReplaySession(ReplaySession&&) = default;
-};
+using session::ReplaySession;
 
 }  // namespace tickflow::cli

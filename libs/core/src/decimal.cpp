@@ -17,9 +17,8 @@ constexpr std::array<std::int64_t, 19> kPow10 = {
     100000000000000LL, 1000000000000000LL, 10000000000000000LL, 100000000000000000LL,
     1000000000000000000LL};
 
-constexpr std::array<double, 16> kNegPow10 = {1e0,  1e-1,  1e-2,  1e-3,  1e-4,  1e-5,
-                                              1e-6, 1e-7,  1e-8,  1e-9,  1e-10, 1e-11,
-                                              1e-12, 1e-13, 1e-14, 1e-15};
+constexpr std::array<double, 16> kPow10d = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                             1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 
 Int128 Scaled(Decimal d, int to_scale) {
   return static_cast<Int128>(d.mantissa()) * kPow10[static_cast<std::size_t>(to_scale - d.scale())];
@@ -106,7 +105,9 @@ DecimalParseStatus Decimal::Parse(std::string_view text, Decimal* out) {
 }
 
 double Decimal::ToDouble() const {
-  return static_cast<double>(mantissa()) * kNegPow10[static_cast<std::size_t>(scale())];
+  // One correctly rounded division (both operands exact for |mantissa| < 2^53): the double nearest to the
+  // decimal, equal to strtod of its text. Multiplying by a rounded 10^-scale can be one ulp off.
+  return static_cast<double>(mantissa()) / kPow10d[static_cast<std::size_t>(scale())];
 }
 
 char* Decimal::Format(char* out) const {

@@ -53,7 +53,7 @@ class Decimal {
   constexpr bool SameRepresentation(Decimal other) const { return raw_ == other.raw_; }
   bool IsPositive() const { return mantissa() > 0; }
 
-  double ToDouble() const;
+  double ToDouble() const;  // the nearest double (as strtod of the text, for |mantissa| < 2^53)
   // Writes the canonical text (at most kMaxTextLength chars); returns the end.
   char* Format(char* out) const;
   std::string ToString() const;

@@ -1,6 +1,6 @@
-#include "replay_session.hpp"
+#include "tickflow/session/replay.hpp"
 
-namespace tickflow::cli {
+namespace tickflow::session {
 
 Result<ReplaySession> ReplaySession::Start(const std::string& db, ClientId client_id) {
   ReplaySession s;
@@ -25,16 +25,15 @@ Result<ReplaySession> ReplaySession::Start(const std::string& db, ClientId clien
   return s;
 }
 
-Result<ReplaySession> ReplaySession::Connect(const BusFlags& flags, std::optional<ClientId> client_id) {
-  if (!client_id && !flags.creds.empty()) {
-    TICKFLOW_ASSIGN_OR_RETURN(const config::Credentials c, ReadCredentials(flags.creds));
+Result<ReplaySession> ReplaySession::Connect(const BusSpec& spec, std::optional<ClientId> client_id,
+                                             std::function<void(std::string_view)> log) {
+  if (!client_id && !spec.creds.empty()) {
+    TICKFLOW_ASSIGN_OR_RETURN(const config::Credentials c, ReadCredentials(spec.creds));
     client_id = c.client_id;
   }
   const ClientId id = client_id.value_or(1);
   ReplaySession s;
-  TICKFLOW_ASSIGN_OR_RETURN(s.bus, ConnectNats(flags, id, [](std::string_view line) {
-                              fmt::print(stderr, "tickflow: {}\n", line);
-                            }));
+  TICKFLOW_ASSIGN_OR_RETURN(s.bus, ConnectNats(spec, id, std::move(log)));
   client::ClientOptions co;
   co.client_id = id;
   co.bus = s.bus.get();
@@ -53,4 +52,4 @@ ReplaySession::~ReplaySession() {
   bus.reset();
 }
 
-}  // namespace tickflow::cli
+}  // namespace tickflow::session

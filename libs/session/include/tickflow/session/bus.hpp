@@ -1,0 +1,38 @@
+// Which bus a program talks to: `inproc` (this process only) or a NATS
+// server (`nats://HOST:PORT`), with the user and password taken from a
+// credentials file written by `tickflow nats-config`, or given directly.
+// Shared by the CLI and the Python module.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tickflow/bus/bus.hpp"
+#include "tickflow/config/config.hpp"
+#include "tickflow/core/result.hpp"
+
+namespace tickflow::session {
+
+struct BusSpec {
+  std::string url = "inproc";
+  std::string creds;  // path of a credentials file
+  std::string user;
+  std::string password;
+  std::string queue_group;  // services sharing the control subjects
+  int replicas = 1;         // JetStream replicas of the streams a service creates
+  bool nats() const { return url != "inproc"; }
+};
+
+// Reads a credentials file; errors name the file.
+Result<config::Credentials> ReadCredentials(const std::string& path);
+
+// Connects to the NATS server of `spec` as a client (its reply inbox is the
+// client's own) or, without a client id, as a service. `log` receives the
+// connection's events (disconnects, reconnects); it may be empty.
+Result<std::unique_ptr<bus::Bus>> ConnectNats(const BusSpec& spec, std::optional<ClientId> client,
+                                              std::function<void(std::string_view)> log = {});
+
+}  // namespace tickflow::session

@@ -1,0 +1,94 @@
+// The `tickflow._tickflow` extension: the C++ store, importer, replay and
+// backtester for the `tickflow` Python package (python/tickflow), which turns
+// what these functions return into pandas objects.
+#include <cmath>
+
+#include "bindings.hpp"
+#include "tickflow/core/time.hpp"
+
+namespace tickflow::python {
+namespace {
+
+py::object* error_type = nullptr;
+
+}  // namespace
+
+void Raise(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kOutOfRange:
+      throw py::value_error(error.message);
+    case ErrorCode::kNotFound:
+      PyErr_SetString(PyExc_LookupError, error.message.c_str());
+      throw py::error_already_set();
+    case ErrorCode::kParse:
+    case ErrorCode::kIo:
+    case ErrorCode::kCorrupt:
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kCancelled:
+    case ErrorCode::kPermissionDenied:
+    case ErrorCode::kBusy:
+    case ErrorCode::kInternal:
+      break;
+  }
+  PyErr_SetString(error_type->ptr(), error.message.c_str());
+  throw py::error_already_set();
+}
+
+py::array ToDatetime(std::vector<std::int64_t>&& ns) {
+  py::array_t<std::int64_t> raw = ToNumpy(std::move(ns));
+  return raw.attr("view")("datetime64[ns]");
+}
+
+std::optional<UnixNanos> TimeArg(const py::object& value, const char* name) {
+  if (value.is_none()) return std::nullopt;
+  if (py::isinstance<py::bool_>(value)) throw py::type_error(std::string(name) + ": expected a time, got a bool");
+  if (py::isinstance<py::int_>(value)) {
+    // Python ints are unbounded: out-of-range values must not wrap.
+    int overflow = 0;
+    const long long ns = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+    if (overflow != 0) throw py::value_error(std::string(name) + ": " + std::string(py::str(value)) +
+                                             " nanoseconds is outside 1677-09-21 .. 2262-04-11");
+    return UnixNanos{ns};
+  }
+  if (py::isinstance<py::str>(value)) {
+    const std::string text = value.cast<std::string>();
+    auto t = ParseTime(text);
+    if (!t.ok()) throw py::value_error(std::string(name) + " '" + text + "': " + t.error().message);
+    return *t;
+  }
+  throw py::type_error(std::string(name) + ": expected None, epoch nanoseconds, ISO-8601 text, a datetime or a pandas "
+                                           "Timestamp; got " + std::string(py::str(value.get_type().attr("__name__"))));
+}
+
+store::TimeRange RangeArg(const py::object& start, const py::object& end) {
+  store::TimeRange r;
+  if (auto t = TimeArg(start, "start")) r.from = *t;
+  if (auto t = TimeArg(end, "end")) r.to = *t;
+  if (r.from >= r.to) {
+    throw py::value_error("start " + FormatIso8601(r.from) + " must be before end " + FormatIso8601(r.to) +
+                          " (the range is [start, end))");
+  }
+  return r;
+}
+
+py::object PyDecimal(const std::string& text) {
+  static py::object* decimal = new py::object(py::module_::import("decimal").attr("Decimal"));
+  return (*decimal)(text);
+}
+
+}  // namespace tickflow::python
+
+PYBIND11_MODULE(_tickflow, m) {
+  namespace tp = tickflow::python;
+  m.doc() = "tickflow's C++ core: the store, the importer, the replay and the backtester";
+  tp::error_type = new py::object(py::reinterpret_steal<py::object>(
+      PyErr_NewExceptionWithDoc("tickflow.Error", "A tickflow failure: I/O, corrupt data, an unreachable server, a busy store.",
+                                PyExc_RuntimeError, nullptr)));
+  m.attr("Error") = *tp::error_type;
+  m.attr("__version__") = "0.1.0";
+  tp::RegisterStore(m);
+  tp::RegisterReplay(m);
+  tp::RegisterBacktest(m);
+}

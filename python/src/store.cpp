@@ -1,0 +1,344 @@
+// tickflow.Store and tickflow.import_data: columns of trades and bars decoded
+// with the GIL released and handed to numpy without a copy.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <mutex>
+
+#include "bindings.hpp"
+#include "tickflow/core/resolution.hpp"
+#include "tickflow/core/time.hpp"
+#include "tickflow/importer/importer.hpp"
+
+namespace tickflow::python {
+namespace {
+
+// A store shared by its iterators; one thread at a time uses it (store::Store is not thread-safe).
+struct PyStore {
+  std::string location;
+  std::unique_ptr<store::Store> store;
+  std::mutex mu;
+};
+
+// The requested names resolved: ids in order, and the code of each id.
+struct Resolved {
+  std::vector<SymbolId> ids;
+  std::vector<std::string> names;
+  std::vector<std::int16_t> code_of = std::vector<std::int16_t>(65536, -1);
+  std::uint64_t trades = 0;  // stored trades of these symbols, over all time
+};
+
+std::vector<std::string> SymbolList(const py::object& symbols) {
+  if (py::isinstance<py::str>(symbols)) return {symbols.cast<std::string>()};
+  std::vector<std::string> out;
+  for (const py::handle h : symbols) {
+    if (!py::isinstance<py::str>(h)) {
+      throw py::type_error("symbols: expected a symbol name (str) or a list of names, got an item of type " +
+                           std::string(py::str(h.get_type().attr("__name__"))));
+    }
+    out.push_back(h.cast<std::string>());
+  }
+  return out;
+}
+
+// Called with the GIL released and the store's mutex held (never the other
+// way round: a thread waiting for the mutex while holding the GIL would
+// deadlock with the decoding thread reacquiring the GIL).
+Result<Resolved> Resolve(store::Store& s, const std::vector<std::string>& names) {
+  if (names.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "symbols: the list is empty; name at least one symbol (Store.symbols() lists them)");
+  }
+  if (names.size() > 32767) return MakeError(ErrorCode::kInvalidArgument, "symbols: at most 32,767 symbols in one request");
+  Resolved r;
+  for (const std::string& n : names) {
+    TICKFLOW_ASSIGN_OR_RETURN(const store::SymbolInfo info, s.FindSymbol(n));
+    if (r.code_of[info.id] >= 0) {
+      return MakeError(ErrorCode::kInvalidArgument, "symbols: " + n + " is given twice; name each symbol once");
+    }
+    r.code_of[info.id] = static_cast<std::int16_t>(r.ids.size());
+    r.ids.push_back(info.id);
+    r.names.push_back(info.symbol);
+    r.trades += info.trade_count;
+  }
+  return r;
+}
+
+// Batches of at most `rows` trades; memory is one batch plus the cursor's blocks.
+class TradeBatches {
+ public:
+  TradeBatches(std::shared_ptr<PyStore> store, Resolved symbols, std::unique_ptr<store::TradeCursor> cursor,
+               std::size_t rows)
+      : store_(std::move(store)), symbols_(std::move(symbols)), cursor_(std::move(cursor)), rows_(rows) {}
+
+  py::dict Next() {
+    TradeColumnsOut out;
+    Status failure;
+    {
+      py::gil_scoped_release release;
+      std::lock_guard lock(store_->mu);
+      out.Reserve(rows_);
+      while (out.size() < rows_ && !done_) {
+        if (pending_.empty()) {
+          auto view = cursor_->NextView();
+          if (!view.ok()) {
+            failure = view.error();
+            break;
+          }
+          pending_ = *view;
+          if (pending_.empty()) {
+            done_ = true;
+            break;
+          }
+        }
+        const std::size_t take = std::min(pending_.size(), rows_ - out.size());
+        out.Append(pending_.first(take), symbols_.code_of);
+        pending_ = pending_.subspan(take);
+      }
+    }
+    Check(failure);
+    if (out.size() == 0) throw py::stop_iteration();
+    return std::move(out).ToDict(symbols_.names);
+  }
+
+ private:
+  std::shared_ptr<PyStore> store_;
+  Resolved symbols_;
+  std::unique_ptr<store::TradeCursor> cursor_;
+  std::size_t rows_;
+  std::span<const Trade> pending_;  // the rest of the cursor's current block
+  bool done_ = false;
+};
+
+std::shared_ptr<PyStore> OpenPyStore(const std::string& location) {
+  auto s = std::make_shared<PyStore>();
+  s->location = location;
+  store::OpenOptions o;
+  o.create = false;
+  o.read_only = true;  // a reader never writes: a busy writer or a read-only file cannot stop it
+  Result<std::unique_ptr<store::Store>> opened = MakeError(ErrorCode::kInternal, "not opened");
+  {
+    py::gil_scoped_release release;
+    opened = store::OpenStore(location, o);
+  }
+  s->store = Unwrap(std::move(opened));
+  return s;
+}
+
+py::dict Symbols(PyStore& s) {
+  Result<std::vector<store::SymbolInfo>> listed = MakeError(ErrorCode::kInternal, "not listed");
+  {
+    py::gil_scoped_release release;
+    std::lock_guard lock(s.mu);
+    listed = s.store->ListSymbols();
+  }
+  const std::vector<store::SymbolInfo> all = Unwrap(std::move(listed));
+  std::vector<std::int64_t> first, last;
+  std::vector<std::uint64_t> trades;
+  std::vector<std::int64_t> id, price_scale, volume_scale;
+  py::list symbol, base, quote;
+  for (const auto& x : all) {
+    id.push_back(x.id);
+    symbol.append(x.symbol), base.append(x.base), quote.append(x.quote);
+    // NaT (numpy's int64 minimum) for a symbol without trades.
+    first.push_back(x.trade_count > 0 ? x.first_time.ns : std::numeric_limits<std::int64_t>::min());
+    last.push_back(x.trade_count > 0 ? x.last_time.ns : std::numeric_limits<std::int64_t>::min());
+    trades.push_back(x.trade_count);
+    price_scale.push_back(x.price_scale), volume_scale.push_back(x.volume_scale);
+  }
+  py::dict d;
+  d["id"] = ToNumpy(std::move(id));
+  d["symbol"] = symbol, d["base"] = base, d["quote"] = quote;
+  d["first"] = ToDatetime(std::move(first));
+  d["last"] = ToDatetime(std::move(last));
+  d["trades"] = ToNumpy(std::move(trades));
+  d["price_scale"] = ToNumpy(std::move(price_scale));
+  d["volume_scale"] = ToNumpy(std::move(volume_scale));
+  return d;
+}
+
+py::dict Trades(PyStore& s, const py::object& symbols, const py::object& start, const py::object& end) {
+  const store::TimeRange range = RangeArg(start, end);
+  const std::vector<std::string> names = SymbolList(symbols);
+  TradeColumnsOut out;
+  Resolved r;
+  Status failure;
+  {
+    py::gil_scoped_release release;
+    std::lock_guard lock(s.mu);
+    auto resolved = Resolve(*s.store, names);
+    if (resolved.ok()) r = std::move(*resolved);
+    // Every stored trade when the range is unbounded; otherwise grown as read.
+    if (range.from == UnixNanos::Min() && range.to == UnixNanos::Max()) out.Reserve(r.trades);
+    auto cursor = resolved.ok() ? s.store->Trades(r.ids, range) : Result<std::unique_ptr<store::TradeCursor>>(resolved.error());
+    if (!cursor.ok()) {
+      failure = cursor.error();
+    } else {
+      for (;;) {
+        auto view = (*cursor)->NextView();
+        if (!view.ok()) {
+          failure = view.error();
+          break;
+        }
+        if (view->empty()) break;
+        out.Append(*view, r.code_of);
+      }
+    }
+  }
+  Check(failure);
+  return std::move(out).ToDict(r.names);
+}
+
+std::unique_ptr<TradeBatches> IterTrades(std::shared_ptr<PyStore> s, const py::object& symbols, const py::object& start,
+                                         const py::object& end, std::size_t batch_rows) {
+  if (batch_rows == 0 || batch_rows > 100'000'000) throw py::value_error("batch_rows: must be 1 .. 100,000,000");
+  const store::TimeRange range = RangeArg(start, end);
+  const std::vector<std::string> names = SymbolList(symbols);
+  Result<Resolved> r = MakeError(ErrorCode::kInternal, "not resolved");
+  Result<std::unique_ptr<store::TradeCursor>> cursor = MakeError(ErrorCode::kInternal, "not opened");
+  {
+    py::gil_scoped_release release;
+    std::lock_guard lock(s->mu);
+    r = Resolve(*s->store, names);
+    if (r.ok()) cursor = s->store->Trades(r->ids, range);
+  }
+  Resolved resolved = Unwrap(std::move(r));
+  return std::make_unique<TradeBatches>(std::move(s), std::move(resolved), Unwrap(std::move(cursor)), batch_rows);
+}
+
+py::dict Bars(PyStore& s, const std::string& symbol, const std::string& resolution, const py::object& start,
+              const py::object& end, bool decimal) {
+  const store::TimeRange range = RangeArg(start, end);
+  auto res = ParseResolution(resolution);
+  if (!res.ok()) throw py::value_error("resolution '" + resolution + "': " + res.error().message);
+  std::vector<Bar> bars;
+  Status failure;
+  {
+    py::gil_scoped_release release;
+    std::lock_guard lock(s.mu);
+    auto info = s.store->FindSymbol(symbol);
+    auto cursor = info.ok() ? store::ReadBars(*s.store, info->id, *res, range)
+                            : Result<std::unique_ptr<store::BarCursor>>(info.error());
+    if (!cursor.ok()) {
+      failure = cursor.error();
+    } else {
+      std::vector<Bar> chunk(4096);
+      for (;;) {
+        auto n = (*cursor)->Next(chunk);
+        if (!n.ok()) {
+          failure = n.error();
+          break;
+        }
+        if (*n == 0) break;
+        bars.insert(bars.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(*n));
+      }
+    }
+  }
+  Check(failure);
+  BarColumnsOut columns;
+  for (const Bar& b : bars) columns.Append(b, 0);
+  py::dict d = std::move(columns).ToDict({});
+  if (decimal) {
+    py::list o, h, l, c, v;
+    for (const Bar& b : bars) {
+      o.append(PyDecimal(b.open.ToString())), h.append(PyDecimal(b.high.ToString()));
+      l.append(PyDecimal(b.low.ToString())), c.append(PyDecimal(b.close.ToString()));
+      v.append(PyDecimal(b.volume.ToString()));
+    }
+    d["open_exact"] = o, d["high_exact"] = h, d["low_exact"] = l, d["close_exact"] = c, d["volume_exact"] = v;
+  }
+  return d;
+}
+
+// The baseline of the module's benchmark: the C++ store scan alone (no columns), rows and a checksum.
+py::tuple Scan(PyStore& s, const py::object& symbols) {
+  const std::vector<std::string> names = SymbolList(symbols);
+  Status failure;
+  std::uint64_t rows = 0, sum = 0;
+  double seconds = 0;
+  {
+    py::gil_scoped_release release;
+    std::lock_guard lock(s.mu);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = Resolve(*s.store, names);
+    auto cursor = r.ok() ? s.store->Trades(r->ids, {}) : Result<std::unique_ptr<store::TradeCursor>>(r.error());
+    if (!cursor.ok()) failure = cursor.error();
+    while (failure.ok()) {
+      auto view = (*cursor)->NextView();
+      if (!view.ok()) {
+        failure = view.error();
+        break;
+      }
+      if (view->empty()) break;
+      rows += view->size();
+      for (const Trade& t : *view) sum += static_cast<std::uint64_t>(t.price.raw() ^ t.volume.raw() ^ t.time.ns);
+    }
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  Check(failure);
+  return py::make_tuple(rows, seconds, sum);
+}
+
+py::dict ImportData(const std::string& path, const std::string& location, bool skip_bad_rows, const py::object& progress) {
+  importer::ImportOptions o;
+  o.skip_bad_rows = skip_bad_rows;
+  o.writer = "tickflow.import_data of " + path;
+  std::optional<py::error_already_set> callback_error;
+  if (!progress.is_none()) {
+    o.on_progress = [&](const importer::ImportProgress& p) {
+      py::gil_scoped_acquire acquire;
+      if (callback_error) return;
+      try {
+        progress(p.files_done, p.files_total, p.bytes_done, p.bytes_total, p.rows_done, p.seconds,
+                 std::string(p.current_file));
+      } catch (py::error_already_set& e) {
+        callback_error = std::move(e);
+      }
+    };
+  }
+  Result<importer::ImportSummary> summary = MakeError(ErrorCode::kInternal, "not run");
+  {
+    py::gil_scoped_release release;
+    store::OpenOptions so;
+    auto s = store::OpenStore(location, so);
+    summary = s.ok() ? importer::Import(**s, path, o) : Result<importer::ImportSummary>(s.error());
+  }
+  if (callback_error) throw std::move(*callback_error);
+  const importer::ImportSummary sum = Unwrap(std::move(summary));
+  py::list files;
+  for (const importer::FileReport& f : sum.files) {
+    py::dict r;
+    r["path"] = f.path, r["symbol"] = f.symbol, r["outcome"] = std::string(importer::ToString(f.outcome));
+    r["bytes"] = f.bytes, r["rows_imported"] = f.rows_imported, r["rows_already_stored"] = f.rows_already_stored;
+    r["rows_bad"] = f.rows_bad, r["blank_lines"] = f.blank_lines, r["resumed_at_byte"] = f.resumed_at_byte;
+    r["errors"] = f.errors, r["failed_at_bad_row"] = f.failed_at_bad_row, r["note"] = f.note;
+    files.append(r);
+  }
+  py::dict d;
+  d["files"] = files;
+  d["rows_imported"] = sum.rows_imported, d["bytes"] = sum.bytes, d["files_failed"] = sum.files_failed;
+  d["files_ignored"] = sum.files_ignored, d["skipped"] = sum.skipped, d["stopped"] = sum.stopped;
+  d["seconds"] = sum.seconds;
+  return d;
+}
+
+}  // namespace
+
+void RegisterStore(py::module_& m) {
+  py::class_<TradeBatches>(m, "_TradeBatches")
+      .def("__iter__", [](py::object self) { return self; })
+      .def("__next__", &TradeBatches::Next);
+  py::class_<PyStore, std::shared_ptr<PyStore>>(m, "_Store")
+      .def(py::init(&OpenPyStore), py::arg("location"))
+      .def_property_readonly("location", [](const PyStore& s) { return s.location; })
+      .def("symbols", &Symbols)
+      .def("trades", &Trades, py::arg("symbols"), py::arg("start") = py::none(), py::arg("end") = py::none())
+      .def("iter_trades", &IterTrades, py::arg("symbols"), py::arg("start") = py::none(), py::arg("end") = py::none(),
+           py::arg("batch_rows") = 1'000'000)
+      .def("bars", &Bars, py::arg("symbol"), py::arg("resolution"), py::arg("start") = py::none(),
+           py::arg("end") = py::none(), py::arg("decimal") = false)
+      .def("_scan", &Scan, py::arg("symbols"));
+  m.def("_import_data", &ImportData, py::arg("path"), py::arg("store"), py::arg("skip_bad_rows") = false,
+        py::arg("progress") = py::none());
+}
+
+}  // namespace tickflow::python
