@@ -66,6 +66,14 @@ class Replay {
               break;
             }
           }
+          if (stream_->done()) {
+            // Ended without an end event: the client gave the stream up (the gateway stopped answering).
+            auto ended = stream_->Wait(std::chrono::milliseconds(0));
+            failure = Resume(ended.ok() ? "the stream ended without its end" : ended.error().message);
+            if (!failure.ok()) break;
+            last_event = Clock::now();
+            continue;
+          }
           if (Clock::now() - last_event > a_.idle_timeout) {
             failure = MakeError(ErrorCode::kUnavailable,
                                 fmt::format("no event of stream {} from the gateway for {:.1f} s (after sequence {}); "
@@ -176,16 +184,25 @@ class Replay {
       finished_ = true;
       return {};
     }
-    if (a_.bus != "inproc" && resumes_ < a_.retries) {
+    return Resume(fmt::format("ended {} after sequence {} of {} sent{}", sbe::ToString(end_->reason), last_seq_,
+                              end_->sent, last_error_.empty() ? "" : " (" + last_error_ + ")"));
+  }
+
+  // Over NATS a cut stream is requested again after the last sequence in order (the client logs in again
+  // to whichever gateway answers), up to `retries` times, a second apart.
+  Status Resume(const std::string& why) {
+    std::string last = why;
+    while (a_.bus != "inproc" && resumes_ < a_.retries) {
       ++resumes_;
       std::this_thread::sleep_for(std::chrono::seconds(1));
-      return Request();
+      Status s = Request();
+      if (s.ok()) return s;
+      last = why + "; resuming: " + s.error().message;
     }
     finished_ = true;
-    return MakeError(ErrorCode::kUnavailable,
-                     fmt::format("the replay of {} ended {} after sequence {} of {} sent{}{}", fmt::join(names_, ", "),
-                                 sbe::ToString(end_->reason), last_seq_, end_->sent,
-                                 last_error_.empty() ? "" : " (" + last_error_ + ")", session_->Cause()));
+    return MakeError(ErrorCode::kUnavailable, fmt::format("the replay of {} was cut: {}{}{}", fmt::join(names_, ", "),
+                                                          last, resumes_ > 0 ? fmt::format(" ({} resumes)", resumes_) : "",
+                                                          session_->Cause()));
   }
 
   ReplayArgs a_;

@@ -153,7 +153,7 @@ out=$("$bin" audit --strategy breakout --symbol XBTUSD --res 1h --prefixes 3 --d
   && grep -q "identical decisions, fills and metrics" <<<"$out" && ok || bad "audit of breakout: $out"
 expect_fail "sweep without a grid" "empty grid" "$bin" sweep --symbol XBTUSD --db "$db"
 "$bin" import "$work/gen" --db "$work/gen-sweep.db" > /dev/null  # two years of generated trades
-expect_fail "sweep too large to hold" "100 configurations x ~1051202 equity points (one per --res period) exceed 50 million" \
+expect_fail "sweep too large to hold" "100 configurations x ~1051202 equity points (one per bar period) exceed 50 million" \
   "$bin" sweep --symbol XBTUSD --res 1m --random 100 --range fast=2:50 --range slow=51:400 --db "$work/gen-sweep.db"
 expect_fail "sweep range upside down" "--range fast: the low end 50 is above the high end 5" \
   "$bin" sweep --symbol XBTUSD --random 10 --range fast=50:5 --db "$db"
