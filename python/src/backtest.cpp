@@ -77,7 +77,7 @@ struct Names {
 // What a Python strategy sees: the account, valid only inside a callback.
 class Context {
  public:
-  explicit Context(const Names* names) : names_(names) {}
+  explicit Context(std::shared_ptr<const Names> names) : names_(std::move(names)) {}
   void Bind(backtest::Account* a) { account_ = a; }
   SymbolId Id(const std::string& symbol) const { return names_->Id(symbol); }
 
@@ -143,16 +143,17 @@ class Context {
   std::set<SymbolId> traded_;
 
  private:
-  const Names* names_;
+  std::shared_ptr<const Names> names_;  // shared: a context kept past its run still names symbols safely
   backtest::Account* account_ = nullptr;
 };
 
+// Copies (the symbol too): a strategy may keep them.
 struct TradeView {
-  const std::string* symbol;
+  std::string symbol;
   Trade t;
 };
 struct BarView {
-  const std::string* symbol;
+  std::string symbol;
   Bar b;
 };
 
@@ -163,11 +164,12 @@ struct PyFailure {
 
 class PyStrategy final : public backtest::Strategy {
  public:
-  PyStrategy(py::object obj, std::string name, const Names* names, const std::set<SymbolId>* traded,
+  PyStrategy(py::object obj, std::string name, std::shared_ptr<const Names> names, const std::set<SymbolId>& traded,
              std::shared_ptr<PyFailure> failure)
-      : obj_(std::move(obj)), name_(std::move(name)), names_(names), failure_(std::move(failure)), ctx_(names) {
-    ctx_.traded_ = *traded;
-    ctx_obj_ = py::cast(&ctx_, py::return_value_policy::reference);
+      : obj_(std::move(obj)), name_(std::move(name)), names_(names), failure_(std::move(failure)),
+        ctx_(std::make_shared<Context>(std::move(names))) {
+    ctx_->traded_ = traded;
+    ctx_obj_ = py::cast(ctx_);
     for (const char* m : {"on_start", "on_trade", "on_bar", "on_order", "on_fill", "on_timer", "on_end"}) {
       py::object f = py::getattr(obj_, m, py::none());
       methods_.push_back(f.is_none() ? py::none() : f);
@@ -176,11 +178,11 @@ class PyStrategy final : public backtest::Strategy {
   std::string name() const override { return name_; }
   void OnStart(backtest::Account& a) override { Call(a, 0, [&](const py::object& f) { f(ctx_obj_); }); }
   void OnTrade(backtest::Account& a, const Trade& t) override {
-    if (methods_[1].is_none() || !ctx_.traded_.count(t.symbol)) return;
-    Call(a, 1, [&](const py::object& f) { f(ctx_obj_, TradeView{&names_->Name(t.symbol), t}); });
+    if (methods_[1].is_none() || !ctx_->traded_.count(t.symbol)) return;
+    Call(a, 1, [&](const py::object& f) { f(ctx_obj_, TradeView{names_->Name(t.symbol), t}); });
   }
   void OnBar(backtest::Account& a, SymbolId s, const Bar& b) override {
-    Call(a, 2, [&](const py::object& f) { f(ctx_obj_, BarView{&names_->Name(s), b}); });
+    Call(a, 2, [&](const py::object& f) { f(ctx_obj_, BarView{names_->Name(s), b}); });
   }
   void OnOrder(backtest::Account& a, const backtest::OrderEvent& e) override {
     if (methods_[3].is_none() && methods_[4].is_none()) return;
@@ -206,7 +208,7 @@ class PyStrategy final : public backtest::Strategy {
   template <class F>
   void Call(backtest::Account& a, std::size_t method, F&& call) {
     if (failure_->error || methods_[method].is_none()) return;
-    ctx_.Bind(&a);
+    ctx_->Bind(&a);
     try {
       call(methods_[method]);
     } catch (py::error_already_set& e) {
@@ -215,14 +217,14 @@ class PyStrategy final : public backtest::Strategy {
       PyErr_SetString(PyExc_RuntimeError, e.what());
       failure_->error = py::error_already_set();
     }
-    ctx_.Bind(nullptr);
+    ctx_->Bind(nullptr);
   }
 
   py::object obj_;
   std::string name_;
-  const Names* names_;
+  std::shared_ptr<const Names> names_;
   std::shared_ptr<PyFailure> failure_;
-  Context ctx_;
+  std::shared_ptr<Context> ctx_;
   py::object ctx_obj_;
   std::vector<py::object> methods_;
 };
@@ -393,7 +395,7 @@ std::unique_ptr<PyResult> RunBacktest(const std::string& store, const std::vecto
           failure->error = std::move(e);
         }
       }
-      return std::make_unique<PyStrategy>(instance, name, names.get(), &traded, failure);
+      return std::make_unique<PyStrategy>(instance, name, names, traded, failure);
     };
   };
   if (runs.size() == 1) {
@@ -505,18 +507,18 @@ py::dict AuditRuns(const PyResult& full, const PyResult& rerun, const std::vecto
 
 void RegisterBacktest(py::module_& m) {
   py::class_<TradeView>(m, "Trade", "A trade as a strategy sees it; *_exact are decimal.Decimal")
-      .def_property_readonly("symbol", [](const TradeView& v) { return *v.symbol; })
+      .def_property_readonly("symbol", [](const TradeView& v) { return v.symbol; })
       .def_property_readonly("time", [](const TradeView& v) { return v.t.time.ns; })
       .def_property_readonly("price", [](const TradeView& v) { return v.t.price.ToDouble(); })
       .def_property_readonly("volume", [](const TradeView& v) { return v.t.volume.ToDouble(); })
       .def_property_readonly("price_exact", [](const TradeView& v) { return ToPy(v.t.price); })
       .def_property_readonly("volume_exact", [](const TradeView& v) { return ToPy(v.t.volume); })
       .def("__repr__", [](const TradeView& v) {
-        return fmt::format("Trade({} {} price={} volume={})", *v.symbol, FormatIso8601(v.t.time), v.t.price.ToString(),
+        return fmt::format("Trade({} {} price={} volume={})", v.symbol, FormatIso8601(v.t.time), v.t.price.ToString(),
                            v.t.volume.ToString());
       });
   py::class_<BarView>(m, "Bar", "A complete bar at the backtest's resolution; *_exact are decimal.Decimal")
-      .def_property_readonly("symbol", [](const BarView& v) { return *v.symbol; })
+      .def_property_readonly("symbol", [](const BarView& v) { return v.symbol; })
       .def_property_readonly("time", [](const BarView& v) { return v.b.time.ns; })
       .def_property_readonly("open", [](const BarView& v) { return v.b.open.ToDouble(); })
       .def_property_readonly("high", [](const BarView& v) { return v.b.high.ToDouble(); })
@@ -529,11 +531,11 @@ void RegisterBacktest(py::module_& m) {
       .def_property_readonly("low_exact", [](const BarView& v) { return ToPy(v.b.low); })
       .def_property_readonly("close_exact", [](const BarView& v) { return ToPy(v.b.close); })
       .def("__repr__", [](const BarView& v) {
-        return fmt::format("Bar({} {} o={} h={} l={} c={} v={} n={})", *v.symbol, FormatIso8601(v.b.time),
+        return fmt::format("Bar({} {} o={} h={} l={} c={} v={} n={})", v.symbol, FormatIso8601(v.b.time),
                            v.b.open.ToString(), v.b.high.ToString(), v.b.low.ToString(), v.b.close.ToString(),
                            v.b.volume.ToString(), v.b.trades);
       });
-  py::class_<Context>(m, "Context", "The account and the virtual exchange, inside a strategy callback")
+  py::class_<Context, std::shared_ptr<Context>>(m, "Context", "The account and the virtual exchange, inside a strategy callback")
       .def("submit", &Context::Submit, py::arg("symbol"), py::arg("side"), py::arg("quantity"), py::arg("type") = "market",
            py::arg("limit") = py::none(), py::arg("stop") = py::none(), py::arg("tif") = "gtc", py::arg("post_only") = false)
       .def("buy", [](Context& c, const std::string& s, const py::object& q, const py::object& limit) {

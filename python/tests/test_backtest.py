@@ -187,3 +187,17 @@ def test_vectorised_targets_trade_toward_the_position_after_each_bar(generated_s
     assert r.config["config"]["strategy"] == "momentum"
     with pytest.raises(ValueError, match="one value per bar"):
         tickflow.backtest_targets(lambda b: [1.0], store=generated_store, symbol="XBTUSD", resolution="1h")
+
+
+def test_a_context_kept_past_its_callback_refuses_to_trade(generated_store):
+    kept = []
+
+    class Keeps(tickflow.Strategy):
+        def on_bar(self, ctx, bar):
+            kept.append((ctx, bar))
+
+    tickflow.backtest(Keeps, store=generated_store, models=["conservative"], **ARGS)
+    ctx, bar = kept[-1]
+    assert bar.symbol == "XBTUSD" and bar.close > 0  # the bar is a copy, still readable
+    with pytest.raises(ValueError, match="only valid inside a strategy callback"):
+        ctx.buy("XBTUSD", 1)
