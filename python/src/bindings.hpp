@@ -6,7 +6,12 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <sys/mman.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,16 +38,60 @@ T Unwrap(Result<T> r) {
   return std::move(*r);
 }
 
-// The vector's buffer becomes the array's (no copy): a capsule owns it.
+// An allocator for columns handed to numpy: new elements are left
+// uninitialised (columns are resized for a batch and written once, not zeroed
+// first), and big columns are asked to live on transparent huge pages: first
+// touching fresh 4 KiB pages (a fault and a clear each) was half of the time
+// of Store.trades in `perf` (python/bench/store_bench.py).
 template <class T>
-py::array_t<T> ToNumpy(std::vector<T>&& v) {
-  auto* owned = new std::vector<T>(std::move(v));
-  py::capsule free(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+struct UninitializedAllocator : std::allocator<T> {
+  static constexpr std::size_t kHuge = std::size_t{2} << 20;
+  template <class U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <class U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+  static bool Big(std::size_t n) { return n * sizeof(T) >= 2 * kHuge; }
+  static std::size_t Rounded(std::size_t n) { return (n * sizeof(T) + kHuge - 1) / kHuge * kHuge; }
+  T* allocate(std::size_t n) {
+    if (!Big(n)) return std::allocator<T>::allocate(n);
+    void* p = std::aligned_alloc(kHuge, Rounded(n));
+    if (p == nullptr) throw std::bad_alloc();
+    ::madvise(p, Rounded(n), MADV_HUGEPAGE);  // advice only: without THP the pages are small
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (!Big(n)) return std::allocator<T>::deallocate(p, n);
+    std::free(p);
+  }
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+template <class T>
+using Column = std::vector<T, UninitializedAllocator<T>>;
+
+// The vector's buffer becomes the array's (no copy): a capsule owns it.
+template <class T, class A>
+py::array_t<T> ToNumpy(std::vector<T, A>&& v) {
+  auto* owned = new std::vector<T, A>(std::move(v));
+  py::capsule free(owned, [](void* p) { delete static_cast<std::vector<T, A>*>(p); });
   return py::array_t<T>({static_cast<py::ssize_t>(owned->size())}, {static_cast<py::ssize_t>(sizeof(T))}, owned->data(),
                         free);
 }
 // Epoch nanoseconds as numpy datetime64[ns] (UTC by convention), without a copy.
-py::array ToDatetime(std::vector<std::int64_t>&& ns);
+template <class A>
+py::array ToDatetime(std::vector<std::int64_t, A>&& ns) {
+  py::array_t<std::int64_t> raw = ToNumpy(std::move(ns));
+  return raw.attr("view")("datetime64[ns]");
+}
 
 // A start or end argument: None, epoch nanoseconds (int) or ISO-8601 text;
 // errors name the argument.
@@ -55,26 +104,46 @@ py::object PyDecimal(const std::string& text);
 
 // Trades as columns; `symbol` indexes the requested names (a pandas Categorical's codes).
 struct TradeColumnsOut {
-  std::vector<std::int64_t> time, price_mantissa, volume_mantissa;
-  std::vector<double> price, volume;
-  std::vector<std::uint8_t> price_scale, volume_scale;
-  std::vector<std::int16_t> symbol;
+  Column<std::int64_t> time, price_mantissa, volume_mantissa;
+  Column<double> price, volume;
+  Column<std::uint8_t> price_scale, volume_scale;
+  Column<std::int16_t> symbol;
 
   void Reserve(std::size_t n) {
     time.reserve(n), price_mantissa.reserve(n), volume_mantissa.reserve(n), price.reserve(n), volume.reserve(n);
     price_scale.reserve(n), volume_scale.reserve(n), symbol.reserve(n);
   }
-  void Append(std::span<const Trade> trades, const std::vector<std::int16_t>& code_of) {
-    for (const Trade& t : trades) {
-      time.push_back(t.time.ns);
-      price.push_back(t.price.ToDouble());
-      volume.push_back(t.volume.ToDouble());
-      price_mantissa.push_back(t.price.mantissa());
-      volume_mantissa.push_back(t.volume.mantissa());
-      price_scale.push_back(static_cast<std::uint8_t>(t.price.scale()));
-      volume_scale.push_back(static_cast<std::uint8_t>(t.volume.scale()));
-      symbol.push_back(code_of[t.symbol]);
+  // Grows every column once per batch (returns where the batch starts); Write then fills it through
+  // pointers, with no per-element capacity checks.
+  std::size_t Grow(std::size_t n) {
+    const std::size_t at = time.size();
+    time.resize(at + n), price.resize(at + n), volume.resize(at + n), price_mantissa.resize(at + n);
+    volume_mantissa.resize(at + n), price_scale.resize(at + n), volume_scale.resize(at + n), symbol.resize(at + n);
+    return at;
+  }
+  void Write(std::size_t at, std::span<const Trade> trades, const std::vector<std::int16_t>& code_of) {
+    std::int64_t* t = time.data() + at;
+    double* p = price.data() + at;
+    double* v = volume.data() + at;
+    std::int64_t* pm = price_mantissa.data() + at;
+    std::int64_t* vm = volume_mantissa.data() + at;
+    std::uint8_t* ps = price_scale.data() + at;
+    std::uint8_t* vs = volume_scale.data() + at;
+    std::int16_t* s = symbol.data() + at;
+    for (std::size_t i = 0; i < trades.size(); ++i) {
+      const Trade& x = trades[i];
+      t[i] = x.time.ns;
+      p[i] = x.price.ToDouble();
+      v[i] = x.volume.ToDouble();
+      pm[i] = x.price.mantissa();
+      vm[i] = x.volume.mantissa();
+      ps[i] = static_cast<std::uint8_t>(x.price.scale());
+      vs[i] = static_cast<std::uint8_t>(x.volume.scale());
+      s[i] = code_of[x.symbol];
     }
+  }
+  void Append(std::span<const Trade> trades, const std::vector<std::int16_t>& code_of) {
+    Write(Grow(trades.size()), trades, code_of);
   }
   std::size_t size() const { return time.size(); }
   py::dict ToDict(const std::vector<std::string>& names) && {

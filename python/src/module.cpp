@@ -36,11 +36,6 @@ void Raise(const Error& error) {
   throw py::error_already_set();
 }
 
-py::array ToDatetime(std::vector<std::int64_t>&& ns) {
-  py::array_t<std::int64_t> raw = ToNumpy(std::move(ns));
-  return raw.attr("view")("datetime64[ns]");
-}
-
 std::optional<UnixNanos> TimeArg(const py::object& value, const char* name) {
   if (value.is_none()) return std::nullopt;
   if (py::isinstance<py::bool_>(value)) throw py::type_error(std::string(name) + ": expected a time, got a bool");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstddef>
 #include <mutex>
 
 #include "bindings.hpp"
@@ -156,10 +157,62 @@ py::dict Symbols(PyStore& s) {
   return d;
 }
 
+// One trade of a numpy structured array (`as_numpy=True`), aligned fields, 48 bytes.
+struct TradeRecord {
+  std::int64_t time;
+  double price, volume;
+  std::int64_t price_mantissa, volume_mantissa;
+  std::int16_t symbol;
+  std::uint8_t price_scale, volume_scale;
+  std::uint8_t padding[4];
+};
+static_assert(sizeof(TradeRecord) == 48);
+
+struct TradeRecordsOut {
+  Column<TradeRecord> rows;
+  void Reserve(std::size_t n) { rows.reserve(n); }
+  std::size_t Grow(std::size_t n) {
+    const std::size_t at = rows.size();
+    rows.resize(at + n);
+    return at;
+  }
+  void Write(std::size_t at, std::span<const Trade> trades, const std::vector<std::int16_t>& code_of) {
+    TradeRecord* out = rows.data() + at;
+    for (std::size_t i = 0; i < trades.size(); ++i) {
+      const Trade& x = trades[i];
+      out[i] = {x.time.ns, x.price.ToDouble(), x.volume.ToDouble(), x.price.mantissa(), x.volume.mantissa(),
+                code_of[x.symbol], static_cast<std::uint8_t>(x.price.scale()), static_cast<std::uint8_t>(x.volume.scale()),
+                {}};
+    }
+  }
+  py::dict ToDict(const std::vector<std::string>& names) && {
+    static py::object* dtype = [] {
+      py::dict spec;
+      spec["names"] = py::make_tuple("time", "symbol", "price", "volume", "price_mantissa", "price_scale",
+                                     "volume_mantissa", "volume_scale");
+      spec["formats"] = py::make_tuple("M8[ns]", "i2", "f8", "f8", "i8", "u1", "i8", "u1");
+      spec["offsets"] = py::make_tuple(offsetof(TradeRecord, time), offsetof(TradeRecord, symbol),
+                                       offsetof(TradeRecord, price), offsetof(TradeRecord, volume),
+                                       offsetof(TradeRecord, price_mantissa), offsetof(TradeRecord, price_scale),
+                                       offsetof(TradeRecord, volume_mantissa), offsetof(TradeRecord, volume_scale));
+      spec["itemsize"] = sizeof(TradeRecord);
+      return new py::object(py::module_::import("numpy").attr("dtype")(spec));
+    }();
+    auto* owned = new Column<TradeRecord>(std::move(rows));
+    py::capsule free(owned, [](void* p) { delete static_cast<Column<TradeRecord>*>(p); });
+    py::dict d;
+    d["records"] = py::array(py::dtype::from_args(*dtype), {static_cast<py::ssize_t>(owned->size())},
+                             {static_cast<py::ssize_t>(sizeof(TradeRecord))}, owned->data(), free);
+    d["symbols"] = names;
+    return d;
+  }
+};
+
+template <class Out>
 py::dict Trades(PyStore& s, const py::object& symbols, const py::object& start, const py::object& end) {
   const store::TimeRange range = RangeArg(start, end);
   const std::vector<std::string> names = SymbolList(symbols);
-  TradeColumnsOut out;
+  Out out;
   Resolved r;
   Status failure;
   {
@@ -180,7 +233,7 @@ py::dict Trades(PyStore& s, const py::object& symbols, const py::object& start, 
           break;
         }
         if (view->empty()) break;
-        out.Append(*view, r.code_of);
+        out.Write(out.Grow(view->size()), *view, r.code_of);
       }
     }
   }
@@ -331,7 +384,9 @@ void RegisterStore(py::module_& m) {
       .def(py::init(&OpenPyStore), py::arg("location"))
       .def_property_readonly("location", [](const PyStore& s) { return s.location; })
       .def("symbols", &Symbols)
-      .def("trades", &Trades, py::arg("symbols"), py::arg("start") = py::none(), py::arg("end") = py::none())
+      .def("trades", &Trades<TradeColumnsOut>, py::arg("symbols"), py::arg("start") = py::none(), py::arg("end") = py::none())
+      .def("trade_records", &Trades<TradeRecordsOut>, py::arg("symbols"), py::arg("start") = py::none(),
+           py::arg("end") = py::none())
       .def("iter_trades", &IterTrades, py::arg("symbols"), py::arg("start") = py::none(), py::arg("end") = py::none(),
            py::arg("batch_rows") = 1'000'000)
       .def("bars", &Bars, py::arg("symbol"), py::arg("resolution"), py::arg("start") = py::none(),

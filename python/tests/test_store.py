@@ -137,3 +137,13 @@ def test_bad_input_raises_errors_that_name_the_problem(sample_store, tmp_path):
         store.trades(["XBTUSD", "XBTUSD"])
     with pytest.raises(TypeError, match="symbols"):
         store.trades([1, 2])
+
+
+def test_numpy_records_are_the_same_from_trades_and_from_iter_trades(generated_store):
+    store = tickflow.Store(generated_store)
+    names = store.symbols()["symbol"].tolist()
+    whole, whole_names = store.trades(names, start="2023-01-01", end="2023-02-01", as_numpy=True)
+    parts = list(store.iter_trades(names, start="2023-01-01", end="2023-02-01", batch_rows=3_000, as_numpy=True))
+    assert whole.dtype == tickflow.store.TRADE_DTYPE == parts[0][0].dtype
+    assert parts[0][1] == whole_names
+    assert np.array_equal(np.concatenate([p[0] for p in parts]), whole)

@@ -50,17 +50,24 @@ def _trade_frame(cols, decimals):
     return frame
 
 
+# The records of trades(as_numpy=True), as the C++ core writes them (aligned fields, 48 bytes).
+TRADE_DTYPE = np.dtype({
+    "names": ["time", "symbol", "price", "volume", "price_mantissa", "price_scale", "volume_mantissa", "volume_scale"],
+    "formats": ["M8[ns]", "i2", "f8", "f8", "i8", "u1", "i8", "u1"],
+    "offsets": [0, 40, 8, 16, 24, 42, 32, 43],
+    "itemsize": 48,
+})
+
+
 def _trade_array(cols):
     names = cols.pop("symbols")
-    dtype = np.dtype([("time", "datetime64[ns]"), ("symbol", "i2"), ("price", "f8"), ("volume", "f8"),
-                      ("price_mantissa", "i8"), ("price_scale", "u1"), ("volume_mantissa", "i8"), ("volume_scale", "u1")])
-    out = np.empty(len(cols["time"]), dtype=dtype)
-    for name in dtype.names:
+    out = np.empty(len(cols["time"]), dtype=TRADE_DTYPE)
+    for name in TRADE_DTYPE.names:
         out[name] = cols[name]
     return out, names
 
 
-def _bar_frame(cols, index_by_time=True):
+def _bar_frame(cols):
     frame = pd.DataFrame({k: v for k, v in cols.items() if k not in ("symbols", "symbol", "time")}, copy=False)
     frame.insert(0, "time", utc(cols["time"]))
     if "symbol" in cols:
@@ -98,8 +105,10 @@ class Store:
         to the stored decimal), price_mantissa/price_scale and volume_mantissa/volume_scale (exact:
         value = mantissa * 10**-scale), and with decimals=True price_exact/volume_exact (decimal.Decimal).
         as_numpy=True returns (structured array, symbol names) instead, the symbol field indexing the names."""
-        cols = self._store.trades(_symbols_arg(symbols), to_ns(start, "start"), to_ns(end, "end"))
-        return _trade_array(cols) if as_numpy else _trade_frame(cols, decimals)
+        if as_numpy:  # records written by C++ directly, without columns in between
+            out = self._store.trade_records(_symbols_arg(symbols), to_ns(start, "start"), to_ns(end, "end"))
+            return out["records"], out["symbols"]
+        return _trade_frame(self._store.trades(_symbols_arg(symbols), to_ns(start, "start"), to_ns(end, "end")), decimals)
 
     def iter_trades(self, symbols, start=None, end=None, *, batch_rows=1_000_000, as_numpy=False, decimals=False):
         """The same trades as trades(), in batches of at most batch_rows: memory stays one batch whatever the range."""
