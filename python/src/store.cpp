@@ -64,99 +64,6 @@ Result<Resolved> Resolve(store::Store& s, const std::vector<std::string>& names)
   return r;
 }
 
-// Batches of at most `rows` trades; memory is one batch plus the cursor's blocks.
-class TradeBatches {
- public:
-  TradeBatches(std::shared_ptr<PyStore> store, Resolved symbols, std::unique_ptr<store::TradeCursor> cursor,
-               std::size_t rows)
-      : store_(std::move(store)), symbols_(std::move(symbols)), cursor_(std::move(cursor)), rows_(rows) {}
-
-  py::dict Next() {
-    TradeColumnsOut out;
-    Status failure;
-    {
-      py::gil_scoped_release release;
-      std::lock_guard lock(store_->mu);
-      out.Reserve(rows_);
-      while (out.size() < rows_ && !done_) {
-        if (pending_.empty()) {
-          auto view = cursor_->NextView();
-          if (!view.ok()) {
-            failure = view.error();
-            break;
-          }
-          pending_ = *view;
-          if (pending_.empty()) {
-            done_ = true;
-            break;
-          }
-        }
-        const std::size_t take = std::min(pending_.size(), rows_ - out.size());
-        out.Append(pending_.first(take), symbols_.code_of);
-        pending_ = pending_.subspan(take);
-      }
-    }
-    Check(failure);
-    if (out.size() == 0) throw py::stop_iteration();
-    return std::move(out).ToDict(symbols_.names);
-  }
-
- private:
-  std::shared_ptr<PyStore> store_;
-  Resolved symbols_;
-  std::unique_ptr<store::TradeCursor> cursor_;
-  std::size_t rows_;
-  std::span<const Trade> pending_;  // the rest of the cursor's current block
-  bool done_ = false;
-};
-
-std::shared_ptr<PyStore> OpenPyStore(const std::string& location) {
-  auto s = std::make_shared<PyStore>();
-  s->location = location;
-  store::OpenOptions o;
-  o.create = false;
-  o.read_only = true;  // a reader never writes: a busy writer or a read-only file cannot stop it
-  Result<std::unique_ptr<store::Store>> opened = MakeError(ErrorCode::kInternal, "not opened");
-  {
-    py::gil_scoped_release release;
-    opened = store::OpenStore(location, o);
-  }
-  s->store = Unwrap(std::move(opened));
-  return s;
-}
-
-py::dict Symbols(PyStore& s) {
-  Result<std::vector<store::SymbolInfo>> listed = MakeError(ErrorCode::kInternal, "not listed");
-  {
-    py::gil_scoped_release release;
-    std::lock_guard lock(s.mu);
-    listed = s.store->ListSymbols();
-  }
-  const std::vector<store::SymbolInfo> all = Unwrap(std::move(listed));
-  std::vector<std::int64_t> first, last;
-  std::vector<std::uint64_t> trades;
-  std::vector<std::int64_t> id, price_scale, volume_scale;
-  py::list symbol, base, quote;
-  for (const auto& x : all) {
-    id.push_back(x.id);
-    symbol.append(x.symbol), base.append(x.base), quote.append(x.quote);
-    // NaT (numpy's int64 minimum) for a symbol without trades.
-    first.push_back(x.trade_count > 0 ? x.first_time.ns : std::numeric_limits<std::int64_t>::min());
-    last.push_back(x.trade_count > 0 ? x.last_time.ns : std::numeric_limits<std::int64_t>::min());
-    trades.push_back(x.trade_count);
-    price_scale.push_back(x.price_scale), volume_scale.push_back(x.volume_scale);
-  }
-  py::dict d;
-  d["id"] = ToNumpy(std::move(id));
-  d["symbol"] = symbol, d["base"] = base, d["quote"] = quote;
-  d["first"] = ToDatetime(std::move(first));
-  d["last"] = ToDatetime(std::move(last));
-  d["trades"] = ToNumpy(std::move(trades));
-  d["price_scale"] = ToNumpy(std::move(price_scale));
-  d["volume_scale"] = ToNumpy(std::move(volume_scale));
-  return d;
-}
-
 // One trade of a numpy structured array (`as_numpy=True`), aligned fields, 48 bytes.
 struct TradeRecord {
   std::int64_t time;
@@ -208,6 +115,105 @@ struct TradeRecordsOut {
   }
 };
 
+// Batches of at most `rows` trades; memory is one batch plus the cursor's blocks.
+class TradeBatches {
+ public:
+  TradeBatches(std::shared_ptr<PyStore> store, Resolved symbols, std::unique_ptr<store::TradeCursor> cursor,
+               std::size_t rows, bool records)
+      : store_(std::move(store)), symbols_(std::move(symbols)), cursor_(std::move(cursor)), rows_(rows), records_(records) {}
+
+  py::dict Next() { return records_ ? Fill<TradeRecordsOut>() : Fill<TradeColumnsOut>(); }
+
+ private:
+  template <class Out>
+  py::dict Fill() {
+    Out out;
+    Status failure;
+    std::size_t rows = 0;
+    {
+      py::gil_scoped_release release;
+      std::lock_guard lock(store_->mu);
+      out.Reserve(rows_);
+      while (rows < rows_ && !done_) {
+        if (pending_.empty()) {
+          auto view = cursor_->NextView();
+          if (!view.ok()) {
+            failure = view.error();
+            break;
+          }
+          pending_ = *view;
+          if (pending_.empty()) {
+            done_ = true;
+            break;
+          }
+        }
+        const std::size_t take = std::min(pending_.size(), rows_ - rows);
+        out.Write(out.Grow(take), pending_.first(take), symbols_.code_of);
+        pending_ = pending_.subspan(take);
+        rows += take;
+      }
+    }
+    Check(failure);
+    if (rows == 0) throw py::stop_iteration();
+    return std::move(out).ToDict(symbols_.names);
+  }
+
+  std::shared_ptr<PyStore> store_;
+  Resolved symbols_;
+  std::unique_ptr<store::TradeCursor> cursor_;
+  std::size_t rows_;
+  bool records_;  // numpy records (as_numpy) instead of columns
+  std::span<const Trade> pending_;  // the rest of the cursor's current block
+  bool done_ = false;
+};
+
+std::shared_ptr<PyStore> OpenPyStore(const std::string& location) {
+  auto s = std::make_shared<PyStore>();
+  s->location = location;
+  store::OpenOptions o;
+  o.create = false;
+  o.read_only = true;  // a reader never writes: a busy writer or a read-only file cannot stop it
+  Result<std::unique_ptr<store::Store>> opened = MakeError(ErrorCode::kInternal, "not opened");
+  {
+    py::gil_scoped_release release;
+    opened = store::OpenStore(location, o);
+  }
+  s->store = Unwrap(std::move(opened));
+  return s;
+}
+
+py::dict Symbols(PyStore& s) {
+  Result<std::vector<store::SymbolInfo>> listed = MakeError(ErrorCode::kInternal, "not listed");
+  {
+    py::gil_scoped_release release;
+    std::lock_guard lock(s.mu);
+    listed = s.store->ListSymbols();
+  }
+  const std::vector<store::SymbolInfo> all = Unwrap(std::move(listed));
+  std::vector<std::int64_t> first, last;
+  std::vector<std::uint64_t> trades;
+  std::vector<std::int64_t> id, price_scale, volume_scale;
+  py::list symbol, base, quote;
+  for (const auto& x : all) {
+    id.push_back(x.id);
+    symbol.append(x.symbol), base.append(x.base), quote.append(x.quote);
+    // NaT (numpy's int64 minimum) for a symbol without trades.
+    first.push_back(x.trade_count > 0 ? x.first_time.ns : std::numeric_limits<std::int64_t>::min());
+    last.push_back(x.trade_count > 0 ? x.last_time.ns : std::numeric_limits<std::int64_t>::min());
+    trades.push_back(x.trade_count);
+    price_scale.push_back(x.price_scale), volume_scale.push_back(x.volume_scale);
+  }
+  py::dict d;
+  d["id"] = ToNumpy(std::move(id));
+  d["symbol"] = symbol, d["base"] = base, d["quote"] = quote;
+  d["first"] = ToDatetime(std::move(first));
+  d["last"] = ToDatetime(std::move(last));
+  d["trades"] = ToNumpy(std::move(trades));
+  d["price_scale"] = ToNumpy(std::move(price_scale));
+  d["volume_scale"] = ToNumpy(std::move(volume_scale));
+  return d;
+}
+
 template <class Out>
 py::dict Trades(PyStore& s, const py::object& symbols, const py::object& start, const py::object& end) {
   const store::TimeRange range = RangeArg(start, end);
@@ -242,7 +248,7 @@ py::dict Trades(PyStore& s, const py::object& symbols, const py::object& start, 
 }
 
 std::unique_ptr<TradeBatches> IterTrades(std::shared_ptr<PyStore> s, const py::object& symbols, const py::object& start,
-                                         const py::object& end, std::size_t batch_rows) {
+                                         const py::object& end, std::size_t batch_rows, bool records) {
   if (batch_rows == 0 || batch_rows > 100'000'000) throw py::value_error("batch_rows: must be 1 .. 100,000,000");
   const store::TimeRange range = RangeArg(start, end);
   const std::vector<std::string> names = SymbolList(symbols);
@@ -255,7 +261,7 @@ std::unique_ptr<TradeBatches> IterTrades(std::shared_ptr<PyStore> s, const py::o
     if (r.ok()) cursor = s->store->Trades(r->ids, range);
   }
   Resolved resolved = Unwrap(std::move(r));
-  return std::make_unique<TradeBatches>(std::move(s), std::move(resolved), Unwrap(std::move(cursor)), batch_rows);
+  return std::make_unique<TradeBatches>(std::move(s), std::move(resolved), Unwrap(std::move(cursor)), batch_rows, records);
 }
 
 py::dict Bars(PyStore& s, const std::string& symbol, const std::string& resolution, const py::object& start,
@@ -388,7 +394,7 @@ void RegisterStore(py::module_& m) {
       .def("trade_records", &Trades<TradeRecordsOut>, py::arg("symbols"), py::arg("start") = py::none(),
            py::arg("end") = py::none())
       .def("iter_trades", &IterTrades, py::arg("symbols"), py::arg("start") = py::none(), py::arg("end") = py::none(),
-           py::arg("batch_rows") = 1'000'000)
+           py::arg("batch_rows") = 1'000'000, py::arg("records") = false)
       .def("bars", &Bars, py::arg("symbol"), py::arg("resolution"), py::arg("start") = py::none(),
            py::arg("end") = py::none(), py::arg("decimal") = false)
       .def("_scan", &Scan, py::arg("symbols"));

@@ -50,21 +50,14 @@ def _trade_frame(cols, decimals):
     return frame
 
 
-# The records of trades(as_numpy=True), as the C++ core writes them (aligned fields, 48 bytes).
+# The records of trades(as_numpy=True) and iter_trades(as_numpy=True), as the C++ core writes them
+# (aligned fields, 48 bytes).
 TRADE_DTYPE = np.dtype({
     "names": ["time", "symbol", "price", "volume", "price_mantissa", "price_scale", "volume_mantissa", "volume_scale"],
     "formats": ["M8[ns]", "i2", "f8", "f8", "i8", "u1", "i8", "u1"],
     "offsets": [0, 40, 8, 16, 24, 42, 32, 43],
     "itemsize": 48,
 })
-
-
-def _trade_array(cols):
-    names = cols.pop("symbols")
-    out = np.empty(len(cols["time"]), dtype=TRADE_DTYPE)
-    for name in TRADE_DTYPE.names:
-        out[name] = cols[name]
-    return out, names
 
 
 def _bar_frame(cols):
@@ -112,9 +105,10 @@ class Store:
 
     def iter_trades(self, symbols, start=None, end=None, *, batch_rows=1_000_000, as_numpy=False, decimals=False):
         """The same trades as trades(), in batches of at most batch_rows: memory stays one batch whatever the range."""
-        batches = self._store.iter_trades(_symbols_arg(symbols), to_ns(start, "start"), to_ns(end, "end"), batch_rows)
-        for cols in batches:
-            yield _trade_array(cols) if as_numpy else _trade_frame(cols, decimals)
+        batches = self._store.iter_trades(_symbols_arg(symbols), to_ns(start, "start"), to_ns(end, "end"), batch_rows,
+                                          as_numpy)
+        for out in batches:
+            yield (out["records"], out["symbols"]) if as_numpy else _trade_frame(out, decimals)
 
     def bars(self, symbol, resolution, start=None, end=None, *, decimals=False):
         """OHLCV bars of one symbol at a resolution (1m 5m 15m 30m 1h 4h 1d 1w 1M ...), bucket starts in [start, end).
