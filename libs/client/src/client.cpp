@@ -116,6 +116,14 @@ class Stream::State {
     error_ = StreamError{id_, sbe::DataErrorCode::kDataChannel, sbe::kNoSymbol, why};
     phase_ = Phase::kRejected;
     closing_ = true;
+    if (pull_) {
+      // A pull-style reader sees why its stream ended, after the events already queued (beyond the
+      // queue's bound: nothing more is queued after it).
+      Event e;
+      e.kind = Event::Kind::kError;
+      e.error = error_;
+      queue_.push_back(std::move(e));
+    }
     cv_.notify_all();
   }
 

@@ -499,6 +499,23 @@ TEST_F(GatewayTest, BarsMatchBarsComputedFromTheStore) {
   }
 }
 
+TEST_F(GatewayTest, PullStyleStreamEndedByTheClientYieldsItsReasonLast) {
+  auto c = Open(16);
+  // Paced at real time: the stream would run for hours.
+  auto s = c->RequestTrades({.symbols = {xbt_}, .speed_permille = 1000}).value();
+  client::Event e;
+  ASSERT_TRUE(s->Next(&e, 5000ms));
+  ASSERT_TRUE(c->Close().ok());
+  std::optional<client::StreamError> error;
+  while (s->Next(&e, 5000ms)) {
+    EXPECT_FALSE(error) << "an event after the error";
+    if (e.kind == client::Event::Kind::kError) error = e.error;
+  }
+  ASSERT_TRUE(error) << "the stream ended without saying why";
+  EXPECT_NE(error->message.find("the client was closed before stream"), std::string::npos) << error->message;
+  EXPECT_TRUE(s->done());
+}
+
 TEST_F(GatewayTest, PullStyleStreamsYieldEveryEvent) {
   auto c = Open(15);
   auto s = c->RequestTrades({.symbols = {xbt_}}).value();  // no callbacks: pull

@@ -124,7 +124,9 @@ class Stream {
   // Asks the gateway to stop the stream; it then ends with reason Stopped.
   Status Stop();
   // Pull style (a request without callbacks): the next event, false on timeout
-  // or after the end event has been taken.
+  // or after the end event has been taken. A stream the client ends itself
+  // (the gateway stopped answering, the bus lost its frames, Close) yields a
+  // kError event with the reason as its last event.
   bool Next(Event* event, std::chrono::milliseconds timeout);
   bool done() const;
 
