@@ -264,23 +264,29 @@ std::unique_ptr<TradeBatches> IterTrades(std::shared_ptr<PyStore> s, const py::o
   return std::make_unique<TradeBatches>(std::move(s), std::move(resolved), Unwrap(std::move(cursor)), batch_rows, records);
 }
 
-py::dict Bars(PyStore& s, const std::string& symbol, const std::string& resolution, const py::object& start,
+// One symbol (a str: no symbol column) or several merged in time order (a list: a symbol column).
+py::dict Bars(PyStore& s, const py::object& symbols, const std::string& resolution, const py::object& start,
               const py::object& end, bool decimal) {
   const store::TimeRange range = RangeArg(start, end);
   auto res = ParseResolution(resolution);
   if (!res.ok()) throw py::value_error("resolution '" + resolution + "': " + res.error().message);
-  std::vector<Bar> bars;
+  if (*res == TimeResolution::kNone) throw py::value_error("resolution: bars need one, such as 1m, 1h or 1d");
+  const bool several = !py::isinstance<py::str>(symbols);
+  const std::vector<std::string> names = SymbolList(symbols);
+  std::vector<store::SymbolBar> bars;
+  Resolved r;
   Status failure;
   {
     py::gil_scoped_release release;
     std::lock_guard lock(s.mu);
-    auto info = s.store->FindSymbol(symbol);
-    auto cursor = info.ok() ? store::ReadBars(*s.store, info->id, *res, range)
-                            : Result<std::unique_ptr<store::BarCursor>>(info.error());
+    auto resolved = Resolve(*s.store, names);
+    if (resolved.ok()) r = std::move(*resolved);
+    auto cursor = resolved.ok() ? store::ReadBars(*s.store, r.ids, *res, range)
+                                : Result<std::unique_ptr<store::SymbolBarCursor>>(resolved.error());
     if (!cursor.ok()) {
       failure = cursor.error();
     } else {
-      std::vector<Bar> chunk(4096);
+      std::vector<store::SymbolBar> chunk(4096);
       for (;;) {
         auto n = (*cursor)->Next(chunk);
         if (!n.ok()) {
@@ -294,11 +300,12 @@ py::dict Bars(PyStore& s, const std::string& symbol, const std::string& resoluti
   }
   Check(failure);
   BarColumnsOut columns;
-  for (const Bar& b : bars) columns.Append(b, 0);
-  py::dict d = std::move(columns).ToDict({});
+  for (const store::SymbolBar& b : bars) columns.Append(b.bar, r.code_of[b.symbol]);
+  py::dict d = std::move(columns).ToDict(several ? r.names : std::vector<std::string>{});
   if (decimal) {
     py::list o, h, l, c, v;
-    for (const Bar& b : bars) {
+    for (const store::SymbolBar& sb : bars) {
+      const Bar& b = sb.bar;
       o.append(PyDecimal(b.open.ToString())), h.append(PyDecimal(b.high.ToString()));
       l.append(PyDecimal(b.low.ToString())), c.append(PyDecimal(b.close.ToString()));
       v.append(PyDecimal(b.volume.ToString()));
@@ -395,7 +402,7 @@ void RegisterStore(py::module_& m) {
            py::arg("end") = py::none())
       .def("iter_trades", &IterTrades, py::arg("symbols"), py::arg("start") = py::none(), py::arg("end") = py::none(),
            py::arg("batch_rows") = 1'000'000, py::arg("records") = false)
-      .def("bars", &Bars, py::arg("symbol"), py::arg("resolution"), py::arg("start") = py::none(),
+      .def("bars", &Bars, py::arg("symbols"), py::arg("resolution"), py::arg("start") = py::none(),
            py::arg("end") = py::none(), py::arg("decimal") = false)
       .def("_scan", &Scan, py::arg("symbols"));
   m.def("_import_data", &ImportData, py::arg("path"), py::arg("store"), py::arg("skip_bad_rows") = false,

@@ -147,3 +147,16 @@ def test_numpy_records_are_the_same_from_trades_and_from_iter_trades(generated_s
     assert whole.dtype == tickflow.store.TRADE_DTYPE == parts[0][0].dtype
     assert parts[0][1] == whole_names
     assert np.array_equal(np.concatenate([p[0] for p in parts]), whole)
+
+
+def test_bars_of_several_symbols_are_merged_with_a_symbol_column(generated_store):
+    store = tickflow.Store(generated_store)
+    names = store.symbols()["symbol"].tolist()[:2]
+    merged = store.bars(names, "1d", start="2023-01-01", end="2023-03-01")
+    assert list(merged["symbol"].cat.categories) == names
+    assert merged["time"].is_monotonic_increasing
+    for n in names:
+        alone = store.bars(n, "1d", start="2023-01-01", end="2023-03-01")
+        assert "symbol" not in alone
+        part = merged[merged["symbol"] == n].drop(columns="symbol").reset_index(drop=True)
+        pd.testing.assert_frame_equal(part, alone)

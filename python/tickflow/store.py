@@ -110,12 +110,14 @@ class Store:
         for out in batches:
             yield (out["records"], out["symbols"]) if as_numpy else _trade_frame(out, decimals)
 
-    def bars(self, symbol, resolution, start=None, end=None, *, decimals=False):
-        """OHLCV bars of one symbol at a resolution (1m 5m 15m 30m 1h 4h 1d 1w 1M ...), bucket starts in [start, end).
+    def bars(self, symbols, resolution, start=None, end=None, *, decimals=False):
+        """OHLCV bars at a resolution (1m 5m 15m 30m 1h 4h 1d 1w 1M ...), bucket starts in [start, end), of one
+        symbol (a str) or of several merged in time order (a list: with a categorical `symbol` column; equal
+        times keep the order given).
 
         Aggregated exactly from the stored 1-minute bars; open/high/low/close/volume as float64 and, with
         decimals=True, *_exact columns of decimal.Decimal."""
-        cols = self._store.bars(symbol, resolution, to_ns(start, "start"), to_ns(end, "end"), decimals)
+        cols = self._store.bars(symbols, resolution, to_ns(start, "start"), to_ns(end, "end"), decimals)
         return _bar_frame(cols)
 
 
