@@ -44,12 +44,12 @@ def main(store_path, symbol="XBTUSD"):
 
     signal = tickflow.backtest_targets(above_mean, store=store, symbol=symbol, resolution="1h")
     print("\nvectorised signal (target positions per bar):")
-    print(signal.metrics[["final_equity", "total_return", "sharpe", "max_drawdown", "fills"]])
+    print(signal.metrics[["final_equity", "total_return", "sharpe", "max_drawdown", "fills"]].to_string())
 
     # 2. An event-driven Python strategy, every execution model in one pass.
     result = tickflow.backtest(Breakout, store=store, symbols=[symbol], resolution="1h", params={"lookback": 24})
     print("\nbreakout, lookback 24:")
-    print(result.metrics[["final_equity", "total_return", "sharpe", "max_drawdown", "fills"]])
+    print(result.metrics[["final_equity", "total_return", "sharpe", "max_drawdown", "fills"]].to_string())
     print(f"{len(result.trips)} round trips; first fills:\n{result.fills.head(3).to_string(index=False)}")
 
     # 3. A sweep, and how much of the best result is luck.
