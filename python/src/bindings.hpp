@@ -195,6 +195,18 @@ struct BarColumnsOut {
   }
 };
 
+// Symbol names resolved in a store: ids in the order given, names as stored,
+// and the code (position in that order) of each id. No Python calls (it runs
+// with the GIL released); errors name an unknown symbol or one given twice.
+struct Resolved {
+  std::vector<SymbolId> ids;
+  std::vector<std::string> names;
+  std::vector<std::int16_t> code_of = std::vector<std::int16_t>(65536, -1);
+  std::uint64_t trades = 0;  // stored trades of these symbols, over all time
+};
+
+Result<Resolved> Resolve(store::Store& store, const std::vector<std::string>& names);
+
 void RegisterStore(py::module_& m);
 void RegisterReplay(py::module_& m);
 void RegisterBacktest(py::module_& m);

@@ -96,13 +96,13 @@ class Replay {
             // Only events in sequence order count: after a gap the stream resumes after the last in order.
             if (e.trade.sequence != last_seq_ + 1) break;
             last_seq_ = e.trade.sequence;
-            trades.Append(std::span<const Trade>(&e.trade.trade, 1), code_of_);
+            trades.Append(std::span<const Trade>(&e.trade.trade, 1), symbols_.code_of);
             sequences.push_back(last_seq_);
             break;
           case client::Event::Kind::kBar:
             if (e.bar.sequence != last_seq_ + 1) break;
             last_seq_ = e.bar.sequence;
-            bars.Append(e.bar.bar, code_of_[e.bar.symbol]);
+            bars.Append(e.bar.bar, symbols_.code_of[e.bar.symbol]);
             sequences.push_back(last_seq_);
             break;
           case client::Event::Kind::kEnd:
@@ -116,7 +116,7 @@ class Replay {
     if (interrupted) throw py::error_already_set();
     Check(failure);
     if (sequences.empty()) throw py::stop_iteration();
-    py::dict d = a_.resolution == TimeResolution::kNone ? std::move(trades).ToDict(names_) : std::move(bars).ToDict(names_);
+    py::dict d = a_.resolution == TimeResolution::kNone ? std::move(trades).ToDict(symbols_.names) : std::move(bars).ToDict(symbols_.names);
     d["sequence"] = ToNumpy(std::move(sequences));
     return d;
   }
@@ -140,14 +140,7 @@ class Replay {
                                                     "copy of it); over NATS the gateway reads its own");
     }
     TICKFLOW_ASSIGN_OR_RETURN(auto s, store::OpenStore(a_.store, o));
-    if (a_.symbols.empty()) return MakeError(ErrorCode::kInvalidArgument, "symbols: name at least one symbol");
-    for (const std::string& n : a_.symbols) {
-      TICKFLOW_ASSIGN_OR_RETURN(const store::SymbolInfo info, s->FindSymbol(n));
-      if (code_of_[info.id] >= 0) return MakeError(ErrorCode::kInvalidArgument, "symbols: " + n + " is given twice");
-      code_of_[info.id] = static_cast<std::int16_t>(ids_.size());
-      ids_.push_back(info.id);
-      names_.push_back(info.symbol);
-    }
+    TICKFLOW_ASSIGN_OR_RETURN(symbols_, Resolve(*s, a_.symbols));
     return {};
   }
 
@@ -165,7 +158,7 @@ class Replay {
 
   Status Request() {
     client::Request req;
-    req.symbols = ids_;
+    req.symbols = symbols_.ids;
     req.from = a_.range.from;
     req.to = a_.range.to;
     req.speed_permille = a_.speed_permille;
@@ -200,15 +193,13 @@ class Replay {
       last = why + "; resuming: " + s.error().message;
     }
     finished_ = true;
-    return MakeError(ErrorCode::kUnavailable, fmt::format("the replay of {} was cut: {}{}{}", fmt::join(names_, ", "),
+    return MakeError(ErrorCode::kUnavailable, fmt::format("the replay of {} was cut: {}{}{}", fmt::join(symbols_.names, ", "),
                                                           last, resumes_ > 0 ? fmt::format(" ({} resumes)", resumes_) : "",
                                                           session_->Cause()));
   }
 
   ReplayArgs a_;
-  std::vector<SymbolId> ids_;
-  std::vector<std::string> names_;
-  std::vector<std::int16_t> code_of_ = std::vector<std::int16_t>(65536, -1);
+  Resolved symbols_;
   std::unique_ptr<session::ReplaySession> session_;
   std::shared_ptr<client::Stream> stream_;
   std::uint32_t last_seq_ = 0;

@@ -21,13 +21,19 @@ struct PyStore {
   std::mutex mu;
 };
 
-// The requested names resolved: ids in order, and the code of each id.
-struct Resolved {
-  std::vector<SymbolId> ids;
-  std::vector<std::string> names;
-  std::vector<std::int16_t> code_of = std::vector<std::int16_t>(65536, -1);
-  std::uint64_t trades = 0;  // stored trades of these symbols, over all time
-};
+// Runs `work` on the store with the GIL released and the store's mutex held,
+// taken in that order (a thread waiting for the mutex while holding the GIL
+// would deadlock with a decoding thread reacquiring the GIL), then raises its error.
+template <class F>
+void OnStore(PyStore& s, F&& work) {
+  Status status;
+  {
+    py::gil_scoped_release release;
+    std::lock_guard lock(s.mu);
+    status = work(*s.store);
+  }
+  Check(status);
+}
 
 std::vector<std::string> SymbolList(const py::object& symbols) {
   if (py::isinstance<py::str>(symbols)) return {symbols.cast<std::string>()};
@@ -40,28 +46,6 @@ std::vector<std::string> SymbolList(const py::object& symbols) {
     out.push_back(h.cast<std::string>());
   }
   return out;
-}
-
-// Called with the GIL released and the store's mutex held (never the other
-// way round: a thread waiting for the mutex while holding the GIL would
-// deadlock with the decoding thread reacquiring the GIL).
-Result<Resolved> Resolve(store::Store& s, const std::vector<std::string>& names) {
-  if (names.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, "symbols: the list is empty; name at least one symbol (Store.symbols() lists them)");
-  }
-  if (names.size() > 32767) return MakeError(ErrorCode::kInvalidArgument, "symbols: at most 32,767 symbols in one request");
-  Resolved r;
-  for (const std::string& n : names) {
-    TICKFLOW_ASSIGN_OR_RETURN(const store::SymbolInfo info, s.FindSymbol(n));
-    if (r.code_of[info.id] >= 0) {
-      return MakeError(ErrorCode::kInvalidArgument, "symbols: " + n + " is given twice; name each symbol once");
-    }
-    r.code_of[info.id] = static_cast<std::int16_t>(r.ids.size());
-    r.ids.push_back(info.id);
-    r.names.push_back(info.symbol);
-    r.trades += info.trade_count;
-  }
-  return r;
 }
 
 // One trade of a numpy structured array (`as_numpy=True`), aligned fields, 48 bytes.
@@ -183,13 +167,11 @@ std::shared_ptr<PyStore> OpenPyStore(const std::string& location) {
 }
 
 py::dict Symbols(PyStore& s) {
-  Result<std::vector<store::SymbolInfo>> listed = MakeError(ErrorCode::kInternal, "not listed");
-  {
-    py::gil_scoped_release release;
-    std::lock_guard lock(s.mu);
-    listed = s.store->ListSymbols();
-  }
-  const std::vector<store::SymbolInfo> all = Unwrap(std::move(listed));
+  std::vector<store::SymbolInfo> all;
+  OnStore(s, [&](store::Store& st) -> Status {
+    TICKFLOW_ASSIGN_OR_RETURN(all, st.ListSymbols());
+    return {};
+  });
   std::vector<std::int64_t> first, last;
   std::vector<std::uint64_t> trades;
   std::vector<std::int64_t> id, price_scale, volume_scale;
@@ -220,30 +202,17 @@ py::dict Trades(PyStore& s, const py::object& symbols, const py::object& start, 
   const std::vector<std::string> names = SymbolList(symbols);
   Out out;
   Resolved r;
-  Status failure;
-  {
-    py::gil_scoped_release release;
-    std::lock_guard lock(s.mu);
-    auto resolved = Resolve(*s.store, names);
-    if (resolved.ok()) r = std::move(*resolved);
+  OnStore(s, [&](store::Store& st) -> Status {
+    TICKFLOW_ASSIGN_OR_RETURN(r, Resolve(st, names));
     // Every stored trade when the range is unbounded; otherwise grown as read.
     if (range.from == UnixNanos::Min() && range.to == UnixNanos::Max()) out.Reserve(r.trades);
-    auto cursor = resolved.ok() ? s.store->Trades(r.ids, range) : Result<std::unique_ptr<store::TradeCursor>>(resolved.error());
-    if (!cursor.ok()) {
-      failure = cursor.error();
-    } else {
-      for (;;) {
-        auto view = (*cursor)->NextView();
-        if (!view.ok()) {
-          failure = view.error();
-          break;
-        }
-        if (view->empty()) break;
-        out.Write(out.Grow(view->size()), *view, r.code_of);
-      }
+    TICKFLOW_ASSIGN_OR_RETURN(auto cursor, st.Trades(r.ids, range));
+    for (;;) {
+      TICKFLOW_ASSIGN_OR_RETURN(const std::span<const Trade> view, cursor->NextView());
+      if (view.empty()) return {};
+      out.Write(out.Grow(view.size()), view, r.code_of);
     }
-  }
-  Check(failure);
+  });
   return std::move(out).ToDict(r.names);
 }
 
@@ -252,16 +221,14 @@ std::unique_ptr<TradeBatches> IterTrades(std::shared_ptr<PyStore> s, const py::o
   if (batch_rows == 0 || batch_rows > 100'000'000) throw py::value_error("batch_rows: must be 1 .. 100,000,000");
   const store::TimeRange range = RangeArg(start, end);
   const std::vector<std::string> names = SymbolList(symbols);
-  Result<Resolved> r = MakeError(ErrorCode::kInternal, "not resolved");
-  Result<std::unique_ptr<store::TradeCursor>> cursor = MakeError(ErrorCode::kInternal, "not opened");
-  {
-    py::gil_scoped_release release;
-    std::lock_guard lock(s->mu);
-    r = Resolve(*s->store, names);
-    if (r.ok()) cursor = s->store->Trades(r->ids, range);
-  }
-  Resolved resolved = Unwrap(std::move(r));
-  return std::make_unique<TradeBatches>(std::move(s), std::move(resolved), Unwrap(std::move(cursor)), batch_rows, records);
+  Resolved r;
+  std::unique_ptr<store::TradeCursor> cursor;
+  OnStore(*s, [&](store::Store& st) -> Status {
+    TICKFLOW_ASSIGN_OR_RETURN(r, Resolve(st, names));
+    TICKFLOW_ASSIGN_OR_RETURN(cursor, st.Trades(r.ids, range));
+    return {};
+  });
+  return std::make_unique<TradeBatches>(std::move(s), std::move(r), std::move(cursor), batch_rows, records);
 }
 
 // One symbol (a str: no symbol column) or several merged in time order (a list: a symbol column).
@@ -275,30 +242,16 @@ py::dict Bars(PyStore& s, const py::object& symbols, const std::string& resoluti
   const std::vector<std::string> names = SymbolList(symbols);
   std::vector<store::SymbolBar> bars;
   Resolved r;
-  Status failure;
-  {
-    py::gil_scoped_release release;
-    std::lock_guard lock(s.mu);
-    auto resolved = Resolve(*s.store, names);
-    if (resolved.ok()) r = std::move(*resolved);
-    auto cursor = resolved.ok() ? store::ReadBars(*s.store, r.ids, *res, range)
-                                : Result<std::unique_ptr<store::SymbolBarCursor>>(resolved.error());
-    if (!cursor.ok()) {
-      failure = cursor.error();
-    } else {
-      std::vector<store::SymbolBar> chunk(4096);
-      for (;;) {
-        auto n = (*cursor)->Next(chunk);
-        if (!n.ok()) {
-          failure = n.error();
-          break;
-        }
-        if (*n == 0) break;
-        bars.insert(bars.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(*n));
-      }
+  OnStore(s, [&](store::Store& st) -> Status {
+    TICKFLOW_ASSIGN_OR_RETURN(r, Resolve(st, names));
+    TICKFLOW_ASSIGN_OR_RETURN(auto cursor, store::ReadBars(st, r.ids, *res, range));
+    std::vector<store::SymbolBar> chunk(4096);
+    for (;;) {
+      TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, cursor->Next(chunk));
+      if (n == 0) return {};
+      bars.insert(bars.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
     }
-  }
-  Check(failure);
+  });
   BarColumnsOut columns;
   for (const store::SymbolBar& b : bars) columns.Append(b.bar, r.code_of[b.symbol]);
   py::dict d = std::move(columns).ToDict(several ? r.names : std::vector<std::string>{});
@@ -318,29 +271,21 @@ py::dict Bars(PyStore& s, const py::object& symbols, const std::string& resoluti
 // The baseline of the module's benchmark: the C++ store scan alone (no columns), rows and a checksum.
 py::tuple Scan(PyStore& s, const py::object& symbols) {
   const std::vector<std::string> names = SymbolList(symbols);
-  Status failure;
   std::uint64_t rows = 0, sum = 0;
   double seconds = 0;
-  {
-    py::gil_scoped_release release;
-    std::lock_guard lock(s.mu);
+  OnStore(s, [&](store::Store& st) -> Status {
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = Resolve(*s.store, names);
-    auto cursor = r.ok() ? s.store->Trades(r->ids, {}) : Result<std::unique_ptr<store::TradeCursor>>(r.error());
-    if (!cursor.ok()) failure = cursor.error();
-    while (failure.ok()) {
-      auto view = (*cursor)->NextView();
-      if (!view.ok()) {
-        failure = view.error();
-        break;
-      }
-      if (view->empty()) break;
-      rows += view->size();
-      for (const Trade& t : *view) sum += static_cast<std::uint64_t>(t.price.raw() ^ t.volume.raw() ^ t.time.ns);
+    TICKFLOW_ASSIGN_OR_RETURN(const Resolved r, Resolve(st, names));
+    TICKFLOW_ASSIGN_OR_RETURN(auto cursor, st.Trades(r.ids, {}));
+    for (;;) {
+      TICKFLOW_ASSIGN_OR_RETURN(const std::span<const Trade> view, cursor->NextView());
+      if (view.empty()) break;
+      rows += view.size();
+      for (const Trade& t : view) sum += static_cast<std::uint64_t>(t.price.raw() ^ t.volume.raw() ^ t.time.ns);
     }
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  }
-  Check(failure);
+    return {};
+  });
   return py::make_tuple(rows, seconds, sum);
 }
 
@@ -388,6 +333,25 @@ py::dict ImportData(const std::string& path, const std::string& location, bool s
 }
 
 }  // namespace
+
+Result<Resolved> Resolve(store::Store& s, const std::vector<std::string>& names) {
+  if (names.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "symbols: the list is empty; name at least one symbol (Store.symbols() lists them)");
+  }
+  if (names.size() > 32767) return MakeError(ErrorCode::kInvalidArgument, "symbols: at most 32,767 symbols in one request");
+  Resolved r;
+  for (const std::string& n : names) {
+    TICKFLOW_ASSIGN_OR_RETURN(const store::SymbolInfo info, s.FindSymbol(n));
+    if (r.code_of[info.id] >= 0) {
+      return MakeError(ErrorCode::kInvalidArgument, "symbols: " + n + " is given twice; name each symbol once");
+    }
+    r.code_of[info.id] = static_cast<std::int16_t>(r.ids.size());
+    r.ids.push_back(info.id);
+    r.names.push_back(info.symbol);
+    r.trades += info.trade_count;
+  }
+  return r;
+}
 
 void RegisterStore(py::module_& m) {
   py::class_<TradeBatches>(m, "_TradeBatches")
