@@ -51,15 +51,6 @@ Result<std::unique_ptr<store::Store>> OpenStoreForWriting(const std::string& db)
   return store::OpenStore(db, o);
 }
 
-Status CheckDistinctSymbols(const std::vector<std::string>& symbols) {
-  for (auto it = symbols.begin(); it != symbols.end(); ++it) {
-    if (std::find(symbols.begin(), it, *it) != it) {
-      return MakeError(ErrorCode::kInvalidArgument, "symbol " + *it + " is given twice: name each symbol once");
-    }
-  }
-  return {};
-}
-
 Result<ResolvedSymbols> ResolveSymbols(store::Store& store, const std::vector<std::string>& symbols) {
   ResolvedSymbols r;
   r.names.resize(65536);

@@ -12,6 +12,7 @@
 
 #include "tickflow/core/result.hpp"
 #include "tickflow/core/time.hpp"
+#include "tickflow/session/backtest_job.hpp"
 #include "tickflow/store/store.hpp"
 
 namespace tickflow::cli {
@@ -43,8 +44,7 @@ struct ResolvedSymbols {
   std::vector<SymbolId> ids;
   std::vector<std::string> names;  // 65,536 entries, by symbol id
 };
-// An error naming the first symbol given twice.
-Status CheckDistinctSymbols(const std::vector<std::string>& symbols);
+using session::CheckDistinctSymbols;
 Result<ResolvedSymbols> ResolveSymbols(store::Store& store, const std::vector<std::string>& symbols);
 
 // "--from/--to" text into a TimeRange; empty text means unbounded.

@@ -399,8 +399,7 @@ std::unique_ptr<PyResult> RunBacktest(const std::string& store, const std::vecto
     };
   };
   if (runs.size() == 1) {
-    job.make = factory(runs.front());
-    if (job.strategy != nullptr) job.make = nullptr;
+    job.make = factory(runs.front());  // a built-in's is replaced by the job's own (job.strategy)
   } else {
     if (job.options.models.size() != 1) throw py::value_error("a sweep runs under one execution model: pass one model");
     for (const Run& r : runs) job.runs.push_back({r.label, factory(r), job.options.models.front()});

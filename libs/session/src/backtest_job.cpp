@@ -84,16 +84,6 @@ Result<std::unique_ptr<store::Store>> OpenToRead(const std::string& db) {
   return store::OpenStore(db, o);
 }
 
-Status CheckDistinct(const std::vector<std::string>& symbols) {
-  for (auto it = symbols.begin(); it != symbols.end(); ++it) {
-    if (std::find(symbols.begin(), it, *it) != it) {
-      return MakeError(ErrorCode::kInvalidArgument, "symbol " + *it + " is given twice: name each symbol once");
-    }
-  }
-  if (symbols.empty()) return MakeError(ErrorCode::kInvalidArgument, "no symbols: name at least one market to trade");
-  return {};
-}
-
 // What both ways of running share: the symbols' rules, the conversion pairs,
 // the run's configuration and the backtester fed by the caller.
 struct Prepared {
@@ -112,7 +102,7 @@ Result<Prepared> Prepare(BacktestJob& job, store::Store& store) {
     return MakeError(ErrorCode::kInvalidArgument, "the range [" + FormatIso8601(job.range.from) + ", " +
                                                       FormatIso8601(job.range.to) + ") is empty: start must be before end");
   }
-  TICKFLOW_RETURN_IF_ERROR(CheckDistinct(job.symbols));
+  TICKFLOW_RETURN_IF_ERROR(CheckDistinctSymbols(job.symbols));
   TICKFLOW_ASSIGN_OR_RETURN(auto all, store.ListSymbols());
   std::map<SymbolId, store::SymbolInfo> info_by_id;
   for (const auto& s : all) info_by_id[s.id] = s;
@@ -187,6 +177,16 @@ Status CheckSomeTrades(const BacktestJob& job, std::uint64_t received) {
 }
 
 }  // namespace
+
+Status CheckDistinctSymbols(const std::vector<std::string>& symbols) {
+  for (auto it = symbols.begin(); it != symbols.end(); ++it) {
+    if (std::find(symbols.begin(), it, *it) != it) {
+      return MakeError(ErrorCode::kInvalidArgument, "symbol " + *it + " is given twice: name each symbol once");
+    }
+  }
+  if (symbols.empty()) return MakeError(ErrorCode::kInvalidArgument, "no symbols: name at least one market to trade");
+  return {};
+}
 
 Result<backtest::Parameters> BindParameters(const backtest::StrategyInfo& strategy, const std::vector<std::string>& params) {
   TICKFLOW_ASSIGN_OR_RETURN(auto bound, backtest::Parameters::Bind(strategy.name, strategy.params, params));

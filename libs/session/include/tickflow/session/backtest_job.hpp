@@ -42,6 +42,8 @@ struct BacktestOutcome {
   double seconds = 0;
 };
 
+// An error naming the first symbol given twice, or saying that none is given.
+Status CheckDistinctSymbols(const std::vector<std::string>& symbols);
 // A strategy's NAME=VALUE items bound to its parameters and its own check.
 Result<backtest::Parameters> BindParameters(const backtest::StrategyInfo& strategy, const std::vector<std::string>& params);
 // "100000" (of the base currency) or "CURRENCY:AMOUNT" items; default 100000 of the base.
