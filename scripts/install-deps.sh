@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libfmt-dev libcli11-dev libzip-dev zlib1g-dev libxxhash-dev
+  libfmt-dev libcli11-dev libzip-dev zlib1g-dev libxxhash-dev libmicrohttpd-dev
   clang libclang-rt-14-dev
   python3 zip unzip
   chromium fonts-dejavu-core

@@ -59,6 +59,13 @@ case "$cmd" in
       pid=$(cat "$pidfile")
       kill "$pid"
       for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      if kill -0 "$pid" 2>/dev/null; then
+        # Seen with nats-server 2.9 after its JetStream store ran out of space:
+        # JetStream wedges and SIGTERM is never acted on.
+        echo "nats-server (pid $pid) did not stop within 10 s of SIGTERM: killed (SIGKILL)" >&2
+        kill -9 "$pid" 2>/dev/null
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      fi
       echo "nats-server stopped"
     else
       echo "nats-server not running"

@@ -99,10 +99,8 @@ Command AddGateway(CLI::App& app) {
               so.create = false;
               return store::OpenStore(db, so);
             };
-            const bool debug = cfg->Get("log_level") == "debug";
-            o.log = [&log, debug](std::string_view line) {
-              if (debug) log(observability::LogLevel::kDebug, line, {});
-            };
+            o.log_level = observability::ParseLogLevel(cfg->Get("log_level")).value_or(observability::LogLevel::kInfo);
+            o.log = [&log](observability::LogLevel level, std::string_view line) { log(level, line, {}); };
             auto gw = gateway::Gateway::Start(**bus, o);
             if (!gw.ok()) return Fail(gw.error());
             gateway::Gateway* g = gw->get();
@@ -111,7 +109,7 @@ Command AddGateway(CLI::App& app) {
             const std::string metrics = cfg->Get("metrics");
             const auto colon = metrics.rfind(':');
             auto http = observability::HttpServer::Start(metrics.substr(0, colon), std::stoi(metrics.substr(colon + 1)),
-                                                         observability::MetricsHandler(registry));
+                                                         observability::MetricsHandler(registry, [g] { return g->health(); }));
             if (!http.ok()) return Fail(http.error());
             log(observability::LogLevel::kInfo, "gateway serving",
                 {{"control_channel", o.control_channel}, {"bus", RedactUrlPassword(bf.url)}, {"db", location},

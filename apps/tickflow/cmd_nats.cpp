@@ -74,7 +74,7 @@ Command AddNatsConfig(CLI::App& app) {
       "  tickflow nats-config --dir /tmp/nats --clients 1-16 --port 4222\n"
       "  tickflow nats-config --dir /tmp/natsc --nodes 3 --port 4222 --http 8222 --route-port 6222");
   struct Args {
-    std::string dir, clients = "1-16", host = "127.0.0.1", control = "qd.control";
+    std::string dir, clients = "1-16", host = "127.0.0.1", control = "qd.control", max_store;
     int port = 4222, http = 8222, nodes = 1, route_port = 6222;
   };
   auto a = std::make_shared<Args>();
@@ -86,6 +86,14 @@ Command AddNatsConfig(CLI::App& app) {
   cmd->add_option("--control", a->control, "Control channel prefix")->capture_default_str();
   cmd->add_option("--nodes", a->nodes, "Cluster nodes (1: a single server)")->capture_default_str()->check(CLI::Range(1, 9));
   cmd->add_option("--route-port", a->route_port, "First cluster route port (--nodes > 1)")->capture_default_str();
+  cmd->add_option("--max-store", a->max_store,
+                  "JetStream file store limit, e.g. 8G (default: nats-server's own, 75% of the free disk at start)")
+      ->check([](const std::string& v) {
+        const auto digits = v.find_first_not_of("0123456789");
+        const bool ok = digits != 0 && (digits == std::string::npos ||
+                                        (digits + 1 == v.size() && std::string_view("KMGT").find(v[digits]) != std::string_view::npos));
+        return ok ? std::string() : "--max-store '" + v + "': use a size such as 512M or 8G";
+      });
   return {cmd, [a] {
             auto range = ParseClientRange(a->clients);
             if (!range.ok()) return Fail(range.error());
@@ -95,6 +103,7 @@ Command AddNatsConfig(CLI::App& app) {
             if (ec) return Fail("cannot create " + (dir / "creds").string() + ": " + ec.message());
             gateway::NatsServerSetup setup;
             setup.control_channel = a->control;
+            setup.max_store = a->max_store;
             setup.users.push_back({"gateway", RandomPassword(), gateway::NatsRole::kGateway, 0});
             setup.users.push_back({"admin", RandomPassword(), gateway::NatsRole::kAdmin, 0});
             for (unsigned id = range->first; id <= range->second; ++id) {

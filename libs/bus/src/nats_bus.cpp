@@ -89,7 +89,9 @@ class CoreSubscription final : public Subscription {
 // of a work-queue stream sees every sequence, so a jump means deliveries were
 // lost in flight (a cluster node died); later frames wait until the server
 // redelivers the missing ones (after the consumer's ack wait), and
-// redeliveries of frames already handed out are dropped.
+// redeliveries of frames already handed out are dropped. Requests and
+// acknowledgements go out on `nc`, the JetStream connection, while frames
+// arrive on the inbox subscription of the core one.
 class PullSubscription final : public Subscription {
  public:
   PullSubscription(natsConnection* nc, natsSubscription* inbox, std::string inbox_subject, jsCtx* js,
@@ -228,6 +230,10 @@ class NatsBus final : public Bus {
       (void)js_PublishAsyncComplete(js_, &po);
       jsCtx_Destroy(js_);
     }
+    if (jnc_ != nullptr) {
+      natsConnection_Close(jnc_);
+      natsConnection_Destroy(jnc_);
+    }
     if (nc_ != nullptr) {
       natsConnection_Close(nc_);
       natsConnection_Destroy(nc_);
@@ -263,6 +269,12 @@ class NatsBus final : public Bus {
     (void)natsOptions_SetReconnectWait(opts_, 100);
     (void)natsOptions_SetReconnectBufSize(opts_, 64 << 20);
     (void)natsOptions_SetMaxPendingMsgs(opts_, 1 << 20);
+    // A frame larger than the connection's write buffer is written straight
+    // from the message, which nats.c 3.4 has already handed to its pending
+    // list: a quick error reply (e.g. JetStream out of space) frees it while
+    // the write is still reading it (heap-use-after-free under ASan). With a
+    // buffer larger than any frame every frame is copied first.
+    (void)natsOptions_SetIOBufSize(opts_, static_cast<int>(o_.max_frame_bytes + (64 << 10)));
     (void)natsOptions_SetErrorHandler(opts_, &NatsBus::OnAsyncError, this);
     (void)natsOptions_SetDisconnectedCB(opts_, &NatsBus::OnDisconnected, this);
     (void)natsOptions_SetReconnectedCB(opts_, &NatsBus::OnReconnected, this);
@@ -277,6 +289,10 @@ class NatsBus final : public Bus {
       return MakeError(ErrorCode::kUnavailable, where + ": " + Describe(s) +
                                                     " (is nats-server running? scripts/nats.sh start starts one)");
     }
+    if (o_.jetstream_connection) {
+      (void)natsOptions_SetName(opts_, (o_.name + " (JetStream)").c_str());
+      TICKFLOW_RETURN_IF_ERROR(Check(natsConnection_Connect(&jnc_, opts_), "JetStream connection to " + Redacted(o_.url)));
+    }
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = 5000;
@@ -284,7 +300,7 @@ class NatsBus final : public Bus {
     jo.PublishAsync.StallWait = 50;
     jo.PublishAsync.ErrHandler = &NatsBus::OnPublishFailed;
     jo.PublishAsync.ErrHandlerClosure = this;
-    return Check(natsConnection_JetStream(&js_, nc_, &jo), "JetStream context");
+    return Check(natsConnection_JetStream(&js_, JsConn(), &jo), "JetStream context");
   }
 
   Status CreateChannel(std::string_view name) override {
@@ -374,7 +390,7 @@ class NatsBus final : public Bus {
     if (frame.size() > o_.max_frame_bytes) return PublishStatus::kTooLarge;
     if (natsConnection_IsClosed(nc_)) return PublishStatus::kClosed;
     const std::string subject(channel);
-    if (!IsStream(channel)) return PublishCore(subject, frame, wait);
+    if (!IsStream(channel)) return PublishCore(nc_, subject, frame, wait);
     const std::shared_ptr<StreamState> st = State(subject);
     std::lock_guard lock(st->mu);
     if (st->broken.exchange(false)) {
@@ -407,7 +423,7 @@ class NatsBus final : public Bus {
     po.MaxWait = o_.ack_timeout.count();
     const natsStatus s = js_PublishAsync(js_, subject.c_str(), frame.data(), static_cast<int>(frame.size()), &po);
     if (s == NATS_TIMEOUT) return PublishStatus::kBackPressured;  // too many unacknowledged frames
-    if (s != NATS_OK) return natsConnection_IsClosed(nc_) ? PublishStatus::kClosed : PublishStatus::kBackPressured;
+    if (s != NATS_OK) return natsConnection_IsClosed(JsConn()) ? PublishStatus::kClosed : PublishStatus::kBackPressured;
     ++st->since_check;
     st->since_bytes += frame.size();
     return PublishStatus::kOk;
@@ -420,9 +436,9 @@ class NatsBus final : public Bus {
       // Probe the right to use the consumer: a JetStream API publish without a
       // reply is ignored by the server, but refused at once if not permitted.
       const std::string probe = "$JS.API.CONSUMER.INFO." + stream + "." + kConsumer;
-      if (PublishCore(probe, {}, std::chrono::milliseconds(5000)) == PublishStatus::kNotPermitted) {
+      if (PublishCore(JsConn(), probe, {}, std::chrono::milliseconds(5000)) == PublishStatus::kNotPermitted) {
         return MakeError(ErrorCode::kPermissionDenied,
-                         "not permitted to read " + subject + ": " + LastErrorAbout(nc_, "Publish to \"" + probe));
+                         "not permitted to read " + subject + ": " + LastErrorAbout(JsConn(), "Publish to \"" + probe));
       }
       const std::string inbox = (o_.inbox_prefix.empty() ? std::string("_INBOX") : o_.inbox_prefix) + ".pull." +
                                 std::to_string(next_inbox_.fetch_add(1)) + "." + std::to_string(::getpid());
@@ -447,7 +463,7 @@ class NatsBus final : public Bus {
         return MakeError(ErrorCode::kUnavailable, "cannot read channel " + subject + ": " + Describe(s, jerr));
       }
       return std::unique_ptr<Subscription>(std::make_unique<PullSubscription>(
-          nc_, sub, inbox, js_, stream, subject, static_cast<int>(o_.fetch_batch)));
+          JsConn(), sub, inbox, js_, stream, subject, static_cast<int>(o_.fetch_batch)));
     }
     natsSubscription* sub = nullptr;
     natsStatus s = !o_.queue_group.empty() && subject.ends_with(".*")
@@ -464,6 +480,96 @@ class NatsBus final : public Bus {
     return std::unique_ptr<Subscription>(std::make_unique<CoreSubscription>(sub));
   }
 
+  // Stores a message in a probe stream (`<stream prefix>health`, one message
+  // kept, file storage like the data streams), and looks at the frames the
+  // server refused lately: JetStream answering is not enough, since a full
+  // disk still answers admin calls but refuses frames ("no space left on
+  // device"). The probe is 16 KiB so that each one needs fresh disk pages.
+  Status Health(std::chrono::milliseconds wait) override {
+    natsConnStatus cs = natsConnection_Status(nc_);
+    if (cs == NATS_CONN_STATUS_CONNECTED) cs = natsConnection_Status(JsConn());
+    if (cs != NATS_CONN_STATUS_CONNECTED) {
+      return MakeError(ErrorCode::kUnavailable, "NATS at " + Redacted(o_.url) + ": " +
+                                                    (cs == NATS_CONN_STATUS_CLOSED ? "connection closed"
+                                                                                   : "disconnected, reconnecting"));
+    }
+    const std::string subject = o_.stream_prefix + "health", stream = StreamNameOf(subject);
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    natsStatus s = NATS_OK;
+    if (!health_probe_ready_) {
+      const char* subjects[] = {subject.c_str()};
+      jsStreamConfig sc;
+      jsStreamConfig_Init(&sc);
+      sc.Name = stream.c_str();
+      sc.Subjects = subjects;
+      sc.SubjectsLen = 1;
+      sc.Storage = js_FileStorage;
+      sc.MaxMsgs = 1;
+      sc.Replicas = o_.replicas;
+      jsStreamInfo* si = nullptr;
+      s = js_AddStream(&si, js_, &sc, nullptr, &jerr);
+      if (si != nullptr) jsStreamInfo_Destroy(si);
+      if (s != NATS_OK && jerr != JSStreamNameExistErr) return JetStreamTrouble("cannot create its health probe", s, jerr);
+      health_probe_ready_ = true;
+      probe_created_ = Clock::now();
+    }
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = std::max<std::int64_t>(1, wait.count());
+    static const std::vector<char> kProbe(16 << 10, 'p');
+    jsPubAck* ack = nullptr;
+    jerr = static_cast<jsErrCode>(0);
+    s = js_Publish(&ack, js_, subject.c_str(), kProbe.data(), static_cast<int>(kProbe.size()), &po, &jerr);
+    if (ack != nullptr) jsPubAck_Destroy(ack);
+    if (s != NATS_OK) {
+      // A stream just created in a cluster has no leader for a moment.
+      if (s == NATS_NO_RESPONDERS && Clock::now() - probe_created_ < std::chrono::seconds(10)) return {};
+      if (s == NATS_NO_RESPONDERS || jerr == JSStreamNotFoundErr) health_probe_ready_ = false;  // a new server: create it again
+      return JetStreamTrouble("cannot store a message", s, jerr);
+    }
+    std::lock_guard lock(trouble_mu_);
+    if (!refused_why_.empty() && Clock::now() - refused_at_ < kRefusalsRemembered) {
+      return MakeError(ErrorCode::kUnavailable, "JetStream at " + Redacted(o_.url) + " refused frames " +
+                                                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                                       Clock::now() - refused_at_).count()) +
+                                                    " s ago (" + refused_why_ + ")" + StoreHint(refused_why_));
+    }
+    return {};
+  }
+
+  Result<std::vector<std::string>> AbandonedChannels(std::chrono::seconds idle) override {
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jsStreamInfoList* list = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    natsStatus s = js_Streams(&list, js_, &jo, &jerr);
+    if (s == NATS_NOT_FOUND) return std::vector<std::string>{};  // no streams at all
+    if (s != NATS_OK) return MakeError(ErrorCode::kUnavailable, "list JetStream streams: " + Describe(s, jerr));
+    const std::string prefix = StreamNameOf(o_.stream_prefix);
+    const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::int64_t idle_ns = std::chrono::nanoseconds(idle).count();
+    std::vector<std::string> out;
+    for (int i = 0; i < list->Count; ++i) {
+      const jsStreamInfo* si = list->List[i];
+      if (si->Config == nullptr || si->Config->Name == nullptr || si->Config->SubjectsLen != 1 ||
+          !std::string_view(si->Config->Name).starts_with(prefix) || !IsStream(si->Config->Subjects[0])) {
+        continue;
+      }
+      std::int64_t last = std::max(si->Created, si->State.LastTime);
+      jsConsumerInfo* ci = nullptr;
+      jerr = static_cast<jsErrCode>(0);
+      s = js_GetConsumerInfo(&ci, js_, si->Config->Name, kConsumer, nullptr, &jerr);
+      if (s != NATS_OK) continue;  // no reader was ever set up, or it cannot be asked now: leave it
+      const bool in_use = ci->NumWaiting > 0 || ci->NumAckPending > 0;
+      last = std::max({last, ci->Delivered.Last, ci->AckFloor.Last});
+      jsConsumerInfo_Destroy(ci);
+      if (!in_use && now_ns - last > idle_ns) out.emplace_back(si->Config->Subjects[0]);
+    }
+    jsStreamInfoList_Destroy(list);
+    return out;
+  }
+
   std::size_t QueuedFrames(std::string_view channel) const override {
     if (!IsStream(channel)) return 0;
     const auto unread = StreamMessages(channel);
@@ -472,6 +578,7 @@ class NatsBus final : public Bus {
 
  private:
   bool IsStream(std::string_view name) const { return name.starts_with(o_.stream_prefix); }
+  natsConnection* JsConn() const { return jnc_ != nullptr ? jnc_ : nc_; }
 
   std::shared_ptr<StreamState> State(const std::string& subject) {
     std::lock_guard lock(mu_);
@@ -499,13 +606,13 @@ class NatsBus final : public Bus {
     return unread;
   }
 
-  PublishStatus PublishCore(const std::string& subject, std::span<const std::byte> frame,
+  PublishStatus PublishCore(natsConnection* nc, const std::string& subject, std::span<const std::byte> frame,
                             std::chrono::milliseconds wait) {
-    const natsStatus s = natsConnection_Publish(nc_, subject.c_str(), frame.data(), static_cast<int>(frame.size()));
-    if (s != NATS_OK) return natsConnection_IsClosed(nc_) ? PublishStatus::kClosed : PublishStatus::kBackPressured;
+    const natsStatus s = natsConnection_Publish(nc, subject.c_str(), frame.data(), static_cast<int>(frame.size()));
+    if (s != NATS_OK) return natsConnection_IsClosed(nc) ? PublishStatus::kClosed : PublishStatus::kBackPressured;
     // A refused publish is reported asynchronously, before the PONG of a flush.
-    if (natsConnection_FlushTimeout(nc_, std::max<std::int64_t>(1, wait.count())) == NATS_OK &&
-        !LastErrorAbout(nc_, "Publish to \"" + subject + "\"").empty()) {
+    if (natsConnection_FlushTimeout(nc, std::max<std::int64_t>(1, wait.count())) == NATS_OK &&
+        !LastErrorAbout(nc, "Publish to \"" + subject + "\"").empty()) {
       return PublishStatus::kNotPermitted;
     }
     return PublishStatus::kOk;
@@ -516,9 +623,9 @@ class NatsBus final : public Bus {
   // which the server ignores when it is allowed.
   Status ProbeAdmin(const std::string& stream, const std::string& what) {
     const std::string probe = "$JS.API.STREAM.INFO." + stream;
-    if (PublishCore(probe, {}, std::chrono::milliseconds(5000)) == PublishStatus::kNotPermitted) {
+    if (PublishCore(JsConn(), probe, {}, std::chrono::milliseconds(5000)) == PublishStatus::kNotPermitted) {
       return MakeError(ErrorCode::kPermissionDenied, "not permitted to " + what + " (JetStream admin): " +
-                                                         LastErrorAbout(nc_, "Publish to \"" + probe));
+                                                         LastErrorAbout(JsConn(), "Publish to \"" + probe));
     }
     return {};
   }
@@ -529,10 +636,26 @@ class NatsBus final : public Bus {
   }
 
   Status AdminError(const std::string& what, natsStatus s, jsErrCode jerr) const {
-    if (const std::string denied = LastErrorAbout(nc_, "\""); !denied.empty()) {
+    if (const std::string denied = LastErrorAbout(JsConn(), "\""); !denied.empty()) {
       return MakeError(ErrorCode::kPermissionDenied, "cannot " + what + ": " + denied);
     }
     return MakeError(ErrorCode::kUnavailable, "cannot " + what + ": " + Describe(s, jerr));
+  }
+
+  Status JetStreamTrouble(const std::string& what, natsStatus s, jsErrCode jerr) const {
+    std::string why = Describe(s, jerr);
+    if (const char* text = nats_GetLastError(nullptr); text != nullptr && *text != '\0') why += ": " + std::string(text);
+    // nats-server 2.9 turns JetStream off (or wedges it) when its store ran out of space.
+    const std::string hint =
+        s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS
+            ? "; JetStream is not answering: if nats-server's log says \"out of resources\" or \"no space left\", free "
+              "space in its store_dir and restart nats-server"
+            : StoreHint(why);
+    return MakeError(ErrorCode::kUnavailable, "JetStream at " + Redacted(o_.url) + " " + what + " (" + why + ")" + hint);
+  }
+  static std::string StoreHint(const std::string& why) {
+    if (why.find("no space left") == std::string::npos && why.find("insufficient") == std::string::npos) return {};
+    return "; JetStream's store is full: free space in nats-server's store_dir (or raise max_file_store)";
   }
 
   void log(const std::string& line) const {
@@ -541,10 +664,10 @@ class NatsBus final : public Bus {
 
   static std::string Redacted(const std::string& url) { return RedactUrlPassword(url); }
 
-  static void OnAsyncError(natsConnection*, natsSubscription*, natsStatus err, void* closure) {
+  static void OnAsyncError(natsConnection* nc, natsSubscription*, natsStatus err, void* closure) {
     auto* self = static_cast<NatsBus*>(closure);
     const char* text = nullptr;
-    (void)natsConnection_GetLastError(self->nc_, &text);
+    (void)natsConnection_GetLastError(nc, &text);
     self->log(std::string("NATS: ") + (text != nullptr && *text != '\0' ? text : natsStatus_GetText(err)));
   }
   static void OnDisconnected(natsConnection* nc, void* closure) {
@@ -566,15 +689,28 @@ class NatsBus final : public Bus {
     }
     st->broken_why = why;  // read only after `broken` is seen
     st->broken = true;
+    if (pae->Err != NATS_TIMEOUT) {  // the server refused it (e.g. its store is full): Health reports it
+      std::lock_guard lock(self->trouble_mu_);
+      self->refused_why_ = why;
+      self->refused_at_ = Clock::now();
+    }
   }
 
   NatsBusOptions o_;
   natsOptions* opts_ = nullptr;
   natsConnection* nc_ = nullptr;
+  natsConnection* jnc_ = nullptr;  // JetStream's own connection (jetstream_connection), else null
   jsCtx* js_ = nullptr;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<StreamState>> streams_;
   std::atomic<std::uint64_t> next_inbox_{1};
+  bool health_probe_ready_ = false;  // Health() is called from one thread
+  Clock::time_point probe_created_{};
+  // The last frame the server refused (not merely unacknowledged), for Health.
+  static constexpr std::chrono::seconds kRefusalsRemembered{10};
+  std::mutex trouble_mu_;
+  std::string refused_why_;
+  Clock::time_point refused_at_{};
 };
 
 }  // namespace

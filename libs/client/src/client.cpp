@@ -366,6 +366,9 @@ class Client::Impl {
                              sbe::ToString(login_error_) +
                              (login_error_ == sbe::ClientErrorCode::kLoginError
                                   ? " (the gateway could not create the data channel; its log says why)"
+                              : login_error_ == sbe::ClientErrorCode::kBusUnavailable
+                                  ? " (it cannot create data channels now; its /healthz and log say why, e.g. "
+                                    "JetStream's store is full)"
                                   : ""));
       }
       last_heard_ = Clock::now();
@@ -589,6 +592,9 @@ class Client::Impl {
             if (m.code == sbe::DataErrorCode::kDataSend) {
               st->Abandon("the bus lost frames of stream " + std::to_string(m.request_id) +
                           " (DataSendError): resume after the last sequence received in order");
+            } else if (m.code == sbe::DataErrorCode::kDataChannel) {
+              st->Abandon("the gateway ended stream " + std::to_string(m.request_id) +
+                          ": its data channel stayed full too long (DataChannelError)");
             }
           }
           break;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -30,6 +32,12 @@ constexpr std::size_t kMaxMessagesPerControlFrame = 64;
 constexpr double kLoginBurst = 8;
 constexpr double kLoginsPerSecond = 1;
 using detail::SendStatus;
+using observability::LogLevel;
+// A health check waits this long for the bus; abandoned channels are looked
+// for at start and then this often.
+constexpr std::chrono::milliseconds kHealthWait{1000};
+constexpr std::chrono::seconds kSweepEvery{30};
+constexpr std::chrono::milliseconds kRecheckAfter{500};
 
 // One running stream: its request, its thread, and its stop flag.
 struct StreamTask {
@@ -117,14 +125,20 @@ class Gateway::Impl {
     }
     TICKFLOW_ASSIGN_OR_RETURN(control_, bus_.Subscribe(pattern));
     TICKFLOW_ASSIGN_OR_RETURN(session_sub_, bus_.Subscribe(sessions));
+    health_thread_ = std::thread([this] { HealthLoop(); });
     control_thread_ = std::thread([this] { ControlLoop(*control_, options_.control_channel, true); });
     session_thread_ = std::thread([this] { ControlLoop(*session_sub_, session_prefix_, false); });
-    Log("gateway " + std::to_string(options_.gateway_id) + " listening on " + pattern + " and " + sessions);
+    Log(LogLevel::kInfo, [&] { return "gateway " + std::to_string(options_.gateway_id) + " listening on " + pattern + " and " + sessions; });
     return {};
   }
 
   void Stop() {
     if (stopping_.exchange(true)) return;
+    {
+      std::lock_guard lock(health_mu_);
+      health_cv_.notify_all();
+    }
+    if (health_thread_.joinable()) health_thread_.join();
     if (control_thread_.joinable()) control_thread_.join();
     if (session_thread_.joinable()) session_thread_.join();
     {
@@ -144,7 +158,7 @@ class Gateway::Impl {
     for (ClientId c : clients) (void)bus_.DeleteChannel(sbe::DataChannel(c));
     if (owns_control_) (void)bus_.DeleteChannel(sbe::ControlPattern(options_.control_channel));
     if (owns_sessions_) (void)bus_.DeleteChannel(sbe::ControlPattern(session_prefix_));
-    Log("gateway stopped");
+    Log(LogLevel::kInfo, [&] { return "gateway stopped"; });
   }
 
   GatewayStats stats() const {
@@ -164,13 +178,20 @@ class Gateway::Impl {
     s.malformed_frames = malformed_.load();
     s.replies_dropped = replies_dropped_.load();
     s.sessions_expired = expired_.load();
+    s.abandoned_deleted = abandoned_deleted_.load();
+    s.bus_healthy = health().ok;
     {
       std::lock_guard lock(mu_);
       for (const auto& [id, session] : sessions_) {
-        ClientStats c{id, 0, bus_.QueuedFrames(sbe::DataChannel(id))};
+        ClientStats c{id, 0, 0};
         for (const auto& [rid, t] : session.streams) c.active_streams += !t->finished.load();
         s.clients.push_back(c);
       }
+    }
+    // Asking the bus may wait (JetStream): never under the lock the control
+    // thread needs, and not at all while the bus is known to be down.
+    if (s.bus_healthy) {
+      for (ClientStats& c : s.clients) c.queued_frames = bus_.QueuedFrames(sbe::DataChannel(c.client));
     }
     std::lock_guard lock(stats_mu_);
     s.errors_by_code = errors_by_code_;
@@ -179,9 +200,90 @@ class Gateway::Impl {
     return s;
   }
 
+  observability::Health health() const {
+    std::lock_guard lock(health_mu_);
+    return health_;
+  }
+
  private:
-  void Log(const std::string& line) const {
-    if (options_.log) options_.log(line);
+  // Checks the bus every health_interval, logs each change of its state, and
+  // deletes abandoned data channels at start and every kSweepEvery.
+  void HealthLoop() {
+    auto next_sweep = Clock::now();
+    while (!stopping_.load()) {
+      const bool ok = CheckHealth();
+      if (ok && Clock::now() >= next_sweep) {
+        DeleteAbandonedChannels();
+        next_sweep = Clock::now() + kSweepEvery;
+      }
+      std::unique_lock lock(health_mu_);
+      // After a first failure, look again soon: one failure alone is not
+      // reported (a clustered JetStream electing a leader fails a probe).
+      const auto wait = failed_checks_ == 1 ? std::min<std::chrono::milliseconds>(options_.health_interval, kRecheckAfter)
+                                            : options_.health_interval;
+      health_cv_.wait_for(lock, wait, [this] { return stopping_.load(); });
+    }
+  }
+
+  // Asks the bus now; true if it is healthy. The bus is reported unhealthy
+  // after two failed checks in a row.
+  bool CheckHealth() {
+    const Status st = bus_.Health(kHealthWait);
+    bool was_ok, now_ok;
+    {
+      std::lock_guard lock(health_mu_);
+      failed_checks_ = st.ok() ? 0 : failed_checks_ + 1;
+      was_ok = health_.ok;
+      now_ok = failed_checks_ < 2;
+      if (now_ok != was_ok) {
+        health_ = now_ok ? observability::Health{} : observability::Health{false, "bus: " + st.error().message};
+      } else if (!now_ok) {
+        health_.detail = "bus: " + st.error().message;
+      }
+      bus_ok_ = now_ok;
+    }
+    if (was_ok && !now_ok) {
+      Log(LogLevel::kError, [&] {
+        return "bus unhealthy: " + st.error().message + "; logins are refused (BusUnavailable) until it recovers";
+      });
+    } else if (!was_ok && now_ok) {
+      Log(LogLevel::kInfo, [&] { return std::string("bus healthy again: logins are served"); });
+    }
+    return st.ok();
+  }
+
+  void DeleteAbandonedChannels() {
+    auto channels = bus_.AbandonedChannels(options_.abandoned_after);
+    if (!channels.ok()) {
+      Log(LogLevel::kWarn, [&] { return "cannot look for abandoned data channels: " + channels.error().message; });
+      return;
+    }
+    for (const std::string& channel : *channels) {
+      const std::string_view id_text = std::string_view(channel).substr(std::string_view(sbe::kDataChannelPrefix).size());
+      unsigned id = 0;
+      const auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+      if (ec != std::errc() || end != id_text.data() + id_text.size() || id > 65535) continue;  // not a client's
+      // Under the control lock: a login of this client recreates the channel
+      // and registers its session without a sweep in between.
+      std::lock_guard handling(handle_mu_);
+      {
+        std::lock_guard lock(mu_);
+        if (sessions_.contains(static_cast<ClientId>(id))) continue;
+      }
+      if (bus_.DeleteChannel(channel).ok()) {
+        ++abandoned_deleted_;
+        Log(LogLevel::kInfo, [&] {
+          return "deleted abandoned data channel " + channel + ": no reader and no activity for " +
+                 std::to_string(options_.abandoned_after.count()) + " s";
+        });
+      }
+    }
+  }
+
+  // The line is built only when someone listens at its level.
+  template <class MakeLine>
+  void Log(LogLevel level, MakeLine&& make) const {
+    if (options_.log && level >= options_.log_level) options_.log(level, make());
   }
 
   std::shared_ptr<sbe::SessionAuth> AuthOf(ClientId client) {
@@ -212,8 +314,8 @@ class Gateway::Impl {
     if (status != bus::PublishStatus::kOk) {
       ++replies_dropped_;
       if (status == bus::PublishStatus::kBackPressured) BlockReplies(client);
-      Log("cannot reply " + std::string(sbe::ToString(M::kType)) + " to client " + std::to_string(client) + ": " +
-          bus::ToString(status));
+      Log(LogLevel::kWarn, [&] { return "cannot reply " + std::string(sbe::ToString(M::kType)) + " to client " + std::to_string(client) + ": " +
+          bus::ToString(status); });
     }
   }
   // Fairness: each client gets at most kReplyBurst answers at once and
@@ -267,7 +369,7 @@ class Gateway::Impl {
         try {
           HandleFrame(prefix, subject, frame);
         } catch (const std::exception& e) {  // a handler error must not take the gateway down
-          Log(std::string("control handler failed: ") + e.what());
+          Log(LogLevel::kError, [&] { return std::string("control handler failed: ") + e.what(); });
         }
       }
       if (housekeeping && Clock::now() - last_reap > std::chrono::milliseconds(200)) {
@@ -282,7 +384,7 @@ class Gateway::Impl {
     const std::optional<ClientId> sender = sbe::SenderOf(prefix, subject);
     if (!sender) {
       ++malformed_;
-      Log("control frame on '" + subject + "' ignored: not <control>.<client id>");
+      Log(LogLevel::kDebug, [&] { return "control frame on '" + subject + "' ignored: not <control>.<client id>"; });
       return;
     }
     sbe::FrameReader reader(frame);
@@ -291,14 +393,14 @@ class Gateway::Impl {
     for (std::size_t handled = 0; !reader.done(); ++handled) {
       if (handled == kMaxMessagesPerControlFrame) {
         ++malformed_;
-        Log("control frame from client " + std::to_string(*sender) + " holds more than " +
-            std::to_string(kMaxMessagesPerControlFrame) + " messages: the rest is dropped");
+        Log(LogLevel::kDebug, [&] { return "control frame from client " + std::to_string(*sender) + " holds more than " +
+            std::to_string(kMaxMessagesPerControlFrame) + " messages: the rest is dropped"; });
         return ClientErr(*sender, sbe::ClientErrorCode::kMalformedMessage);
       }
       if (const auto st = reader.Next(&view); st != sbe::DecodeStatus::kOk) {
         ++malformed_;
-        Log(std::string("malformed control frame from client ") + std::to_string(*sender) + ": " + sbe::ToString(st) +
-            " at byte " + std::to_string(reader.offset()));
+        Log(LogLevel::kDebug, [&] { return std::string("malformed control frame from client ") + std::to_string(*sender) + ": " + sbe::ToString(st) +
+            " at byte " + std::to_string(reader.offset()); });
         AnswerUndecodableStartData(*sender, frame.subspan(reader.offset()));
         return;
       }
@@ -337,8 +439,8 @@ class Gateway::Impl {
       return false;
     }
     if (m->client_id != sender) {
-      Log("client " + std::to_string(sender) + " sent " + sbe::ToString(M::kType) + " for client " +
-          std::to_string(m->client_id) + ": refused");
+      Log(LogLevel::kDebug, [&] { return "client " + std::to_string(sender) + " sent " + sbe::ToString(M::kType) + " for client " +
+          std::to_string(m->client_id) + ": refused"; });
       ClientErr(sender, sbe::ClientErrorCode::kIdentityMismatch);
       return false;
     }
@@ -394,8 +496,8 @@ class Gateway::Impl {
       }
       default:
         ++malformed_;
-        Log(std::string("unexpected ") + sbe::ToString(view.type()) + " on the control channel from client " +
-            std::to_string(sender));
+        Log(LogLevel::kDebug, [&] { return std::string("unexpected ") + sbe::ToString(view.type()) + " on the control channel from client " +
+            std::to_string(sender); });
         return;
     }
   }
@@ -409,8 +511,8 @@ class Gateway::Impl {
   // expires. A session heard from recently is a second login: refused.
   void Login(ClientId client) {
     if (!TakeLoginToken(client)) {
-      Log("login of client " + std::to_string(client) + " refused: more than " +
-          std::to_string(static_cast<int>(kLoginBurst)) + " logins at once (then one a second)");
+      Log(LogLevel::kDebug, [&] { return "login of client " + std::to_string(client) + " refused: more than " +
+          std::to_string(static_cast<int>(kLoginBurst)) + " logins at once (then one a second)"; });
       return ClientErr(client, sbe::ClientErrorCode::kLoginError);
     }
     bool replace = false;
@@ -425,16 +527,21 @@ class Gateway::Impl {
       }
     }
     if (replace) {
-      Log("client " + std::to_string(client) + " logged in again after a silence: its old session is replaced");
+      Log(LogLevel::kInfo, [&] { return "client " + std::to_string(client) + " logged in again after a silence: its old session is replaced"; });
       (void)EndSession(client);
+    }
+    if (const observability::Health h = health(); !h.ok) {
+      Log(LogLevel::kWarn, [&] { return "login of client " + std::to_string(client) + " refused: " + h.detail; });
+      return ClientErr(client, sbe::ClientErrorCode::kBusUnavailable);
     }
     const std::string data = sbe::DataChannel(client);
     Status created = bus_.HasChannel(data) ? bus_.DeleteChannel(data) : Status{};
     if (created.ok()) created = bus_.CreateChannel(data);
     if (!created.ok()) {
-      Log("login of client " + std::to_string(client) + " failed: cannot create " + data + ": " +
-          created.error().message);
-      return ClientErr(client, sbe::ClientErrorCode::kLoginError);
+      Log(LogLevel::kWarn, [&] { return "login of client " + std::to_string(client) + " failed: cannot create " + data + ": " +
+          created.error().message; });
+      // The bus may have gone bad since the last check: look again now.
+      return ClientErr(client, CheckHealth() ? sbe::ClientErrorCode::kLoginError : sbe::ClientErrorCode::kBusUnavailable);
     }
     std::shared_ptr<sbe::SessionAuth> auth;
     if (options_.authenticate_frames) auth = std::make_shared<sbe::SessionAuth>(sbe::NewSessionKey());
@@ -442,7 +549,7 @@ class Gateway::Impl {
       std::lock_guard lock(mu_);
       sessions_.try_emplace(client).first->second.auth = auth;
     }
-    Log("client " + std::to_string(client) + " logged in");
+    Log(LogLevel::kInfo, [&] { return "client " + std::to_string(client) + " logged in"; });
     if (auth == nullptr) return Reply(client, sbe::ClientLoginAck{client, options_.gateway_id});
     // The key goes out untagged, beside the ack, on the client's private channel.
     const sbe::SessionKey key{client, auth->key.low, auth->key.high};
@@ -468,13 +575,16 @@ class Gateway::Impl {
       }
       sessions_.erase(it);
     }
-    (void)bus_.DeleteChannel(sbe::DataChannel(client));
+    // While the bus is down its admin calls only time out, holding up the
+    // control thread: the channel is left to the client's next login (which
+    // replaces it) or to the sweep for abandoned channels.
+    if (health().ok) (void)bus_.DeleteChannel(sbe::DataChannel(client));
     return true;
   }
 
   void Logout(ClientId client) {
     if (!EndSession(client)) return ClientErr(client, sbe::ClientErrorCode::kNotLoggedIn);
-    Log("client " + std::to_string(client) + " logged out");
+    Log(LogLevel::kInfo, [&] { return "client " + std::to_string(client) + " logged out"; });
     Reply(client, sbe::ClientLogoutAck{client});  // still tagged with the ended session's key
     ForgetAuth(client);
   }
@@ -507,8 +617,8 @@ class Gateway::Impl {
       if (!EndSession(c)) continue;
       ForgetAuth(c);
       ++expired_;
-      Log("client " + std::to_string(c) + " expired: nothing heard for " +
-          std::to_string(options_.session_timeout.count()) + " ms; its streams and data channel are gone");
+      Log(LogLevel::kInfo, [&] { return "client " + std::to_string(c) + " expired: nothing heard for " +
+          std::to_string(options_.session_timeout.count()) + " ms; its streams and data channel are gone"; });
     }
   }
 
@@ -589,10 +699,10 @@ class Gateway::Impl {
       }
       if (own >= options_.max_streams_per_client) return DataErr(client, rid, sbe::DataErrorCode::kTooManyStreams);
       if (active >= options_.max_streams || open_symbols + task->request.symbols.size() > options_.max_open_symbols) {
-        Log("stream " + std::to_string(rid) + " of client " + std::to_string(client) + " refused: " +
+        Log(LogLevel::kWarn, [&] { return "stream " + std::to_string(rid) + " of client " + std::to_string(client) + " refused: " +
             std::to_string(active) + " streams with " + std::to_string(open_symbols) +
             " symbols running (limits: max_streams " + std::to_string(options_.max_streams) + ", max_open_symbols " +
-            std::to_string(options_.max_open_symbols) + ")");
+            std::to_string(options_.max_open_symbols) + ")"; });
         return DataErr(client, rid, sbe::DataErrorCode::kDataUnavailable);
       }
       if (auto old = it->second.streams.find(rid); old != it->second.streams.end()) {
@@ -639,7 +749,7 @@ class Gateway::Impl {
   void RunStream(StreamTask& task) {
     const sbe::StartData& req = task.request;
     detail::StreamSender sender(bus_, sbe::DataChannel(task.client), req.request_id, options_.messages_per_frame,
-                                options_.publish_wait, options_.stalled_client, task.stop, counters_, task.auth);
+                                options_.publish_wait, options_.stalled_client, task.stop, counters_, task.auth, &bus_ok_);
     const bool trades = req.data_type == sbe::DataType::kTrades;
     std::uint32_t sent = 0;
     SendStatus status = trades ? sender.Append(sbe::FirstTradeBar{req.request_id})
@@ -650,20 +760,22 @@ class Gateway::Impl {
     }
     sbe::StreamEndReason reason = sbe::StreamEndReason::kCompleted;
     if (!store_status.ok()) {
-      Log("stream " + std::to_string(req.request_id) + " of client " + std::to_string(task.client) +
-          " failed: " + store_status.error().message);
+      Log(LogLevel::kWarn, [&] { return "stream " + std::to_string(req.request_id) + " of client " + std::to_string(task.client) +
+          " failed: " + store_status.error().message; });
       DataErr(task.client, req.request_id, sbe::DataErrorCode::kDataUnavailable);
       reason = sbe::StreamEndReason::kFailed;
     } else if (status == SendStatus::kStopped || task.stop.load()) {
       reason = stopping_.load() ? sbe::StreamEndReason::kFailed : sbe::StreamEndReason::kStopped;
     } else if (status == SendStatus::kStalled) {
       reason = sbe::StreamEndReason::kFailed;
-      Log("client " + std::to_string(task.client) + " stopped reading; stream " + std::to_string(req.request_id) +
-          " ended");
+      Log(LogLevel::kInfo, [&] { return "client " + std::to_string(task.client) + " stopped reading; stream " + std::to_string(req.request_id) +
+          " ended"; });
+      DataErr(task.client, req.request_id, sbe::DataErrorCode::kDataChannel);  // the Last marker may never get through
     } else if (status == SendStatus::kBroken) {
       reason = sbe::StreamEndReason::kFailed;
-      Log("stream " + std::to_string(req.request_id) + " of client " + std::to_string(task.client) +
-          " broken: the bus lost frames; the client can resume after its last sequence");
+      Log(LogLevel::kWarn, [&] { return "stream " + std::to_string(req.request_id) + " of client " + std::to_string(task.client) +
+          " broken: " + (bus_ok_ ? std::string("the bus lost frames") : health().detail) +
+          "; the client can resume after its last sequence"; });
       DataErr(task.client, req.request_id, sbe::DataErrorCode::kDataSend);
     }
     if (status != SendStatus::kClientGone) {
@@ -674,7 +786,7 @@ class Gateway::Impl {
       }
       (void)sender.Flush(/*ignore_stop=*/true);
     } else {
-      Log("client " + std::to_string(task.client) + " went away during stream " + std::to_string(req.request_id));
+      Log(LogLevel::kInfo, [&] { return "client " + std::to_string(task.client) + " went away during stream " + std::to_string(req.request_id); });
     }
     task.finished = true;
   }
@@ -768,7 +880,12 @@ class Gateway::Impl {
   std::unique_ptr<bus::Subscription> control_, session_sub_;
   bool owns_control_ = false, owns_sessions_ = false;
   std::string session_prefix_;  // <control>.s.<gateway id>
-  std::thread control_thread_, session_thread_;
+  std::thread control_thread_, session_thread_, health_thread_;
+  mutable std::mutex health_mu_;
+  std::condition_variable health_cv_;
+  observability::Health health_;
+  int failed_checks_ = 0;           // in a row; under health_mu_
+  std::atomic<bool> bus_ok_{true};  // health_.ok, for the stream threads
   std::mutex handle_mu_;  // one control message at a time (the control store connection is not shared)
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
@@ -789,6 +906,7 @@ class Gateway::Impl {
   std::atomic<std::uint64_t> errors_sent_{0};
   std::atomic<std::uint64_t> malformed_{0};
   std::atomic<std::uint64_t> expired_{0};
+  std::atomic<std::uint64_t> abandoned_deleted_{0};
   mutable std::mutex stats_mu_;
   std::map<std::string, std::uint64_t> errors_by_code_;
   std::uint64_t requests_ = 0;
@@ -805,6 +923,7 @@ Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Gateway::~Gateway() { Stop(); }
 void Gateway::Stop() { impl_->Stop(); }
 GatewayStats Gateway::stats() const { return impl_->stats(); }
+observability::Health Gateway::health() const { return impl_->health(); }
 
 void WriteMetrics(const GatewayStats& s, observability::MetricsWriter& out) {
   out.Gauge("tickflow_gateway_sessions", "Clients logged in", static_cast<double>(s.sessions));
@@ -819,6 +938,11 @@ void WriteMetrics(const GatewayStats& s, observability::MetricsWriter& out) {
   out.Counter("tickflow_gateway_replies_dropped_total",
               "Answers not sent: beyond a client's reply budget (a flood) or its full reply channel",
               static_cast<double>(s.replies_dropped));
+  out.Gauge("tickflow_gateway_bus_up", "1 if the last health check of the bus passed (see /healthz)",
+            s.bus_healthy ? 1 : 0);
+  out.Counter("tickflow_gateway_abandoned_channels_deleted_total",
+              "Data channels deleted because nobody read or wrote them (client and gateway died together)",
+              static_cast<double>(s.abandoned_deleted));
   out.Counter("tickflow_gateway_sessions_expired_total", "Sessions ended because the client fell silent",
               static_cast<double>(s.sessions_expired));
   for (const auto& [code, n] : s.errors_by_code) {

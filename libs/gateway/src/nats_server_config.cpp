@@ -53,7 +53,9 @@ std::string NatsServerConfig(const NatsServerSetup& setup) {
     out += "cluster {\n  name: " + Quoted(setup.cluster_name) + "\n  listen: " + Quoted(setup.cluster_listen) +
            "\n  routes: " + List(setup.routes) + "\n}\n";
   }
-  out += "jetstream {\n  store_dir: " + Quoted(setup.store_dir) + "\n}\n";
+  out += "jetstream {\n  store_dir: " + Quoted(setup.store_dir) + "\n";
+  if (!setup.max_store.empty()) out += "  max_file_store: " + setup.max_store + "\n";
+  out += "}\n";
   out += "authorization {\n  users = [\n";
   for (const NatsUser& u : setup.users) {
     const NatsPermissions p = PermissionsOf(u, setup.control_channel);

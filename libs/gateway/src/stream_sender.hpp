@@ -36,7 +36,7 @@ class StreamSender {
   StreamSender(bus::Bus& bus, std::string channel, RequestId request, std::size_t messages_per_frame,
                std::chrono::milliseconds publish_wait, std::chrono::milliseconds stalled_after,
                const std::atomic<bool>& stop, SenderCounters& counters,
-               std::shared_ptr<sbe::SessionAuth> auth = nullptr)
+               std::shared_ptr<sbe::SessionAuth> auth = nullptr, const std::atomic<bool>* bus_ok = nullptr)
       : bus_(bus),
         channel_(std::move(channel)),
         request_(request),
@@ -45,6 +45,7 @@ class StreamSender {
         stalled_after_(stalled_after),
         stop_(stop),
         counters_(counters),
+        bus_ok_(bus_ok),
         buffer_(sbe::kHeaderSize + sbe::DataBatch::kBlockLength + messages_per_frame * 80 + sbe::kFrameTagSize),
         writer_(std::span(buffer_).first(buffer_.size() - sbe::kFrameTagSize)) {
     if (auth != nullptr) signer_.emplace(std::move(auth));
@@ -87,6 +88,13 @@ class StreamSender {
           return SendStatus::kOk;
         case bus::PublishStatus::kBackPressured:
           if (!ignore_stop && stop_.load(std::memory_order_relaxed)) return SendStatus::kStopped;
+          // Held because the bus itself is down (its health check fails):
+          // nothing will drain, so the stream fails now rather than after
+          // stalled_after.
+          if (bus_ok_ != nullptr && !bus_ok_->load(std::memory_order_relaxed)) {
+            writer_.Clear();
+            return SendStatus::kBroken;
+          }
           if (std::chrono::steady_clock::now() - start > stalled_after_) return SendStatus::kStalled;
           continue;
         case bus::PublishStatus::kLost:
@@ -113,6 +121,7 @@ class StreamSender {
   std::chrono::milliseconds stalled_after_;
   const std::atomic<bool>& stop_;
   SenderCounters& counters_;
+  const std::atomic<bool>* bus_ok_;  // the gateway's view of the bus's health; null: not watched
   std::vector<std::byte> buffer_;
   sbe::FrameWriter writer_;
   std::optional<sbe::FrameSigner> signer_;

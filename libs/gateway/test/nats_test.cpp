@@ -151,7 +151,10 @@ class NatsTest : public ::testing::Test {
     o.open_store = [db] { return store::OpenStore(db, {.create = false}); };
     o.messages_per_frame = per_frame;
     o.session_timeout = 1500ms;
-    o.log = [id](std::string_view line) { std::fprintf(stderr, "[gw%d] %.*s\n", id, static_cast<int>(line.size()), line.data()); };
+    o.log_level = observability::LogLevel::kDebug;
+    o.log = [id](observability::LogLevel, std::string_view line) {
+      std::fprintf(stderr, "[gw%d] %.*s\n", id, static_cast<int>(line.size()), line.data());
+    };
     return gateway::Gateway::Start(bus, o).value();
   }
 

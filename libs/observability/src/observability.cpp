@@ -2,18 +2,17 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <microhttpd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <thread>
+#include <exception>
 
 #include "tickflow/core/time.hpp"
 
@@ -78,88 +77,100 @@ std::string MetricsRegistry::Render() const {
   return w.Take();
 }
 
+// The HTTP side is libmicrohttpd (Debian's libmicrohttpd): one internal
+// polling thread multiplexes every connection, so idle sockets, slow readers
+// and a flood of scrapes cannot hold /healthz back; each connection has a
+// deadline and their number is capped. The listening socket is made here so
+// that a bad address or a taken port gets an error naming it.
 class HttpServer::Impl {
  public:
   int fd = -1;
   int port = 0;
   Handler handler;
-  std::atomic<bool> stop{false};
-  std::thread thread;
+  MHD_Daemon* daemon = nullptr;
 
-  void Serve() {
-    while (!stop.load()) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      const int c = ::accept(fd, nullptr, nullptr);
-      if (c < 0) continue;
-      Answer(c);
-      ::close(c);
-    }
-  }
-
-  void Answer(int c) {
-    // Read the request head (bounded), with a short deadline.
-    std::string req;
-    char buf[2048];
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    while (req.find("\r\n\r\n") == std::string::npos && req.size() < 16384 &&
-           std::chrono::steady_clock::now() < deadline) {
-      pollfd p{c, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      const ssize_t n = ::recv(c, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      req.append(buf, static_cast<std::size_t>(n));
-    }
+  static MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url, const char* method,
+                              const char* /*version*/, const char* /*upload_data*/, std::size_t* upload_data_size,
+                              void** /*req_cls*/) {
+    auto* self = static_cast<Impl*>(cls);
     HttpResponse r;
-    const std::size_t sp1 = req.find(' ');
-    const std::size_t sp2 = sp1 == std::string::npos ? std::string::npos : req.find(' ', sp1 + 1);
-    if (sp2 == std::string::npos) {
-      r = {400, "text/plain", "bad request\n"};
-    } else if (req.compare(0, sp1, "GET") != 0) {
+    if (std::strcmp(method, "GET") != 0 && std::strcmp(method, "HEAD") != 0) {
       r = {405, "text/plain", "only GET is served\n"};
     } else {
-      std::string_view path(req.data() + sp1 + 1, sp2 - sp1 - 1);
-      path = path.substr(0, path.find('?'));
-      r = handler(path);
+      try {
+        r = self->handler(url);
+      } catch (const std::exception& e) {
+        r = {500, "text/plain", std::string("internal error: ") + e.what() + "\n"};
+      }
     }
-    const char* reason = r.status == 200 ? "OK" : r.status == 404 ? "Not Found" : r.status == 405 ? "Method Not Allowed" : "Bad Request";
-    const std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " + reason + "\r\nContent-Type: " +
-                             r.content_type + "\r\nContent-Length: " + std::to_string(r.body.size()) +
-                             "\r\nConnection: close\r\n\r\n";
-    const std::string all = head + r.body;
-    std::size_t sent = 0;
-    while (sent < all.size()) {
-      const ssize_t n = ::send(c, all.data() + sent, all.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      sent += static_cast<std::size_t>(n);
-    }
+    *upload_data_size = 0;  // a body, if any, is not read
+    MHD_Response* response =
+        MHD_create_response_from_buffer(r.body.size(), r.body.data(), MHD_RESPMEM_MUST_COPY);
+    if (response == nullptr) return MHD_NO;
+    (void)MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
+    if (r.status == 405) (void)MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    const MHD_Result queued = MHD_queue_response(connection, static_cast<unsigned>(r.status), response);
+    MHD_destroy_response(response);
+    return queued;
   }
 };
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& host, int port, Handler handler) {
+namespace {
+
+// "127.0.0.1", "::1", "[::1]", "0.0.0.0", "::" -> a socket address.
+Result<sockaddr_storage> ParseHost(std::string host, int port, socklen_t* len) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  sockaddr_storage out{};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out);
+  if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<std::uint16_t>(port));
+    *len = sizeof(sockaddr_in);
+  } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<std::uint16_t>(port));
+    *len = sizeof(sockaddr_in6);
+  } else {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "metrics address '" + host + "' is not an IPv4 or IPv6 address (e.g. 127.0.0.1 or [::1])");
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& host, int port, Handler handler,
+                                                      const HttpLimits& limits) {
   auto impl = std::make_unique<Impl>();
   impl->handler = std::move(handler);
-  impl->fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  socklen_t len = 0;
+  auto addr = ParseHost(host, port, &len);
+  if (!addr.ok()) return addr.error();
+  impl->fd = ::socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (impl->fd < 0) return MakeError(ErrorCode::kIo, std::string("socket: ") + std::strerror(errno));
   const int one = 1;
   ::setsockopt(impl->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
-    ::close(impl->fd);
-    return MakeError(ErrorCode::kInvalidArgument, "metrics address '" + host + "' is not an IPv4 address");
-  }
-  if (::bind(impl->fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(impl->fd, 16) != 0) {
+  if (::bind(impl->fd, reinterpret_cast<sockaddr*>(&*addr), len) != 0 || ::listen(impl->fd, 64) != 0) {
     const std::string why = std::strerror(errno);
     ::close(impl->fd);
     return MakeError(ErrorCode::kUnavailable, "cannot listen on " + host + ":" + std::to_string(port) + ": " + why);
   }
-  socklen_t len = sizeof addr;
-  ::getsockname(impl->fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  impl->port = ntohs(addr.sin_port);
-  Impl* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->Serve(); });
+  sockaddr_storage bound{};
+  socklen_t bound_len = sizeof bound;
+  ::getsockname(impl->fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
+  impl->port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                                 : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | (addr->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+  impl->daemon = MHD_start_daemon(
+      flags, 0, nullptr, nullptr, &Impl::OnRequest, impl.get(), MHD_OPTION_LISTEN_SOCKET, impl->fd,
+      MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(limits.connection_timeout.count()),
+      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(limits.max_connections),
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(64 * 1024), MHD_OPTION_END);
+  if (impl->daemon == nullptr) {
+    ::close(impl->fd);
+    return MakeError(ErrorCode::kUnavailable, "cannot start the HTTP server on " + host + ":" + std::to_string(port));
+  }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
@@ -167,17 +178,30 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { Stop(); }
 int HttpServer::port() const { return impl_->port; }
 void HttpServer::Stop() {
-  if (impl_->stop.exchange(true)) return;
-  if (impl_->thread.joinable()) impl_->thread.join();
+  if (impl_->daemon == nullptr) return;
+  MHD_stop_daemon(impl_->daemon);  // joins its thread; the listening socket is ours to close
+  impl_->daemon = nullptr;
   ::close(impl_->fd);
 }
 
-HttpServer::Handler MetricsHandler(const MetricsRegistry& registry) {
-  return [&registry](std::string_view path) {
+HttpServer::Handler MetricsHandler(const MetricsRegistry& registry, std::function<Health()> health) {
+  return [&registry, health = std::move(health)](std::string_view path) {
     if (path == "/metrics") return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", registry.Render()};
-    if (path == "/healthz") return HttpResponse{200, "text/plain", "ok\n"};
+    if (path == "/healthz") {
+      const Health h = health ? health() : Health{};
+      if (h.ok) return HttpResponse{200, "text/plain", "ok\n"};
+      return HttpResponse{503, "text/plain", "unhealthy: " + h.detail + "\n"};
+    }
     return HttpResponse{404, "text/plain", "not found: try /metrics or /healthz\n"};
   };
+}
+
+std::optional<LogLevel> ParseLogLevel(std::string_view name) {
+  if (name == "debug") return LogLevel::kDebug;
+  if (name == "info") return LogLevel::kInfo;
+  if (name == "warn") return LogLevel::kWarn;
+  if (name == "error") return LogLevel::kError;
+  return std::nullopt;
 }
 
 std::string LogLine(LogLevel level, std::string_view component, std::string_view message, const Labels& fields) {

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <regex>
 #include <set>
@@ -20,16 +22,34 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A connected TCP socket to 127.0.0.1 (or ::1) that gives up reading after 10 s.
+int Connect(int port, bool v6 = false) {
+  const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+  const timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int rc = -1;
+  if (v6) {
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(static_cast<std::uint16_t>(port));
+    ::inet_pton(AF_INET6, "::1", &a.sin6_addr);
+    rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  } else {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  EXPECT_EQ(rc, 0) << std::strerror(errno);
+  return fd;
+}
+
 // A plain HTTP/1.1 GET over a socket, as a Prometheus scraper does it.
-std::string Get(int port, const std::string& path, const std::string& method = "GET") {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  const std::string req = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-  EXPECT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+std::string Get(int port, const std::string& path, const std::string& method = "GET", bool v6 = false) {
+  const int fd = Connect(port, v6);
+  const std::string req = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  EXPECT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
   std::string out;
   char buf[4096];
   ssize_t n;
@@ -91,6 +111,49 @@ TEST(HttpServerTest, ServesMetricsAndHealthAndRefusesTheRest) {
   EXPECT_NE(Get(server->port(), "/nope").find("404 Not Found"), std::string::npos);
   EXPECT_NE(Get(server->port(), "/metrics", "POST").find("405"), std::string::npos);
   EXPECT_FALSE(HttpServer::Start("not-an-ip", 0, MetricsHandler(r)).ok());
+}
+
+TEST(HttpServerTest, HealthSaysWhatIsWrong) {
+  MetricsRegistry r;
+  Health h{false, "bus: JetStream not answering"};
+  auto server = HttpServer::Start("127.0.0.1", 0, MetricsHandler(r, [&h] { return h; })).value();
+  const std::string bad = Get(server->port(), "/healthz");
+  EXPECT_NE(bad.find("HTTP/1.1 503"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("\r\n\r\nunhealthy: bus: JetStream not answering\n"), std::string::npos) << bad;
+  h = {};
+  EXPECT_NE(Get(server->port(), "/healthz").find("HTTP/1.1 200"), std::string::npos);
+}
+
+// The old server answered one connection at a time with a 2 s deadline each:
+// 20 idle sockets made /healthz time out, and a scraper that never read a
+// large /metrics blocked it.
+TEST(HttpServerTest, IdleSocketsAndASlowReaderDoNotHoldOthersBack) {
+  MetricsRegistry r;
+  r.AddCollector([](MetricsWriter& w) {
+    for (int i = 0; i < 200000; ++i) w.Gauge("t_series", "Many series", i, {{"i", std::to_string(i)}});
+  });
+  auto server = HttpServer::Start("127.0.0.1", 0, MetricsHandler(r)).value();
+  std::vector<int> idle;
+  for (int i = 0; i < 50; ++i) idle.push_back(Connect(server->port()));
+  const int slow = Connect(server->port());  // asks for ~7 MB of metrics and never reads them
+  const std::string req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(slow, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  for (int i = 0; i < 5; ++i) {
+    const std::string health = Get(server->port(), "/healthz");  // each read gives up after 10 s
+    EXPECT_NE(health.find("\r\n\r\nok\n"), std::string::npos) << "with 50 idle sockets and a slow reader: " << health;
+  }
+  for (int fd : idle) ::close(fd);
+  ::close(slow);
+}
+
+TEST(HttpServerTest, ServesOverIpv6) {
+  MetricsRegistry r;
+  auto server = HttpServer::Start("[::1]", 0, MetricsHandler(r));
+  if (!server.ok() && server.error().message.find("Cannot assign") != std::string::npos) {
+    GTEST_SKIP() << "no IPv6 loopback on this machine: " << server.error().message;
+  }
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  EXPECT_NE(Get((*server)->port(), "/healthz", "GET", true).find("\r\n\r\nok\n"), std::string::npos);
 }
 
 TEST(LogLineTest, IsStructured) {

@@ -139,6 +139,7 @@ const char* ToString(ClientErrorCode code) {
     case ClientErrorCode::kLogoutError: return "logout failed";
     case ClientErrorCode::kIdentityMismatch: return "client id does not match the authenticated identity";
     case ClientErrorCode::kMalformedMessage: return "malformed message";
+    case ClientErrorCode::kBusUnavailable: return "the gateway's bus is unavailable";
   }
   return "undefined client error code";
 }

@@ -12,7 +12,8 @@ Result<ReplaySession> ReplaySession::Start(const std::string& db, ClientId clien
     return store::OpenStore(db, so);
   };
   o.authenticate_frames = false;  // no one else shares an in-process bus
-  o.log = [problems = s.problems](std::string_view line) {
+  o.log_level = observability::LogLevel::kWarn;
+  o.log = [problems = s.problems](observability::LogLevel, std::string_view line) {
     if (line.find(" failed: ") == std::string_view::npos) return;
     std::lock_guard lock(problems->mu);
     problems->last = std::string(line);

@@ -96,6 +96,19 @@ class Bus {
 
   // Frames queued in a channel now (for tests and metrics); 0 if it does not exist.
   virtual std::size_t QueuedFrames(std::string_view channel) const = 0;
+
+  // Whether the bus can serve now: ok, or kUnavailable saying what is wrong
+  // (NATS: disconnected, or JetStream not answering). Waits at most `wait`.
+  // In process: always ok.
+  virtual Status Health(std::chrono::milliseconds /*wait*/) { return {}; }
+
+  // Stream channels nobody reads: no reader waiting, no frame unacknowledged
+  // and no activity (publish, delivery, acknowledgement) for `idle` — left
+  // behind by a reader and its writer that died together. In process: none
+  // (channels do not outlive the process).
+  virtual Result<std::vector<std::string>> AbandonedChannels(std::chrono::seconds /*idle*/) {
+    return std::vector<std::string>{};
+  }
 };
 
 std::unique_ptr<Bus> MakeInProcessBus(const BusOptions& options = {});

@@ -49,6 +49,12 @@ struct NatsBusOptions {
   std::size_t max_frame_bytes = 1 << 20;
   std::size_t fetch_batch = 64;       // frames per pull
   int replicas = 1;                   // JetStream replicas of each stream (cluster)
+  // A second connection for JetStream traffic (stream publishes, admin calls,
+  // pull requests and acknowledgements). nats-server handles what one
+  // connection sends in order, so a JetStream that stalls (its store full)
+  // would otherwise hold back every core message behind it: logins,
+  // heartbeats and the gateway's answers to every client.
+  bool jetstream_connection = true;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds ack_timeout{5000};  // a publish unacknowledged this long is lost
   std::function<void(std::string_view)> log{};  // async events: errors, disconnects, reconnects

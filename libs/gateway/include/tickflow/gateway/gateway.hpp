@@ -65,7 +65,16 @@ struct GatewayOptions {
   // gateway's (docs/protocol.md#frame-authentication). Off only where no
   // one else shares the bus (in process).
   bool authenticate_frames = true;
-  std::function<void(std::string_view line)> log{};     // optional
+  // The bus's health (Bus::Health) is checked this often; while it is bad,
+  // /healthz says why and logins are refused with ClientError(BusUnavailable).
+  std::chrono::milliseconds health_interval{2000};
+  // A data stream with no reader waiting, nothing unacknowledged and no
+  // activity this long (its client and gateway died together) is deleted; the
+  // check runs at start and every 30 s.
+  std::chrono::seconds abandoned_after{120};
+  // Log lines with their level (optional); lines below `log_level` are never built.
+  std::function<void(observability::LogLevel level, std::string_view line)> log{};
+  observability::LogLevel log_level = observability::LogLevel::kInfo;
 };
 
 struct ClientStats {
@@ -85,6 +94,8 @@ struct GatewayStats {
   std::uint64_t malformed_frames = 0; // control frames that did not decode
   std::uint64_t replies_dropped = 0;  // answers beyond a client's reply budget (floods) or unpublishable
   std::uint64_t sessions_expired = 0; // sessions ended for silence (no heartbeat)
+  std::uint64_t abandoned_deleted = 0; // data channels deleted because nobody read or wrote them
+  bool bus_healthy = true;            // the last health check of the bus passed
   std::map<std::string, std::uint64_t> errors_by_code;  // "ClientError/client not logged in" -> count
   std::uint64_t requests = 0;                     // StartData handled
   double request_seconds_sum = 0;                 // StartData received -> answered (ack or error)
@@ -106,6 +117,8 @@ class Gateway {
   // control thread. Idempotent; the destructor calls it.
   void Stop();
   GatewayStats stats() const;
+  // The bus's state at the last check (every health_interval), for /healthz.
+  observability::Health health() const;
 
   class Impl;
 

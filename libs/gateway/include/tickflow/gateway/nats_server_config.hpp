@@ -29,6 +29,7 @@ struct NatsServerSetup {
   std::string listen = "127.0.0.1:4222";
   std::string http = "127.0.0.1:8222";  // monitoring: /healthz; empty = off
   std::string store_dir;                 // JetStream file storage
+  std::string max_store{};               // JetStream max_file_store ("8G"); empty = the server's default
   std::string control_channel = "qd.control";
   std::vector<NatsUser> users;
   // Cluster (all empty: a single server). Every node gets the same users.

@@ -4,9 +4,12 @@
 // service wires these together and chooses where lines go.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,12 +50,21 @@ struct HttpResponse {
   std::string body;
 };
 
-// Answers GET requests on one thread; other methods get 405, unknown paths 404.
+struct HttpLimits {
+  std::size_t max_connections = 256;                 // open at once; beyond, new ones are closed at once
+  std::chrono::seconds connection_timeout{5};         // a connection idle this long is closed
+};
+
+// Answers GET (and HEAD) requests; other methods get 405, unknown paths 404.
+// Connections are served concurrently by one polling thread (libmicrohttpd):
+// idle or slow clients never hold another's answer back. The handler runs on
+// that thread and must not block.
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(std::string_view path)>;
-  // Port 0 picks a free port.
-  static Result<std::unique_ptr<HttpServer>> Start(const std::string& host, int port, Handler handler);
+  // `host` is an IPv4 or IPv6 literal ("127.0.0.1", "::1" or "[::1]"); port 0 picks a free port.
+  static Result<std::unique_ptr<HttpServer>> Start(const std::string& host, int port, Handler handler,
+                                                   const HttpLimits& limits = {});
   ~HttpServer();
   int port() const;
   void Stop();
@@ -64,10 +76,20 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// /metrics from the registry, /healthz "ok".
-HttpServer::Handler MetricsHandler(const MetricsRegistry& registry);
+// What /healthz reports: 200 "ok", or 503 "unhealthy: <detail>".
+struct Health {
+  bool ok = true;
+  std::string detail{};
+};
+
+// /metrics from the registry; /healthz from `health` (cheap: it runs on the
+// HTTP thread; default: always ok).
+HttpServer::Handler MetricsHandler(const MetricsRegistry& registry, std::function<Health()> health = {});
 
 enum class LogLevel : std::uint8_t { kDebug, kInfo, kWarn, kError };
+
+// "debug", "info", "warn" or "error"; nullopt for anything else.
+std::optional<LogLevel> ParseLogLevel(std::string_view name);
 
 // "ts=2026-11-24T06:59:18.123Z level=info component=symdb msg=\"listening\" port=50051"
 std::string LogLine(LogLevel level, std::string_view component, std::string_view message,

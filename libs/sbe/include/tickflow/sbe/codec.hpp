@@ -115,7 +115,7 @@ class Reader {
   const std::byte* p_;
 };
 
-inline bool Valid(ClientErrorCode c) { return static_cast<std::uint8_t>(c) <= 6; }
+inline bool Valid(ClientErrorCode c) { return static_cast<std::uint8_t>(c) <= 7; }
 inline bool Valid(DataErrorCode c) { return static_cast<std::uint8_t>(c) <= static_cast<std::uint8_t>(DataErrorCode::kTooManyStreams); }
 inline bool Valid(StreamEndReason r) { return static_cast<std::uint8_t>(r) <= 2; }
 inline bool Valid(TimeResolution r) { return static_cast<std::uint8_t>(r) <= 9; }

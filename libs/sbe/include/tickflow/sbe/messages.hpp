@@ -57,6 +57,7 @@ enum class ClientErrorCode : std::uint8_t {
   kLogoutError = 4,
   kIdentityMismatch = 5,
   kMalformedMessage = 6,
+  kBusUnavailable = 7,  // the gateway cannot make data channels now (its /healthz says why)
 };
 
 enum class DataErrorCode : std::uint8_t {
