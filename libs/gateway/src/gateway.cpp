@@ -214,7 +214,7 @@ class Gateway::Impl {
       const bool ok = CheckHealth();
       if (ok && Clock::now() >= next_sweep) {
         DeleteAbandonedChannels();
-        next_sweep = Clock::now() + kSweepEvery;
+        next_sweep = Clock::now() + std::min<Clock::duration>(kSweepEvery, options_.abandoned_after);
       }
       std::unique_lock lock(health_mu_);
       // After a first failure, look again soon: one failure alone is not

@@ -144,7 +144,8 @@ class NatsTest : public ::testing::Test {
     gateway_bus_ = Connect("gateway", "gw-pass", "", queue_frames).value();
     gateway_ = MakeGateway(*gateway_bus_, per_frame, 1);
   }
-  std::unique_ptr<gateway::Gateway> MakeGateway(bus::Bus& bus, std::size_t per_frame, std::uint16_t id) {
+  std::unique_ptr<gateway::Gateway> MakeGateway(bus::Bus& bus, std::size_t per_frame, std::uint16_t id,
+                                                const std::function<void(gateway::GatewayOptions&)>& tweak = {}) {
     gateway::GatewayOptions o;
     o.gateway_id = id;
     const std::string db = db_;
@@ -155,6 +156,7 @@ class NatsTest : public ::testing::Test {
     o.log = [id](observability::LogLevel, std::string_view line) {
       std::fprintf(stderr, "[gw%d] %.*s\n", id, static_cast<int>(line.size()), line.data());
     };
+    if (tweak) tweak(o);
     return gateway::Gateway::Start(bus, o).value();
   }
 
@@ -405,6 +407,31 @@ TEST_F(NatsTest, AClientThatVanishesIsExpiredAndItsIdCanLogInAgain) {
   auto s = again->RequestTrades({.symbols = {xbt_}}, {.on_trade = [&](const client::TradeEvent&) { ++got; }}).value();
   EXPECT_EQ(s->Wait(30s)->missing, 0u);
   EXPECT_EQ(got, 2672u);
+}
+
+// A client and its gateway SIGKILLed together leave the client's data stream
+// behind: a gateway deletes streams nobody reads or writes, and keeps those
+// of live clients (even idle ones, logged in at another gateway).
+TEST_F(NatsTest, AbandonedDataStreamsAreDeletedAndLiveOnesKept) {
+  StartGateway();
+  auto live = Open(1);  // logged in at gateway 1, idle
+  ASSERT_NE(live, nullptr);
+  ASSERT_TRUE(gateway_bus_->CreateChannel(sbe::DataChannel(9)).ok());  // as a dead gateway left it
+  const std::byte frame[8]{};
+  ASSERT_EQ(gateway_bus_->Publish(sbe::DataChannel(9), frame, 2000ms), bus::PublishStatus::kOk);
+  auto bus2 = Connect("gateway", "gw-pass", "").value();
+  auto second = MakeGateway(*bus2, 16, 2, [](gateway::GatewayOptions& o) { o.abandoned_after = std::chrono::seconds(1); });
+  for (int i = 0; i < 150 && gateway_bus_->HasChannel(sbe::DataChannel(9)); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(gateway_bus_->HasChannel(sbe::DataChannel(9))) << "the abandoned stream is still there after 15 s";
+  EXPECT_EQ(second->stats().abandoned_deleted, 1u);
+  std::this_thread::sleep_for(2500ms);  // two more sweeps
+  EXPECT_TRUE(gateway_bus_->HasChannel(sbe::DataChannel(1))) << "a live client's stream was deleted";
+  std::uint64_t got = 0;
+  auto s = live->RequestTrades({.symbols = {xbt_}}, {.on_trade = [&](const client::TradeEvent&) { ++got; }}).value();
+  EXPECT_EQ(s->Wait(30s)->missing, 0u);
+  EXPECT_EQ(got, 2672u);
+  EXPECT_EQ(second->stats().abandoned_deleted, 1u);
+  EXPECT_TRUE(second->health().ok) << second->health().detail;
 }
 
 TEST_F(NatsTest, AGatewayRestartEndsTheStreamWithAnErrorAndTheRestCanBeResumed) {
