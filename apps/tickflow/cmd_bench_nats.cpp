@@ -179,6 +179,36 @@ Result<double> BusOnlyRate(const std::string& url, const std::vector<std::vector
   return static_cast<double>(got * per_frame) / secs;
 }
 
+// Answers on a core channel (what the gateway sends for every request: acks,
+// errors, heartbeat acks), `count` ClientHeartbeatAcks, each published alone
+// as the gateway does, with or without waiting for the server's PONG after
+// each (confirm_core_publishes); received by another connection.
+Result<double> CoreAnswerRate(const std::string& url, bool confirm, std::size_t count) {
+  bus::NatsBusOptions o;
+  o.url = url;
+  o.user = "admin";
+  o.password = "admin";
+  o.confirm_core_publishes = confirm;
+  TICKFLOW_ASSIGN_OR_RETURN(auto pub, bus::MakeNatsBus(o));
+  TICKFLOW_ASSIGN_OR_RETURN(auto sub, bus::MakeNatsBus(o));
+  TICKFLOW_ASSIGN_OR_RETURN(auto reader, sub->Subscribe("bench.answers"));
+  std::vector<std::byte> ack(64);
+  ack.resize(sbe::Encode(sbe::ClientHeartbeatAck{1}, ack));
+  std::size_t got = 0;
+  std::thread consumer([&] {
+    bus::Frame f;
+    while (got < count && reader->Poll(&f, std::chrono::milliseconds(5000)) == bus::PollStatus::kFrame) ++got;
+  });
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < count; ++i) {
+    if (pub->Publish("bench.answers", ack, std::chrono::milliseconds(1000)) != bus::PublishStatus::kOk) break;
+  }
+  consumer.join();
+  const double secs = Seconds(t0);
+  if (got != count) return MakeError(ErrorCode::kInternal, "answers lost: " + std::to_string(got) + " of " + std::to_string(count));
+  return static_cast<double>(count) / secs;
+}
+
 }  // namespace
 
 constexpr std::size_t kPerFrame = 4096;  // messages per frame, gateway and raw alike
@@ -228,7 +258,7 @@ int BenchNats(const Args& a) {
 
   const auto frames = GatewayFrames(**store, 256, kPerFrame);
   const std::size_t total_frames = a.rows / kPerFrame;
-  std::vector<double> raw, js, ours;
+  std::vector<double> raw, js, ours, flushed, unflushed;
   std::uint64_t n = 0;
   for (int run = 0; run < a.runs; ++run) {
     std::size_t lost = 0;
@@ -251,6 +281,14 @@ int BenchNats(const Args& a) {
     ours.push_back(static_cast<double>(received) / Seconds(t0));
     if (end->missing != 0 || received != end->sent) return Fail("the stream over NATS lost messages");
     n = received;
+    auto f = CoreAnswerRate(url, true, 20000);
+    if (!f.ok()) return Fail(f.error());
+    flushed.push_back(*f);
+    auto u = CoreAnswerRate(url, false, 200000);
+    if (!u.ok()) return Fail(u.error());
+    unflushed.push_back(*u);
+    fmt::print("run {}: control answers {}/s flushed one by one, {}/s without a flush each\n", run + 1,
+               Rate(flushed.back()), Rate(unflushed.back()));
     fmt::print("run {}: raw nats.c core pub->sub {}msgs/s (lost {} of {} frames); tickflow NATS bus alone {}msgs/s; "
                "gateway process -> NATS -> client {}msgs/s\n",
                run + 1, Rate(raw.back()), lost, total_frames, Rate(js.back()), Rate(ours.back()));
@@ -292,6 +330,9 @@ int BenchNats(const Args& a) {
              Rate(Median(js)), 100 * Median(js) / Median(raw));
   fmt::print("| tickflow: store -> gateway process -> JetStream -> client process decode -> callback | {} | {:.0f} % |\n",
              Rate(Median(ours)), 100 * Median(ours) / Median(raw));
+  fmt::print("\ncontrol answers (ClientHeartbeatAck, one per publish) on a core subject: {}/s flushed one by one "
+             "(a client's publishes, to learn of a refusal), {}/s unflushed as the gateway sends them ({:.1f}x)\n",
+             Rate(Median(flushed)), Rate(Median(unflushed)), Median(unflushed) / Median(flushed));
   fmt::print("\npaced replay at 600x over NATS, {} trades: latency from due time to callback: p50 {:.0f} us, p99 {:.0f} us, "
              "max {:.0f} us\n",
              Thousands(latency->count), latency->p50, latency->p99, latency->max);

@@ -390,7 +390,12 @@ class NatsBus final : public Bus {
     if (frame.size() > o_.max_frame_bytes) return PublishStatus::kTooLarge;
     if (natsConnection_IsClosed(nc_)) return PublishStatus::kClosed;
     const std::string subject(channel);
-    if (!IsStream(channel)) return PublishCore(nc_, subject, frame, wait);
+    if (!IsStream(channel)) {
+      if (o_.confirm_core_publishes) return PublishCore(nc_, subject, frame, wait);
+      const natsStatus s = natsConnection_Publish(nc_, subject.c_str(), frame.data(), static_cast<int>(frame.size()));
+      if (s == NATS_OK) return PublishStatus::kOk;
+      return natsConnection_IsClosed(nc_) ? PublishStatus::kClosed : PublishStatus::kBackPressured;
+    }
     const std::shared_ptr<StreamState> st = State(subject);
     std::lock_guard lock(st->mu);
     if (st->broken.exchange(false)) {

@@ -136,6 +136,7 @@ class NatsTest : public ::testing::Test {
     o.fetch_batch = 8;
     o.connect_timeout = 1000ms;
     o.queue_group = "qd.gateways";
+    o.confirm_core_publishes = user != "gateway";  // as tickflow gateway runs
     o.log = [user](std::string_view line) { std::fprintf(stderr, "[%s] %.*s\n", user.c_str(), static_cast<int>(line.size()), line.data()); };
     return bus::MakeNatsBus(o);
   }

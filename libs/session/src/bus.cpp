@@ -40,6 +40,7 @@ Result<std::unique_ptr<bus::Bus>> ConnectNats(const BusSpec& spec, std::optional
     o.name = "tickflow client " + std::to_string(*client);
   } else {
     o.name = "tickflow gateway";
+    o.confirm_core_publishes = false;  // its answers go out without a round trip each
   }
   o.log = std::move(log);
   return bus::MakeNatsBus(o);

@@ -55,6 +55,11 @@ struct NatsBusOptions {
   // would otherwise hold back every core message behind it: logins,
   // heartbeats and the gateway's answers to every client.
   bool jetstream_connection = true;
+  // A core publish waits for the server's PONG (one round trip) to learn at
+  // once whether the server refused it (kNotPermitted: a client publishing on
+  // another's control channel). The gateway, whose rights are known, turns it
+  // off so that its answers are not flushed one by one.
+  bool confirm_core_publishes = true;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds ack_timeout{5000};  // a publish unacknowledged this long is lost
   std::function<void(std::string_view)> log{};  // async events: errors, disconnects, reconnects
