@@ -38,11 +38,24 @@ T Unwrap(Result<T> r) {
   return std::move(*r);
 }
 
+// Big column buffers (≥ 4 MiB) that numpy released, kept for the next
+// query instead of being given back to the kernel: a fresh buffer costs a
+// page fault and a page clear per 4 KiB (or 2 MiB) page — 41 % of the time of
+// Store.trades in `perf` — and a kept one is already mapped. At most
+// `BufferCacheLimit()` bytes are kept (default 1 GiB, `TICKFLOW_BUFFER_CACHE`
+// or tickflow.set_buffer_cache(bytes); 0 turns it off); beyond, the oldest
+// go back to the kernel. A buffer is reused for a request of 2/3 of its size
+// or more.
+void* TakeCachedBuffer(std::size_t bytes);                // null if none fits
+bool KeepCachedBuffer(void* p, std::size_t bytes) noexcept;  // false: the caller frees it
+std::size_t BufferCacheLimit();
+void SetBufferCacheLimit(std::size_t bytes);
+std::size_t BufferCacheBytes();
+
 // An allocator for columns handed to numpy: new elements are left
 // uninitialised (columns are resized for a batch and written once, not zeroed
-// first), and big columns are asked to live on transparent huge pages: first
-// touching fresh 4 KiB pages (a fault and a clear each) was half of the time
-// of Store.trades in `perf` (python/bench/store_bench.py).
+// first), and big columns are asked to live on transparent huge pages and
+// come from the buffer cache above when it holds one that fits.
 template <class T>
 struct UninitializedAllocator : std::allocator<T> {
   static constexpr std::size_t kHuge = std::size_t{2} << 20;
@@ -57,6 +70,7 @@ struct UninitializedAllocator : std::allocator<T> {
   static std::size_t Rounded(std::size_t n) { return (n * sizeof(T) + kHuge - 1) / kHuge * kHuge; }
   T* allocate(std::size_t n) {
     if (!Big(n)) return std::allocator<T>::allocate(n);
+    if (void* kept = TakeCachedBuffer(Rounded(n))) return static_cast<T*>(kept);
     void* p = std::aligned_alloc(kHuge, Rounded(n));
     if (p == nullptr) throw std::bad_alloc();
     ::madvise(p, Rounded(n), MADV_HUGEPAGE);  // advice only: without THP the pages are small
@@ -64,7 +78,7 @@ struct UninitializedAllocator : std::allocator<T> {
   }
   void deallocate(T* p, std::size_t n) noexcept {
     if (!Big(n)) return std::allocator<T>::deallocate(p, n);
-    std::free(p);
+    if (!KeepCachedBuffer(p, Rounded(n))) std::free(p);
   }
   template <class U>
   void construct(U* p) noexcept {

@@ -2,6 +2,10 @@
 // backtester for the `tickflow` Python package (python/tickflow), which turns
 // what these functions return into pandas objects.
 #include <cmath>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <mutex>
 
 #include "bindings.hpp"
 #include "tickflow/core/time.hpp"
@@ -73,6 +77,90 @@ py::object PyDecimal(const std::string& text) {
   return (*decimal)(text);
 }
 
+namespace {
+
+// The buffer cache of bindings.hpp: buffers by size, oldest first for eviction.
+struct BufferCache {
+  std::mutex mu;
+  std::multimap<std::size_t, void*> by_size;
+  std::deque<std::pair<void*, std::size_t>> by_age;
+  std::size_t bytes = 0;
+  std::size_t limit = [] {
+    const char* env = std::getenv("TICKFLOW_BUFFER_CACHE");
+    return env != nullptr ? static_cast<std::size_t>(std::strtoull(env, nullptr, 10)) : std::size_t{1} << 30;
+  }();
+
+  void Forget(void* p) {
+    for (auto it = by_age.begin(); it != by_age.end(); ++it) {
+      if (it->first == p) {
+        by_age.erase(it);
+        return;
+      }
+    }
+  }
+  void EvictTo(std::size_t target) {
+    while (bytes > target && !by_age.empty()) {
+      const auto [p, size] = by_age.front();
+      by_age.pop_front();
+      for (auto [it, end] = by_size.equal_range(size); it != end; ++it) {
+        if (it->second == p) {
+          by_size.erase(it);
+          break;
+        }
+      }
+      bytes -= size;
+      std::free(p);
+    }
+  }
+};
+BufferCache& Cache() {
+  static BufferCache* cache = new BufferCache;  // never destroyed: numpy may free arrays at exit
+  return *cache;
+}
+
+}  // namespace
+
+void* TakeCachedBuffer(std::size_t bytes) {
+  BufferCache& c = Cache();
+  std::lock_guard lock(c.mu);
+  auto it = c.by_size.lower_bound(bytes);
+  if (it == c.by_size.end() || it->first / 3 * 2 > bytes) return nullptr;  // none, or far too big
+  void* p = it->second;
+  c.bytes -= it->first;
+  c.by_size.erase(it);
+  c.Forget(p);
+  return p;
+}
+
+bool KeepCachedBuffer(void* p, std::size_t bytes) noexcept {
+  BufferCache& c = Cache();
+  std::lock_guard lock(c.mu);
+  if (bytes > c.limit) return false;
+  try {
+    c.EvictTo(c.limit - bytes);
+    c.by_size.emplace(bytes, p);
+    c.by_age.emplace_back(p, bytes);
+  } catch (...) {
+    return false;
+  }
+  c.bytes += bytes;
+  return true;
+}
+
+std::size_t BufferCacheLimit() {
+  std::lock_guard lock(Cache().mu);
+  return Cache().limit;
+}
+void SetBufferCacheLimit(std::size_t bytes) {
+  std::lock_guard lock(Cache().mu);
+  Cache().limit = bytes;
+  Cache().EvictTo(bytes);
+}
+std::size_t BufferCacheBytes() {
+  std::lock_guard lock(Cache().mu);
+  return Cache().bytes;
+}
+
 }  // namespace tickflow::python
 
 PYBIND11_MODULE(_tickflow, m) {
@@ -83,6 +171,10 @@ PYBIND11_MODULE(_tickflow, m) {
                                 PyExc_RuntimeError, nullptr)));
   m.attr("Error") = *tp::error_type;
   m.attr("__version__") = "0.1.0";
+  m.def("set_buffer_cache", &tp::SetBufferCacheLimit, py::arg("bytes"),
+        "Bytes of released column buffers kept for the next query (default 1 GiB; 0: none, given back at once).");
+  m.def("buffer_cache", [] { return py::make_tuple(tp::BufferCacheBytes(), tp::BufferCacheLimit()); },
+        "(bytes kept now, limit)");
   tp::RegisterStore(m);
   tp::RegisterReplay(m);
   tp::RegisterBacktest(m);

@@ -160,3 +160,29 @@ def test_bars_of_several_symbols_are_merged_with_a_symbol_column(generated_store
         assert "symbol" not in alone
         part = merged[merged["symbol"] == n].drop(columns="symbol").reset_index(drop=True)
         pd.testing.assert_frame_equal(part, alone)
+
+
+def test_reused_column_buffers_give_the_same_results_and_the_cache_is_bounded(generated_store):
+    store = tickflow.Store(generated_store)
+    names = store.symbols()["symbol"].tolist()
+    first = store.symbols()["first"].min()
+    limit = tickflow.buffer_cache()[1]
+    try:
+        tickflow.set_buffer_cache(0)
+        assert tickflow.buffer_cache() == (0, 0)
+        fresh_all = store.trades(names)
+        fresh_part = store.trades(names[0], start=first + pd.Timedelta(days=30))
+        tickflow.set_buffer_cache(1 << 30)
+        # Big columns released by numpy are kept, then reused by the next queries (stale contents overwritten).
+        for _ in range(3):
+            again = store.trades(names)
+            pd.testing.assert_frame_equal(again, fresh_all)
+            del again
+            assert tickflow.buffer_cache()[0] > 0, "released big columns were not kept"
+            part = store.trades(names[0], start=first + pd.Timedelta(days=30))
+            pd.testing.assert_frame_equal(part, fresh_part)
+            del part
+        tickflow.set_buffer_cache(8 << 20)  # shrinking gives the rest back at once
+        assert tickflow.buffer_cache()[0] <= 8 << 20
+    finally:
+        tickflow.set_buffer_cache(limit)

@@ -13,7 +13,7 @@ exactly (integer mantissa and scale columns, or decimal.Decimal on request).
 See docs/python.md.
 """
 
-from ._tickflow import Error, BUILTIN_STRATEGIES, Context, Trade, Bar, __version__
+from ._tickflow import Error, BUILTIN_STRATEGIES, Context, Trade, Bar, __version__, set_buffer_cache, buffer_cache
 from .store import Store, import_data, BadRowError, to_decimal
 from .replay import replay
 from .backtest import Strategy, BacktestResult, backtest, backtest_targets, sweep, walk_forward, audit
@@ -21,5 +21,5 @@ from .backtest import Strategy, BacktestResult, backtest, backtest_targets, swee
 __all__ = [
     "Error", "BadRowError", "Store", "import_data", "replay", "Strategy", "BacktestResult", "backtest",
     "backtest_targets", "sweep", "walk_forward", "audit", "to_decimal", "Context", "Trade", "Bar",
-    "BUILTIN_STRATEGIES", "__version__",
+    "BUILTIN_STRATEGIES", "__version__", "set_buffer_cache", "buffer_cache",
 ]
