@@ -20,9 +20,7 @@ namespace {
 // not memory; the fuzzer must not spend minutes on one).
 constexpr std::size_t kMaxBytesPerInput = 16 << 20;
 
-std::string TempPath() {
-  return "/tmp/tickflow_zip_fuzz_" + std::to_string(::getpid()) + ".zip";
-}
+std::string TempPath() { return "/tmp/tickflow_zip_fuzz_" + std::to_string(::getpid()) + ".zip"; }
 
 }  // namespace
 
@@ -47,7 +45,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       auto n = (*stream)->Read(window);
       if (!n.ok() || *n == 0) break;
       total += *n;
-      if (head.size() < 4096) head.insert(head.end(), window.begin(), window.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(*n, 4096)));
+      if (head.size() < 4096)
+        head.insert(head.end(), window.begin(),
+                    window.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(*n, 4096)));
     }
     tickflow::importer::CsvReader reader(std::span<const char>(head.data(), head.size()));
     tickflow::importer::CsvRow row;

@@ -205,7 +205,8 @@ Result<double> CoreAnswerRate(const std::string& url, bool confirm, std::size_t 
   }
   consumer.join();
   const double secs = Seconds(t0);
-  if (got != count) return MakeError(ErrorCode::kInternal, "answers lost: " + std::to_string(got) + " of " + std::to_string(count));
+  if (got != count)
+    return MakeError(ErrorCode::kInternal, "answers lost: " + std::to_string(got) + " of " + std::to_string(count));
   return static_cast<double>(count) / secs;
 }
 
@@ -330,9 +331,10 @@ int BenchNats(const Args& a) {
              Rate(Median(js)), 100 * Median(js) / Median(raw));
   fmt::print("| tickflow: store -> gateway process -> JetStream -> client process decode -> callback | {} | {:.0f} % |\n",
              Rate(Median(ours)), 100 * Median(ours) / Median(raw));
-  fmt::print("\ncontrol answers (ClientHeartbeatAck, one per publish) on a core subject: {}/s flushed one by one "
-             "(a client's publishes, to learn of a refusal), {}/s unflushed as the gateway sends them ({:.1f}x)\n",
-             Rate(Median(flushed)), Rate(Median(unflushed)), Median(unflushed) / Median(flushed));
+  fmt::print(
+      "\ncontrol answers (ClientHeartbeatAck, one per publish) on a core subject: {}/s flushed one by one "
+      "(a client's publishes, to learn of a refusal), {}/s unflushed as the gateway sends them ({:.1f}x)\n",
+      Rate(Median(flushed)), Rate(Median(unflushed)), Median(unflushed) / Median(flushed));
   fmt::print("\npaced replay at 600x over NATS, {} trades: latency from due time to callback: p50 {:.0f} us, p99 {:.0f} us, "
              "max {:.0f} us\n",
              Thousands(latency->count), latency->p50, latency->p99, latency->max);

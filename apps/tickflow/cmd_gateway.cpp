@@ -108,8 +108,9 @@ Command AddGateway(CLI::App& app) {
             registry.AddCollector([g](observability::MetricsWriter& w) { gateway::WriteMetrics(g->stats(), w); });
             const std::string metrics = cfg->Get("metrics");
             const auto colon = metrics.rfind(':');
-            auto http = observability::HttpServer::Start(metrics.substr(0, colon), std::stoi(metrics.substr(colon + 1)),
-                                                         observability::MetricsHandler(registry, [g] { return g->health(); }));
+            auto http =
+                observability::HttpServer::Start(metrics.substr(0, colon), std::stoi(metrics.substr(colon + 1)),
+                                                 observability::MetricsHandler(registry, [g] { return g->health(); }));
             if (!http.ok()) return Fail(http.error());
             log(observability::LogLevel::kInfo, "gateway serving",
                 {{"control_channel", o.control_channel}, {"bus", RedactUrlPassword(bf.url)}, {"db", location},

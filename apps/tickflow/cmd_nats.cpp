@@ -90,8 +90,10 @@ Command AddNatsConfig(CLI::App& app) {
                   "JetStream file store limit, e.g. 8G (default: nats-server's own, 75% of the free disk at start)")
       ->check([](const std::string& v) {
         const auto digits = v.find_first_not_of("0123456789");
-        const bool ok = digits != 0 && (digits == std::string::npos ||
-                                        (digits + 1 == v.size() && std::string_view("KMGT").find(v[digits]) != std::string_view::npos));
+        const bool ok =
+            digits != 0 &&
+            (digits == std::string::npos ||
+             (digits + 1 == v.size() && std::string_view("KMGT").find(v[digits]) != std::string_view::npos));
         return ok ? std::string() : "--max-store '" + v + "': use a size such as 512M or 8G";
       });
   return {cmd, [a] {

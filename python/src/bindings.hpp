@@ -46,7 +46,7 @@ T Unwrap(Result<T> r) {
 // or tickflow.set_buffer_cache(bytes); 0 turns it off); beyond, the oldest
 // go back to the kernel. A buffer is reused for a request of 2/3 of its size
 // or more.
-void* TakeCachedBuffer(std::size_t bytes);                // null if none fits
+void* TakeCachedBuffer(std::size_t bytes);                   // null if none fits
 bool KeepCachedBuffer(void* p, std::size_t bytes) noexcept;  // false: the caller frees it
 std::size_t BufferCacheLimit();
 void SetBufferCacheLimit(std::size_t bytes);

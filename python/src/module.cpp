@@ -173,8 +173,9 @@ PYBIND11_MODULE(_tickflow, m) {
   m.attr("__version__") = "0.1.0";
   m.def("set_buffer_cache", &tp::SetBufferCacheLimit, py::arg("bytes"),
         "Bytes of released column buffers kept for the next query (default 1 GiB; 0: none, given back at once).");
-  m.def("buffer_cache", [] { return py::make_tuple(tp::BufferCacheBytes(), tp::BufferCacheLimit()); },
-        "(bytes kept now, limit)");
+  m.def(
+      "buffer_cache", [] { return py::make_tuple(tp::BufferCacheBytes(), tp::BufferCacheLimit()); },
+      "(bytes kept now, limit)");
   tp::RegisterStore(m);
   tp::RegisterReplay(m);
   tp::RegisterBacktest(m);

@@ -291,7 +291,8 @@ class NatsBus final : public Bus {
     }
     if (o_.jetstream_connection) {
       (void)natsOptions_SetName(opts_, (o_.name + " (JetStream)").c_str());
-      TICKFLOW_RETURN_IF_ERROR(Check(natsConnection_Connect(&jnc_, opts_), "JetStream connection to " + Redacted(o_.url)));
+      TICKFLOW_RETURN_IF_ERROR(
+          Check(natsConnection_Connect(&jnc_, opts_), "JetStream connection to " + Redacted(o_.url)));
     }
     jsOptions jo;
     jsOptions_Init(&jo);
@@ -494,9 +495,9 @@ class NatsBus final : public Bus {
     natsConnStatus cs = natsConnection_Status(nc_);
     if (cs == NATS_CONN_STATUS_CONNECTED) cs = natsConnection_Status(JsConn());
     if (cs != NATS_CONN_STATUS_CONNECTED) {
-      return MakeError(ErrorCode::kUnavailable, "NATS at " + Redacted(o_.url) + ": " +
-                                                    (cs == NATS_CONN_STATUS_CLOSED ? "connection closed"
-                                                                                   : "disconnected, reconnecting"));
+      return MakeError(ErrorCode::kUnavailable,
+                       "NATS at " + Redacted(o_.url) + ": " +
+                           (cs == NATS_CONN_STATUS_CLOSED ? "connection closed" : "disconnected, reconnecting"));
     }
     const std::string subject = o_.stream_prefix + "health", stream = StreamNameOf(subject);
     jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -514,7 +515,8 @@ class NatsBus final : public Bus {
       jsStreamInfo* si = nullptr;
       s = js_AddStream(&si, js_, &sc, nullptr, &jerr);
       if (si != nullptr) jsStreamInfo_Destroy(si);
-      if (s != NATS_OK && jerr != JSStreamNameExistErr) return JetStreamTrouble("cannot create its health probe", s, jerr);
+      if (s != NATS_OK && jerr != JSStreamNameExistErr)
+        return JetStreamTrouble("cannot create its health probe", s, jerr);
       health_probe_ready_ = true;
       probe_created_ = Clock::now();
     }
@@ -529,15 +531,17 @@ class NatsBus final : public Bus {
     if (s != NATS_OK) {
       // A stream just created in a cluster has no leader for a moment.
       if (s == NATS_NO_RESPONDERS && Clock::now() - probe_created_ < std::chrono::seconds(10)) return {};
-      if (s == NATS_NO_RESPONDERS || jerr == JSStreamNotFoundErr) health_probe_ready_ = false;  // a new server: create it again
+      if (s == NATS_NO_RESPONDERS || jerr == JSStreamNotFoundErr)
+        health_probe_ready_ = false;  // a new server: create it again
       return JetStreamTrouble("cannot store a message", s, jerr);
     }
     std::lock_guard lock(trouble_mu_);
     if (!refused_why_.empty() && Clock::now() - refused_at_ < kRefusalsRemembered) {
-      return MakeError(ErrorCode::kUnavailable, "JetStream at " + Redacted(o_.url) + " refused frames " +
-                                                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                                                       Clock::now() - refused_at_).count()) +
-                                                    " s ago (" + refused_why_ + ")" + StoreHint(refused_why_));
+      return MakeError(
+          ErrorCode::kUnavailable,
+          "JetStream at " + Redacted(o_.url) + " refused frames " +
+              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - refused_at_).count()) +
+              " s ago (" + refused_why_ + ")" + StoreHint(refused_why_));
     }
     return {};
   }
@@ -551,8 +555,9 @@ class NatsBus final : public Bus {
     if (s == NATS_NOT_FOUND) return std::vector<std::string>{};  // no streams at all
     if (s != NATS_OK) return MakeError(ErrorCode::kUnavailable, "list JetStream streams: " + Describe(s, jerr));
     const std::string prefix = StreamNameOf(o_.stream_prefix);
-    const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto now_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     const std::int64_t idle_ns = std::chrono::nanoseconds(idle).count();
     std::vector<std::string> out;
     for (int i = 0; i < list->Count; ++i) {
@@ -649,14 +654,16 @@ class NatsBus final : public Bus {
 
   Status JetStreamTrouble(const std::string& what, natsStatus s, jsErrCode jerr) const {
     std::string why = Describe(s, jerr);
-    if (const char* text = nats_GetLastError(nullptr); text != nullptr && *text != '\0') why += ": " + std::string(text);
+    if (const char* text = nats_GetLastError(nullptr); text != nullptr && *text != '\0')
+      why += ": " + std::string(text);
     // nats-server 2.9 turns JetStream off (or wedges it) when its store ran out of space.
     const std::string hint =
         s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS
             ? "; JetStream is not answering: if nats-server's log says \"out of resources\" or \"no space left\", free "
               "space in its store_dir and restart nats-server"
             : StoreHint(why);
-    return MakeError(ErrorCode::kUnavailable, "JetStream at " + Redacted(o_.url) + " " + what + " (" + why + ")" + hint);
+    return MakeError(ErrorCode::kUnavailable,
+                     "JetStream at " + Redacted(o_.url) + " " + what + " (" + why + ")" + hint);
   }
   static std::string StoreHint(const std::string& why) {
     if (why.find("no space left") == std::string::npos && why.find("insufficient") == std::string::npos) return {};
@@ -694,7 +701,9 @@ class NatsBus final : public Bus {
     }
     st->broken_why = why;  // read only after `broken` is seen
     st->broken = true;
-    if (pae->Err != NATS_TIMEOUT) {  // the server refused it (e.g. its store is full): Health reports it
+    // The server refused it with a JetStream error (e.g. 10077, its store is full): Health
+    // reports it. Timeouts and "no responders" (a stream leader moving in a cluster) pass.
+    if (pae->ErrCode != 0) {
       std::lock_guard lock(self->trouble_mu_);
       self->refused_why_ = why;
       self->refused_at_ = Clock::now();

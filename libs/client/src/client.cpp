@@ -362,8 +362,8 @@ class Client::Impl {
                                                           " is in use: it is already logged in at the gateway");
         }
         return MakeError(ErrorCode::kUnavailable,
-                         "login of client " + std::to_string(options_.client_id) + " refused: " +
-                             sbe::ToString(login_error_) +
+                         "login of client " + std::to_string(options_.client_id) +
+                             " refused: " + sbe::ToString(login_error_) +
                              (login_error_ == sbe::ClientErrorCode::kLoginError
                                   ? " (the gateway could not create the data channel; its log says why)"
                               : login_error_ == sbe::ClientErrorCode::kBusUnavailable

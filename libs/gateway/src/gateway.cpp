@@ -128,7 +128,9 @@ class Gateway::Impl {
     health_thread_ = std::thread([this] { HealthLoop(); });
     control_thread_ = std::thread([this] { ControlLoop(*control_, options_.control_channel, true); });
     session_thread_ = std::thread([this] { ControlLoop(*session_sub_, session_prefix_, false); });
-    Log(LogLevel::kInfo, [&] { return "gateway " + std::to_string(options_.gateway_id) + " listening on " + pattern + " and " + sessions; });
+    Log(LogLevel::kInfo, [&] {
+      return "gateway " + std::to_string(options_.gateway_id) + " listening on " + pattern + " and " + sessions;
+    });
     return {};
   }
 
@@ -219,8 +221,9 @@ class Gateway::Impl {
       std::unique_lock lock(health_mu_);
       // After a first failure, look again soon: one failure alone is not
       // reported (a clustered JetStream electing a leader fails a probe).
-      const auto wait = failed_checks_ == 1 ? std::min<std::chrono::milliseconds>(options_.health_interval, kRecheckAfter)
-                                            : options_.health_interval;
+      const auto wait = failed_checks_ == 1
+                            ? std::min<std::chrono::milliseconds>(options_.health_interval, kRecheckAfter)
+                            : options_.health_interval;
       health_cv_.wait_for(lock, wait, [this] { return stopping_.load(); });
     }
   }
@@ -259,7 +262,8 @@ class Gateway::Impl {
       return;
     }
     for (const std::string& channel : *channels) {
-      const std::string_view id_text = std::string_view(channel).substr(std::string_view(sbe::kDataChannelPrefix).size());
+      const std::string_view id_text =
+          std::string_view(channel).substr(std::string_view(sbe::kDataChannelPrefix).size());
       unsigned id = 0;
       const auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
       if (ec != std::errc() || end != id_text.data() + id_text.size() || id > 65535) continue;  // not a client's
@@ -314,8 +318,10 @@ class Gateway::Impl {
     if (status != bus::PublishStatus::kOk) {
       ++replies_dropped_;
       if (status == bus::PublishStatus::kBackPressured) BlockReplies(client);
-      Log(LogLevel::kWarn, [&] { return "cannot reply " + std::string(sbe::ToString(M::kType)) + " to client " + std::to_string(client) + ": " +
-          bus::ToString(status); });
+      Log(LogLevel::kWarn, [&] {
+        return "cannot reply " + std::string(sbe::ToString(M::kType)) + " to client " + std::to_string(client) + ": " +
+               bus::ToString(status);
+      });
     }
   }
   // Fairness: each client gets at most kReplyBurst answers at once and
@@ -393,14 +399,18 @@ class Gateway::Impl {
     for (std::size_t handled = 0; !reader.done(); ++handled) {
       if (handled == kMaxMessagesPerControlFrame) {
         ++malformed_;
-        Log(LogLevel::kDebug, [&] { return "control frame from client " + std::to_string(*sender) + " holds more than " +
-            std::to_string(kMaxMessagesPerControlFrame) + " messages: the rest is dropped"; });
+        Log(LogLevel::kDebug, [&] {
+          return "control frame from client " + std::to_string(*sender) + " holds more than " +
+                 std::to_string(kMaxMessagesPerControlFrame) + " messages: the rest is dropped";
+        });
         return ClientErr(*sender, sbe::ClientErrorCode::kMalformedMessage);
       }
       if (const auto st = reader.Next(&view); st != sbe::DecodeStatus::kOk) {
         ++malformed_;
-        Log(LogLevel::kDebug, [&] { return std::string("malformed control frame from client ") + std::to_string(*sender) + ": " + sbe::ToString(st) +
-            " at byte " + std::to_string(reader.offset()); });
+        Log(LogLevel::kDebug, [&] {
+          return std::string("malformed control frame from client ") + std::to_string(*sender) + ": " +
+                 sbe::ToString(st) + " at byte " + std::to_string(reader.offset());
+        });
         AnswerUndecodableStartData(*sender, frame.subspan(reader.offset()));
         return;
       }
@@ -439,8 +449,10 @@ class Gateway::Impl {
       return false;
     }
     if (m->client_id != sender) {
-      Log(LogLevel::kDebug, [&] { return "client " + std::to_string(sender) + " sent " + sbe::ToString(M::kType) + " for client " +
-          std::to_string(m->client_id) + ": refused"; });
+      Log(LogLevel::kDebug, [&] {
+        return "client " + std::to_string(sender) + " sent " + sbe::ToString(M::kType) + " for client " +
+               std::to_string(m->client_id) + ": refused";
+      });
       ClientErr(sender, sbe::ClientErrorCode::kIdentityMismatch);
       return false;
     }
@@ -496,8 +508,10 @@ class Gateway::Impl {
       }
       default:
         ++malformed_;
-        Log(LogLevel::kDebug, [&] { return std::string("unexpected ") + sbe::ToString(view.type()) + " on the control channel from client " +
-            std::to_string(sender); });
+        Log(LogLevel::kDebug, [&] {
+          return std::string("unexpected ") + sbe::ToString(view.type()) + " on the control channel from client " +
+                 std::to_string(sender);
+        });
         return;
     }
   }
@@ -511,8 +525,10 @@ class Gateway::Impl {
   // expires. A session heard from recently is a second login: refused.
   void Login(ClientId client) {
     if (!TakeLoginToken(client)) {
-      Log(LogLevel::kDebug, [&] { return "login of client " + std::to_string(client) + " refused: more than " +
-          std::to_string(static_cast<int>(kLoginBurst)) + " logins at once (then one a second)"; });
+      Log(LogLevel::kDebug, [&] {
+        return "login of client " + std::to_string(client) + " refused: more than " +
+               std::to_string(static_cast<int>(kLoginBurst)) + " logins at once (then one a second)";
+      });
       return ClientErr(client, sbe::ClientErrorCode::kLoginError);
     }
     bool replace = false;
@@ -527,7 +543,9 @@ class Gateway::Impl {
       }
     }
     if (replace) {
-      Log(LogLevel::kInfo, [&] { return "client " + std::to_string(client) + " logged in again after a silence: its old session is replaced"; });
+      Log(LogLevel::kInfo, [&] {
+        return "client " + std::to_string(client) + " logged in again after a silence: its old session is replaced";
+      });
       (void)EndSession(client);
     }
     if (const observability::Health h = health(); !h.ok) {
@@ -538,10 +556,13 @@ class Gateway::Impl {
     Status created = bus_.HasChannel(data) ? bus_.DeleteChannel(data) : Status{};
     if (created.ok()) created = bus_.CreateChannel(data);
     if (!created.ok()) {
-      Log(LogLevel::kWarn, [&] { return "login of client " + std::to_string(client) + " failed: cannot create " + data + ": " +
-          created.error().message; });
+      Log(LogLevel::kWarn, [&] {
+        return "login of client " + std::to_string(client) + " failed: cannot create " + data + ": " +
+               created.error().message;
+      });
       // The bus may have gone bad since the last check: look again now.
-      return ClientErr(client, CheckHealth() ? sbe::ClientErrorCode::kLoginError : sbe::ClientErrorCode::kBusUnavailable);
+      return ClientErr(client,
+                       CheckHealth() ? sbe::ClientErrorCode::kLoginError : sbe::ClientErrorCode::kBusUnavailable);
     }
     std::shared_ptr<sbe::SessionAuth> auth;
     if (options_.authenticate_frames) auth = std::make_shared<sbe::SessionAuth>(sbe::NewSessionKey());
@@ -617,8 +638,10 @@ class Gateway::Impl {
       if (!EndSession(c)) continue;
       ForgetAuth(c);
       ++expired_;
-      Log(LogLevel::kInfo, [&] { return "client " + std::to_string(c) + " expired: nothing heard for " +
-          std::to_string(options_.session_timeout.count()) + " ms; its streams and data channel are gone"; });
+      Log(LogLevel::kInfo, [&] {
+        return "client " + std::to_string(c) + " expired: nothing heard for " +
+               std::to_string(options_.session_timeout.count()) + " ms; its streams and data channel are gone";
+      });
     }
   }
 
@@ -699,10 +722,12 @@ class Gateway::Impl {
       }
       if (own >= options_.max_streams_per_client) return DataErr(client, rid, sbe::DataErrorCode::kTooManyStreams);
       if (active >= options_.max_streams || open_symbols + task->request.symbols.size() > options_.max_open_symbols) {
-        Log(LogLevel::kWarn, [&] { return "stream " + std::to_string(rid) + " of client " + std::to_string(client) + " refused: " +
-            std::to_string(active) + " streams with " + std::to_string(open_symbols) +
-            " symbols running (limits: max_streams " + std::to_string(options_.max_streams) + ", max_open_symbols " +
-            std::to_string(options_.max_open_symbols) + ")"; });
+        Log(LogLevel::kWarn, [&] {
+          return "stream " + std::to_string(rid) + " of client " + std::to_string(client) +
+                 " refused: " + std::to_string(active) + " streams with " + std::to_string(open_symbols) +
+                 " symbols running (limits: max_streams " + std::to_string(options_.max_streams) +
+                 ", max_open_symbols " + std::to_string(options_.max_open_symbols) + ")";
+        });
         return DataErr(client, rid, sbe::DataErrorCode::kDataUnavailable);
       }
       if (auto old = it->second.streams.find(rid); old != it->second.streams.end()) {
@@ -749,7 +774,8 @@ class Gateway::Impl {
   void RunStream(StreamTask& task) {
     const sbe::StartData& req = task.request;
     detail::StreamSender sender(bus_, sbe::DataChannel(task.client), req.request_id, options_.messages_per_frame,
-                                options_.publish_wait, options_.stalled_client, task.stop, counters_, task.auth, &bus_ok_);
+                                options_.publish_wait, options_.stalled_client, task.stop, counters_, task.auth,
+                                &bus_ok_);
     const bool trades = req.data_type == sbe::DataType::kTrades;
     std::uint32_t sent = 0;
     SendStatus status = trades ? sender.Append(sbe::FirstTradeBar{req.request_id})
@@ -760,22 +786,28 @@ class Gateway::Impl {
     }
     sbe::StreamEndReason reason = sbe::StreamEndReason::kCompleted;
     if (!store_status.ok()) {
-      Log(LogLevel::kWarn, [&] { return "stream " + std::to_string(req.request_id) + " of client " + std::to_string(task.client) +
-          " failed: " + store_status.error().message; });
+      Log(LogLevel::kWarn, [&] {
+        return "stream " + std::to_string(req.request_id) + " of client " + std::to_string(task.client) +
+               " failed: " + store_status.error().message;
+      });
       DataErr(task.client, req.request_id, sbe::DataErrorCode::kDataUnavailable);
       reason = sbe::StreamEndReason::kFailed;
     } else if (status == SendStatus::kStopped || task.stop.load()) {
       reason = stopping_.load() ? sbe::StreamEndReason::kFailed : sbe::StreamEndReason::kStopped;
     } else if (status == SendStatus::kStalled) {
       reason = sbe::StreamEndReason::kFailed;
-      Log(LogLevel::kInfo, [&] { return "client " + std::to_string(task.client) + " stopped reading; stream " + std::to_string(req.request_id) +
-          " ended"; });
+      Log(LogLevel::kInfo, [&] {
+        return "client " + std::to_string(task.client) + " stopped reading; stream " + std::to_string(req.request_id) +
+               " ended";
+      });
       DataErr(task.client, req.request_id, sbe::DataErrorCode::kDataChannel);  // the Last marker may never get through
     } else if (status == SendStatus::kBroken) {
       reason = sbe::StreamEndReason::kFailed;
-      Log(LogLevel::kWarn, [&] { return "stream " + std::to_string(req.request_id) + " of client " + std::to_string(task.client) +
-          " broken: " + (bus_ok_ ? std::string("the bus lost frames") : health().detail) +
-          "; the client can resume after its last sequence"; });
+      Log(LogLevel::kWarn, [&] {
+        return "stream " + std::to_string(req.request_id) + " of client " + std::to_string(task.client) +
+               " broken: " + (bus_ok_ ? std::string("the bus lost frames") : health().detail) +
+               "; the client can resume after its last sequence";
+      });
       DataErr(task.client, req.request_id, sbe::DataErrorCode::kDataSend);
     }
     if (status != SendStatus::kClientGone) {
@@ -786,7 +818,9 @@ class Gateway::Impl {
       }
       (void)sender.Flush(/*ignore_stop=*/true);
     } else {
-      Log(LogLevel::kInfo, [&] { return "client " + std::to_string(task.client) + " went away during stream " + std::to_string(req.request_id); });
+      Log(LogLevel::kInfo, [&] {
+        return "client " + std::to_string(task.client) + " went away during stream " + std::to_string(req.request_id);
+      });
     }
     task.finished = true;
   }

@@ -1,10 +1,10 @@
 #include "tickflow/observability/observability.hpp"
 
 #include <arpa/inet.h>
+#include <microhttpd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <microhttpd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -104,8 +104,7 @@ class HttpServer::Impl {
       }
     }
     *upload_data_size = 0;  // a body, if any, is not read
-    MHD_Response* response =
-        MHD_create_response_from_buffer(r.body.size(), r.body.data(), MHD_RESPMEM_MUST_COPY);
+    MHD_Response* response = MHD_create_response_from_buffer(r.body.size(), r.body.data(), MHD_RESPMEM_MUST_COPY);
     if (response == nullptr) return MHD_NO;
     (void)MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
     if (r.status == 405) (void)MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
@@ -161,12 +160,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& host, i
   ::getsockname(impl->fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
   impl->port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                                  : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | (addr->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-  impl->daemon = MHD_start_daemon(
-      flags, 0, nullptr, nullptr, &Impl::OnRequest, impl.get(), MHD_OPTION_LISTEN_SOCKET, impl->fd,
-      MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(limits.connection_timeout.count()),
-      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(limits.max_connections),
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(64 * 1024), MHD_OPTION_END);
+  const unsigned flags =
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | (addr->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+  impl->daemon =
+      MHD_start_daemon(flags, 0, nullptr, nullptr, &Impl::OnRequest, impl.get(), MHD_OPTION_LISTEN_SOCKET, impl->fd,
+                       MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(limits.connection_timeout.count()),
+                       MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(limits.max_connections),
+                       MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(64 * 1024), MHD_OPTION_END);
   if (impl->daemon == nullptr) {
     ::close(impl->fd);
     return MakeError(ErrorCode::kUnavailable, "cannot start the HTTP server on " + host + ":" + std::to_string(port));

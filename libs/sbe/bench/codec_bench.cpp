@@ -24,8 +24,11 @@ void BM_EncodeTradeBar(benchmark::State& state) {
   TradeBar t = Sample();
   for (auto _ : state) {
     ++t.sequence;
-    benchmark::DoNotOptimize(Encode(t, buf));
-    benchmark::ClobberMemory();
+    const std::size_t n = Encode(t, buf);
+    // The buffer itself must escape: a size alone lets the compiler drop the stores
+    // (this loop once measured 0.44 ns, one cycle).
+    benchmark::DoNotOptimize(buf);
+    benchmark::DoNotOptimize(n);
   }
 }
 BENCHMARK(BM_EncodeTradeBar);

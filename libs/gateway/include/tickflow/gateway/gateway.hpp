@@ -94,8 +94,8 @@ struct GatewayStats {
   std::uint64_t malformed_frames = 0; // control frames that did not decode
   std::uint64_t replies_dropped = 0;  // answers beyond a client's reply budget (floods) or unpublishable
   std::uint64_t sessions_expired = 0; // sessions ended for silence (no heartbeat)
-  std::uint64_t abandoned_deleted = 0; // data channels deleted because nobody read or wrote them
-  bool bus_healthy = true;            // the last health check of the bus passed
+  std::uint64_t abandoned_deleted = 0;                  // data channels deleted because nobody read or wrote them
+  bool bus_healthy = true;                              // the last health check of the bus passed
   std::map<std::string, std::uint64_t> errors_by_code;  // "ClientError/client not logged in" -> count
   std::uint64_t requests = 0;                     // StartData handled
   double request_seconds_sum = 0;                 // StartData received -> answered (ack or error)

@@ -51,8 +51,8 @@ struct HttpResponse {
 };
 
 struct HttpLimits {
-  std::size_t max_connections = 256;                 // open at once; beyond, new ones are closed at once
-  std::chrono::seconds connection_timeout{5};         // a connection idle this long is closed
+  std::size_t max_connections = 256;           // open at once; beyond, new ones are closed at once
+  std::chrono::seconds connection_timeout{5};  // a connection idle this long is closed
 };
 
 // Answers GET (and HEAD) requests; other methods get 405, unknown paths 404.
