@@ -16,15 +16,20 @@ namespace {
 template <class Row>
 class HeapMerge {
  public:
-  explicit HeapMerge(std::vector<std::unique_ptr<RowCursor<Row>>> cursors) : inputs_(cursors.size()) {
+  explicit HeapMerge(std::vector<std::unique_ptr<RowCursor<Row>>> cursors, std::function<bool()> cancelled = {})
+      : inputs_(cursors.size()), cancelled_(std::move(cancelled)) {
     for (std::size_t i = 0; i < cursors.size(); ++i) inputs_[i].cursor = std::move(cursors[i]);
   }
   // The next row and the index of its input; false at the end.
   Result<bool> Pop(Row* row, std::size_t* input) {
-    if (!primed_) {
-      for (std::size_t i = 0; i < inputs_.size(); ++i) TICKFLOW_RETURN_IF_ERROR(Refill(i));
-      primed_ = true;
+    for (; !primed_ && primed_inputs_ < inputs_.size(); ++primed_inputs_) {
+      if (cancelled_ && cancelled_()) {
+        return MakeError(ErrorCode::kCancelled, "stopped while opening " + std::to_string(inputs_.size()) +
+                                                    " cursors (" + std::to_string(primed_inputs_) + " open)");
+      }
+      TICKFLOW_RETURN_IF_ERROR(Refill(primed_inputs_));
     }
+    primed_ = true;
     if (heap_.empty()) return false;
     const std::size_t i = heap_.top().input;
     heap_.pop();
@@ -62,13 +67,16 @@ class HeapMerge {
   }
 
   std::vector<Input> inputs_;
+  std::function<bool()> cancelled_;
   std::priority_queue<Head> heap_;
+  std::size_t primed_inputs_ = 0;
   bool primed_ = false;
 };
 
 class MergedTradeCursor final : public TradeCursor {
  public:
-  explicit MergedTradeCursor(std::vector<std::unique_ptr<TradeCursor>> cursors) : merge_(std::move(cursors)) {}
+  MergedTradeCursor(std::vector<std::unique_ptr<TradeCursor>> cursors, std::function<bool()> cancelled)
+      : merge_(std::move(cursors), std::move(cancelled)) {}
   Result<std::size_t> Next(std::span<Trade> out) override {
     std::size_t n = 0, input = 0;
     while (n < out.size()) {
@@ -195,8 +203,9 @@ Result<std::unique_ptr<SymbolBarCursor>> ReadBars(Store& store, std::span<const 
       std::make_unique<MergedBarCursor>(std::move(cursors), std::vector<SymbolId>(symbols.begin(), symbols.end())));
 }
 
-std::unique_ptr<TradeCursor> MergeTrades(std::vector<std::unique_ptr<TradeCursor>> cursors) {
-  return std::make_unique<MergedTradeCursor>(std::move(cursors));
+std::unique_ptr<TradeCursor> MergeTrades(std::vector<std::unique_ptr<TradeCursor>> cursors,
+                                         std::function<bool()> cancelled) {
+  return std::make_unique<MergedTradeCursor>(std::move(cursors), std::move(cancelled));
 }
 
 namespace {

@@ -194,6 +194,35 @@ TEST_P(StoreTest, FiltersByHalfOpenTimeRange) {
   for (const Trade& t : trades) EXPECT_TRUE(range.Contains(t.time));
 }
 
+// A merge reads from every input before its first row (one store block or, on
+// ClickHouse, one query each): a stop must be honoured between them, not after
+// the last one.
+TEST_P(StoreTest, AMergeStoppedWhileOpeningItsInputsReadsNoFurther) {
+  TradeColumns a;
+  for (int i = 0; i < 100; ++i) a.push_back(UnixNanos{kJuly2019 + i * kNanosPerSecond}, D("1"), D("1"));
+  Import("AAAUSD", a);
+  std::vector<std::unique_ptr<TradeCursor>> cursors;
+  for (int i = 0; i < 8; ++i) {
+    const SymbolId id = 1;
+    cursors.push_back(store_->Trades(std::span(&id, 1), {}).value());
+  }
+  int asked = 0;
+  auto merged = MergeTrades(std::move(cursors), [&asked] { return ++asked > 3; });  // stop after 3 inputs
+  std::vector<Trade> out(10);
+  const auto r = merged->Next(out);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kCancelled);
+  EXPECT_NE(r.error().message.find("stopped while opening 8 cursors (3 open)"), std::string::npos) << r.error().message;
+  EXPECT_EQ(asked, 4);
+  // Without a stop the same merge gives every row of every input.
+  std::vector<std::unique_ptr<TradeCursor>> again;
+  for (int i = 0; i < 8; ++i) {
+    const SymbolId id = 1;
+    again.push_back(store_->Trades(std::span(&id, 1), {}).value());
+  }
+  EXPECT_EQ(All(*MergeTrades(std::move(again), [] { return false; })).size(), 800u);
+}
+
 TEST_P(StoreTest, MergesSymbolsInTimeOrderStably) {
   TradeColumns a, b;
   for (int i = 0; i < 5000; ++i) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -168,7 +169,11 @@ Result<std::unique_ptr<SymbolBarCursor>> ReadBars(Store& store, std::span<const 
                                                   TimeRange range);
 
 // Merges per-symbol cursors in time order (stable: ties go to the earlier cursor).
-std::unique_ptr<TradeCursor> MergeTrades(std::vector<std::unique_ptr<TradeCursor>> cursors);
+// The first Next reads from every cursor (one block or page each: with
+// ClickHouse one query per symbol); `cancelled`, when given, is asked before
+// each, and a yes ends that Next with kCancelled.
+std::unique_ptr<TradeCursor> MergeTrades(std::vector<std::unique_ptr<TradeCursor>> cursors,
+                                         std::function<bool()> cancelled = {});
 
 // A 64-bit hash of file contents, used to recognise re-imported and grown files.
 std::uint64_t ContentHash(std::span<const char> bytes);
