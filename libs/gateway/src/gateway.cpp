@@ -896,13 +896,17 @@ class Gateway::Impl {
 
   Status StreamBars(StreamTask& task, detail::StreamSender& sender, std::uint32_t* sent, SendStatus* status) {
     TICKFLOW_ASSIGN_OR_RETURN(auto store, options_.open_store());
-    TICKFLOW_ASSIGN_OR_RETURN(auto cursor, store::ReadBars(*store, task.request.symbols, task.request.resolution,
-                                                           RangeOf(task.request)));
+    const auto stopped = [&task] { return task.stop.load(); };
+    auto opened = store::ReadBars(*store, task.request.symbols, task.request.resolution, RangeOf(task.request), stopped);
+    if (!opened.ok() && opened.error().code == ErrorCode::kCancelled && stopped()) return {};
+    TICKFLOW_ASSIGN_OR_RETURN(auto cursor, std::move(opened));
     Pacer pacer(task.request.speed_permille);
     std::vector<store::SymbolBar> batch(1024);
     std::uint32_t skip = task.request.resume_after;
     while (true) {
-      TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, cursor->Next(batch));
+      auto next = cursor->Next(batch);
+      if (!next.ok() && next.error().code == ErrorCode::kCancelled && stopped()) return {};
+      TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, std::move(next));
       if (n == 0) return {};
       const std::size_t first = std::min<std::size_t>(skip, n);  // resuming: delivered before
       skip -= static_cast<std::uint32_t>(first);

@@ -93,8 +93,9 @@ class MergedTradeCursor final : public TradeCursor {
 
 class MergedBarCursor final : public SymbolBarCursor {
  public:
-  MergedBarCursor(std::vector<std::unique_ptr<BarCursor>> cursors, std::vector<SymbolId> symbols)
-      : merge_(std::move(cursors)), symbols_(std::move(symbols)) {}
+  MergedBarCursor(std::vector<std::unique_ptr<BarCursor>> cursors, std::vector<SymbolId> symbols,
+                  std::function<bool()> cancelled)
+      : merge_(std::move(cursors), std::move(cancelled)), symbols_(std::move(symbols)) {}
   Result<std::size_t> Next(std::span<SymbolBar> out) override {
     std::size_t n = 0, input = 0;
     while (n < out.size()) {
@@ -192,15 +193,18 @@ Result<std::unique_ptr<BarCursor>> ReadBars(Store& store, SymbolId symbol, TimeR
 }
 
 Result<std::unique_ptr<SymbolBarCursor>> ReadBars(Store& store, std::span<const SymbolId> symbols, TimeResolution res,
-                                                  TimeRange range) {
+                                                  TimeRange range, std::function<bool()> cancelled) {
   if (symbols.empty()) return MakeError(ErrorCode::kInvalidArgument, "no symbols requested");
   std::vector<std::unique_ptr<BarCursor>> cursors;
   for (SymbolId s : symbols) {
+    if (cancelled && cancelled()) {
+      return MakeError(ErrorCode::kCancelled, "stopped while opening " + std::to_string(symbols.size()) + " bar cursors");
+    }
     TICKFLOW_ASSIGN_OR_RETURN(auto c, ReadBars(store, s, res, range));
     cursors.push_back(std::move(c));
   }
-  return std::unique_ptr<SymbolBarCursor>(
-      std::make_unique<MergedBarCursor>(std::move(cursors), std::vector<SymbolId>(symbols.begin(), symbols.end())));
+  return std::unique_ptr<SymbolBarCursor>(std::make_unique<MergedBarCursor>(
+      std::move(cursors), std::vector<SymbolId>(symbols.begin(), symbols.end()), std::move(cancelled)));
 }
 
 std::unique_ptr<TradeCursor> MergeTrades(std::vector<std::unique_ptr<TradeCursor>> cursors,

@@ -223,6 +223,21 @@ TEST_P(StoreTest, AMergeStoppedWhileOpeningItsInputsReadsNoFurther) {
   EXPECT_EQ(All(*MergeTrades(std::move(again), [] { return false; })).size(), 800u);
 }
 
+TEST_P(StoreTest, BarsOfManySymbolsStoppedWhileOpeningEndAtOnce) {
+  TradeColumns a;
+  for (int i = 0; i < 100; ++i) a.push_back(UnixNanos{kJuly2019 + i * kNanosPerMinute}, D("1"), D("1"));
+  Import("AAAUSD", a);
+  const std::vector<SymbolId> ids(8, 1);
+  int asked = 0;
+  auto r = ReadBars(*store_, ids, TimeResolution::kOneHour, {}, [&asked] { return ++asked > 3; });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kCancelled) << r.error().message;
+  EXPECT_EQ(asked, 4);
+  std::vector<SymbolBar> out(100);
+  EXPECT_EQ(ReadBars(*store_, ids, TimeResolution::kOneHour, {}, [] { return false; }).value()->Next(out).value(), 16u)
+      << "8 inputs of 2 hourly bars each";
+}
+
 TEST_P(StoreTest, MergesSymbolsInTimeOrderStably) {
   TradeColumns a, b;
   for (int i = 0; i < 5000; ++i) {

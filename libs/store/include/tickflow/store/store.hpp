@@ -165,8 +165,10 @@ class SymbolBarCursor {
   virtual Result<std::size_t> Next(std::span<SymbolBar> out) = 0;
 };
 // Bars of several symbols merged in time order (equal times keep the order of `symbols`).
+// `cancelled`, when given, is asked before each symbol is opened and read first
+// (as in MergeTrades): a yes ends with kCancelled.
 Result<std::unique_ptr<SymbolBarCursor>> ReadBars(Store& store, std::span<const SymbolId> symbols, TimeResolution res,
-                                                  TimeRange range);
+                                                  TimeRange range, std::function<bool()> cancelled = {});
 
 // Merges per-symbol cursors in time order (stable: ties go to the earlier cursor).
 // The first Next reads from every cursor (one block or page each: with
