@@ -311,28 +311,19 @@ class NatsBus final : public Bus {
     TICKFLOW_RETURN_IF_ERROR(ProbeAdmin(stream, "create channel " + subject));
     const char* subjects[] = {subject.c_str()};
     jsStreamConfig sc;
-    jsStreamConfig_Init(&sc);
-    sc.Name = stream.c_str();
-    sc.Subjects = subjects;
-    sc.SubjectsLen = 1;
+    InitStreamConfig(&sc, stream, subjects);
     sc.Retention = js_WorkQueuePolicy;  // a frame is gone once its reader acknowledged it
-    sc.Storage = js_FileStorage;        // memory storage keeps ~1 GiB RSS after use (MEASUREMENTS.md)
     sc.Discard = js_DiscardNew;
     sc.MaxBytes = static_cast<std::int64_t>(std::max<std::size_t>(4 * o_.queue_frames, 1024) * o_.max_frame_bytes);
     sc.MaxMsgSize = static_cast<std::int32_t>(o_.max_frame_bytes);
-    sc.Replicas = o_.replicas;
-    jsStreamInfo* si = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    natsStatus s = js_AddStream(&si, js_, &sc, nullptr, &jerr);
-    if (si != nullptr) jsStreamInfo_Destroy(si);
+    natsStatus s = AddStream(&sc, &jerr);
     // A node of the cluster is down: fewer replicas rather than no stream, so
     // that clients can still log in (their data is transient).
     while (s != NATS_OK && jerr == JSClusterNoPeersErr && sc.Replicas > 1) {
       --sc.Replicas;
-      si = nullptr;
       jerr = static_cast<jsErrCode>(0);
-      s = js_AddStream(&si, js_, &sc, nullptr, &jerr);
-      if (si != nullptr) jsStreamInfo_Destroy(si);
+      s = AddStream(&sc, &jerr);
       if (s == NATS_OK) {
         log("too few JetStream peers for " + std::to_string(o_.replicas) + " replicas of " + stream + ": created with " +
             std::to_string(sc.Replicas));
@@ -492,6 +483,7 @@ class NatsBus final : public Bus {
   // disk still answers admin calls but refuses frames ("no space left on
   // device"). The probe is 16 KiB so that each one needs fresh disk pages.
   Status Health(std::chrono::milliseconds wait) override {
+    std::lock_guard probing(probe_mu_);  // the gateway's health thread and a failed login may both ask
     natsConnStatus cs = natsConnection_Status(nc_);
     if (cs == NATS_CONN_STATUS_CONNECTED) cs = natsConnection_Status(JsConn());
     if (cs != NATS_CONN_STATUS_CONNECTED) {
@@ -505,16 +497,9 @@ class NatsBus final : public Bus {
     if (!health_probe_ready_) {
       const char* subjects[] = {subject.c_str()};
       jsStreamConfig sc;
-      jsStreamConfig_Init(&sc);
-      sc.Name = stream.c_str();
-      sc.Subjects = subjects;
-      sc.SubjectsLen = 1;
-      sc.Storage = js_FileStorage;
+      InitStreamConfig(&sc, stream, subjects);
       sc.MaxMsgs = 1;
-      sc.Replicas = o_.replicas;
-      jsStreamInfo* si = nullptr;
-      s = js_AddStream(&si, js_, &sc, nullptr, &jerr);
-      if (si != nullptr) jsStreamInfo_Destroy(si);
+      s = AddStream(&sc, &jerr);
       if (s != NATS_OK && jerr != JSStreamNameExistErr)
         return JetStreamTrouble("cannot create its health probe", s, jerr);
       health_probe_ready_ = true;
@@ -589,6 +574,24 @@ class NatsBus final : public Bus {
  private:
   bool IsStream(std::string_view name) const { return name.starts_with(o_.stream_prefix); }
   natsConnection* JsConn() const { return jnc_ != nullptr ? jnc_ : nc_; }
+
+  // A stream of one subject on file storage (memory storage was measured to
+  // keep ~1 GiB RSS after use) with the configured replicas; `name` and
+  // `subject` must outlive the config.
+  void InitStreamConfig(jsStreamConfig* sc, const std::string& name, const char** subject) const {
+    jsStreamConfig_Init(sc);
+    sc->Name = name.c_str();
+    sc->Subjects = subject;
+    sc->SubjectsLen = 1;
+    sc->Storage = js_FileStorage;
+    sc->Replicas = o_.replicas;
+  }
+  natsStatus AddStream(jsStreamConfig* sc, jsErrCode* jerr) {
+    jsStreamInfo* si = nullptr;
+    const natsStatus s = js_AddStream(&si, js_, sc, nullptr, jerr);
+    if (si != nullptr) jsStreamInfo_Destroy(si);
+    return s;
+  }
 
   std::shared_ptr<StreamState> State(const std::string& subject) {
     std::lock_guard lock(mu_);
@@ -718,7 +721,8 @@ class NatsBus final : public Bus {
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<StreamState>> streams_;
   std::atomic<std::uint64_t> next_inbox_{1};
-  bool health_probe_ready_ = false;  // Health() is called from one thread
+  std::mutex probe_mu_;  // Health(): one probe at a time
+  bool health_probe_ready_ = false;
   Clock::time_point probe_created_{};
   // The last frame the server refused (not merely unacknowledged), for Health.
   static constexpr std::chrono::seconds kRefusalsRemembered{10};

@@ -861,21 +861,17 @@ class Gateway::Impl {
 
   Status StreamTrades(StreamTask& task, detail::StreamSender& sender, std::uint32_t* sent, SendStatus* status) {
     TICKFLOW_ASSIGN_OR_RETURN(auto store, options_.open_store());
-    // One cursor per symbol, then their merge, looking at the stop flag in between: opening
-    // and priming 1,024 symbols costs a block each (a query each on ClickHouse).
-    std::vector<std::unique_ptr<store::TradeCursor>> cursors;
-    for (const SymbolId symbol : task.request.symbols) {
-      if (task.stop.load()) return {};
-      TICKFLOW_ASSIGN_OR_RETURN(cursors.emplace_back(), store->Trades(std::span(&symbol, 1), RangeOf(task.request)));
-    }
-    std::unique_ptr<store::TradeCursor> cursor =
-        cursors.size() == 1 ? std::move(cursors.front())
-                            : store::MergeTrades(std::move(cursors), [&task] { return task.stop.load(); });
+    // Opening and priming 1,024 symbols costs a block each (a query each on ClickHouse):
+    // the stop flag is looked at in between.
+    const auto stopped = [&task] { return task.stop.load(); };
+    auto opened = store::ReadTrades(*store, task.request.symbols, RangeOf(task.request), stopped);
+    if (!opened.ok() && opened.error().code == ErrorCode::kCancelled && stopped()) return {};
+    TICKFLOW_ASSIGN_OR_RETURN(auto cursor, std::move(opened));
     Pacer pacer(task.request.speed_permille);
     std::uint32_t skip = task.request.resume_after;
     while (true) {
       auto next = cursor->NextView();
-      if (!next.ok() && next.error().code == ErrorCode::kCancelled && task.stop.load()) return {};  // stopped
+      if (!next.ok() && next.error().code == ErrorCode::kCancelled && stopped()) return {};
       TICKFLOW_ASSIGN_OR_RETURN(std::span<const Trade> batch, std::move(next));
       if (batch.empty()) return {};
       if (skip > 0) {  // resuming: the first `resume_after` trades were delivered before

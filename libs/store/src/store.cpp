@@ -212,6 +212,19 @@ std::unique_ptr<TradeCursor> MergeTrades(std::vector<std::unique_ptr<TradeCursor
   return std::make_unique<MergedTradeCursor>(std::move(cursors), std::move(cancelled));
 }
 
+Result<std::unique_ptr<TradeCursor>> ReadTrades(Store& store, std::span<const SymbolId> symbols, TimeRange range,
+                                                std::function<bool()> cancelled) {
+  if (symbols.size() <= 1) return store.Trades(symbols, range);
+  std::vector<std::unique_ptr<TradeCursor>> cursors;
+  for (const SymbolId& s : symbols) {
+    if (cancelled && cancelled()) {
+      return MakeError(ErrorCode::kCancelled, "stopped while opening " + std::to_string(symbols.size()) + " cursors");
+    }
+    TICKFLOW_ASSIGN_OR_RETURN(cursors.emplace_back(), store.Trades(std::span(&s, 1), range));
+  }
+  return MergeTrades(std::move(cursors), std::move(cancelled));
+}
+
 namespace {
 constexpr std::uint64_t kHashMul = 0x9E3779B97F4A7C15ULL;
 inline std::uint64_t HashWord(std::uint64_t h, std::uint64_t w) {

@@ -164,6 +164,11 @@ class SymbolBarCursor {
   virtual ~SymbolBarCursor() = default;
   virtual Result<std::size_t> Next(std::span<SymbolBar> out) = 0;
 };
+// Store::Trades of several symbols, opened one by one and merged, asking
+// `cancelled` before each symbol is opened and read first: a yes ends with
+// kCancelled (a gateway stream stopped while 1,024 symbols open).
+Result<std::unique_ptr<TradeCursor>> ReadTrades(Store& store, std::span<const SymbolId> symbols, TimeRange range,
+                                                std::function<bool()> cancelled);
 // Bars of several symbols merged in time order (equal times keep the order of `symbols`).
 // `cancelled`, when given, is asked before each symbol is opened and read first
 // (as in MergeTrades): a yes ends with kCancelled.
