@@ -423,7 +423,11 @@ TEST_F(NatsTest, AbandonedDataStreamsAreDeletedAndLiveOnesKept) {
   auto bus2 = Connect("gateway", "gw-pass", "").value();
   auto second =
       MakeGateway(*bus2, 16, 2, [](gateway::GatewayOptions& o) { o.abandoned_after = std::chrono::seconds(1); });
-  for (int i = 0; i < 150 && gateway_bus_->HasChannel(sbe::DataChannel(9)); ++i) std::this_thread::sleep_for(100ms);
+  // The gateway counts a deletion once the bus has done it: wait for both.
+  for (int i = 0; i < 150 && (gateway_bus_->HasChannel(sbe::DataChannel(9)) || second->stats().abandoned_deleted == 0);
+       ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
   EXPECT_FALSE(gateway_bus_->HasChannel(sbe::DataChannel(9))) << "the abandoned stream is still there after 15 s";
   EXPECT_EQ(second->stats().abandoned_deleted, 1u);
   std::this_thread::sleep_for(2500ms);  // two more sweeps
