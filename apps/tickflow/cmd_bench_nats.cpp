@@ -233,7 +233,7 @@ int BenchNats(const Args& a) {
                  {"admin", "admin", gateway::NatsRole::kAdmin, 0},
                  {"client-1", "c1", gateway::NatsRole::kClient, 1}};
   std::ofstream(dir + "/nats.conf") << gateway::NatsServerConfig(setup);
-  std::ofstream(dir + "/creds/gateway.creds") << gateway::CredentialsFile(setup.users[0]);
+  std::ofstream(dir + "/creds/gateway.creds") << gateway::CredentialsFile(setup.users[0], setup);
   auto server = Child::Spawn({"nats-server", "-c", dir + "/nats.conf", "-l", dir + "/nats.log"});
   if (!server.ok()) return Fail(server.error().message + ": install it with scripts/install-deps.sh");
   bus::NatsBusOptions co;
@@ -241,6 +241,7 @@ int BenchNats(const Args& a) {
   co.user = "client-1";
   co.password = "c1";
   co.inbox_prefix = sbe::InboxPrefix(1);
+  co.jetstream_api = bus::kClientJetStreamApi;
   Result<std::unique_ptr<bus::Bus>> bus = MakeError(ErrorCode::kUnavailable, "nats-server did not start");
   for (int i = 0; i < 100 && !bus.ok(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

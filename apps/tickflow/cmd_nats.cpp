@@ -62,9 +62,12 @@ Command AddNatsConfig(CLI::App& app) {
   auto* cmd = app.add_subcommand("nats-config", "Write a nats-server configuration with one user per client");
   cmd->footer(
       "Writes DIR/nats.conf and DIR/creds/{gateway,admin,client-N}.creds (mode 0600, random passwords).\n"
-      "Client N may publish only on qd.control.N and read only qd.error.N, its own JetStream data stream\n"
-      "(through the consumer the gateway creates) and its own reply inbox _INBOX_N; the gateway user makes the\n"
-      "JetStream admin calls; the admin user may do anything (operations, benchmarks). Start the server with\n"
+      "Client N has a NATS account of its own (CLIENT_N), which imports from the gateway's account QD only\n"
+      "its control subjects qd.control.N, its error subject qd.error.N and its own JetStream data stream's\n"
+      "consumer (under qd.js.*): no other user can reach them, not even as a reply subject, and the account\n"
+      "holds at most --max-connections connections and 64 subscriptions. Inside it, client N may publish only\n"
+      "on those subjects and read only qd.error.N and its reply inbox _INBOX_N. The gateway user makes the\n"
+      "JetStream admin calls; the admin user may do anything in QD (operations, benchmarks). Start the server with\n"
       "scripts/nats.sh start DIR. Running it again replaces the passwords; add clients by rewriting the file and\n"
       "reloading (scripts/nats.sh reload DIR).\n"
       "--nodes 3 writes a JetStream cluster instead: DIR/node-1..3/nats.conf on consecutive ports (client port,\n"
@@ -76,6 +79,7 @@ Command AddNatsConfig(CLI::App& app) {
   struct Args {
     std::string dir, clients = "1-16", host = "127.0.0.1", control = "qd.control", max_store;
     int port = 4222, http = 8222, nodes = 1, route_port = 6222;
+    int max_connections = gateway::NatsServerSetup{}.max_connections_per_client;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--dir", a->dir, "Directory for nats.conf, creds/ and the JetStream store (js/)")->required();
@@ -86,6 +90,10 @@ Command AddNatsConfig(CLI::App& app) {
   cmd->add_option("--control", a->control, "Control channel prefix")->capture_default_str();
   cmd->add_option("--nodes", a->nodes, "Cluster nodes (1: a single server)")->capture_default_str()->check(CLI::Range(1, 9));
   cmd->add_option("--route-port", a->route_port, "First cluster route port (--nodes > 1)")->capture_default_str();
+  cmd->add_option("--max-connections", a->max_connections,
+                  "Connections one client's account may hold (each client process takes two)")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 100000));
   cmd->add_option("--max-store", a->max_store,
                   "JetStream file store limit, e.g. 8G (default: nats-server's own, 75% of the free disk at start)")
       ->check([](const std::string& v) {
@@ -106,6 +114,8 @@ Command AddNatsConfig(CLI::App& app) {
             gateway::NatsServerSetup setup;
             setup.control_channel = a->control;
             setup.max_store = a->max_store;
+            setup.max_connections_per_client = a->max_connections;
+            setup.client_accounts = a->nodes == 1;
             setup.users.push_back({"gateway", RandomPassword(), gateway::NatsRole::kGateway, 0});
             setup.users.push_back({"admin", RandomPassword(), gateway::NatsRole::kAdmin, 0});
             for (unsigned id = range->first; id <= range->second; ++id) {
@@ -134,7 +144,7 @@ Command AddNatsConfig(CLI::App& app) {
               urls += (urls.empty() ? "" : ",") + std::string("nats://") + setup.listen;
             }
             for (const auto& u : setup.users) {
-              if (auto s = WritePrivate(dir / "creds" / (u.name + ".creds"), gateway::CredentialsFile(u)); !s.ok()) {
+              if (auto s = WritePrivate(dir / "creds" / (u.name + ".creds"), gateway::CredentialsFile(u, setup)); !s.ok()) {
                 return Fail(s.error());
               }
             }

@@ -95,9 +95,9 @@ class CoreSubscription final : public Subscription {
 class PullSubscription final : public Subscription {
  public:
   PullSubscription(natsConnection* nc, natsSubscription* inbox, std::string inbox_subject, jsCtx* js,
-                   std::string stream, std::string channel, int batch)
+                   std::string stream, std::string channel, const std::string& api, int batch)
       : nc_(nc), inbox_(inbox), inbox_subject_(std::move(inbox_subject)), js_(js), stream_(std::move(stream)),
-        channel_(std::move(channel)), next_subject_("$JS.API.CONSUMER.MSG.NEXT." + stream_ + "." + kConsumer),
+        channel_(std::move(channel)), next_subject_(api + ".CONSUMER.MSG.NEXT." + stream_ + "." + kConsumer),
         batch_(batch) {}
   ~PullSubscription() override {
     AckPrevious();
@@ -286,16 +286,17 @@ class NatsBus final : public Bus {
                          where + ": the server refused the credentials" +
                              (o_.user.empty() ? " (none given: pass --creds)" : " of user '" + o_.user + "'"));
       }
-      return MakeError(ErrorCode::kUnavailable, where + ": " + Describe(s) +
-                                                    " (is nats-server running? scripts/nats.sh start starts one)");
+      return ConnectError(where, s);
     }
     if (o_.jetstream_connection) {
       (void)natsOptions_SetName(opts_, (o_.name + " (JetStream)").c_str());
-      TICKFLOW_RETURN_IF_ERROR(
-          Check(natsConnection_Connect(&jnc_, opts_), "JetStream connection to " + Redacted(o_.url)));
+      if (const natsStatus js = natsConnection_Connect(&jnc_, opts_); js != NATS_OK) {
+        return ConnectError("cannot open the JetStream connection to " + Redacted(o_.url), js);
+      }
     }
     jsOptions jo;
     jsOptions_Init(&jo);
+    jo.Prefix = o_.jetstream_api.c_str();
     jo.Wait = 5000;
     jo.PublishAsync.MaxPending = 256;
     jo.PublishAsync.StallWait = 50;
@@ -432,7 +433,7 @@ class NatsBus final : public Bus {
       const std::string stream = StreamNameOf(channel);
       // Probe the right to use the consumer: a JetStream API publish without a
       // reply is ignored by the server, but refused at once if not permitted.
-      const std::string probe = "$JS.API.CONSUMER.INFO." + stream + "." + kConsumer;
+      const std::string probe = o_.jetstream_api + ".CONSUMER.INFO." + stream + "." + kConsumer;
       if (PublishCore(JsConn(), probe, {}, std::chrono::milliseconds(5000)) == PublishStatus::kNotPermitted) {
         return MakeError(ErrorCode::kPermissionDenied,
                          "not permitted to read " + subject + ": " + LastErrorAbout(JsConn(), "Publish to \"" + probe));
@@ -460,7 +461,7 @@ class NatsBus final : public Bus {
         return MakeError(ErrorCode::kUnavailable, "cannot read channel " + subject + ": " + Describe(s, jerr));
       }
       return std::unique_ptr<Subscription>(std::make_unique<PullSubscription>(
-          JsConn(), sub, inbox, js_, stream, subject, static_cast<int>(o_.fetch_batch)));
+          JsConn(), sub, inbox, js_, stream, subject, o_.jetstream_api, static_cast<int>(o_.fetch_batch)));
     }
     natsSubscription* sub = nullptr;
     natsStatus s = !o_.queue_group.empty() && subject.ends_with(".*")
@@ -472,6 +473,12 @@ class NatsBus final : public Bus {
     if (const std::string denied = LastErrorAbout(nc_, "Subscription to \"" + subject + "\""); !denied.empty()) {
       natsSubscription_Destroy(sub);
       return MakeError(ErrorCode::kPermissionDenied, "not permitted to read " + subject + ": " + denied);
+    }
+    if (const char* text = nullptr; natsConnection_GetLastError(nc_, &text) != NATS_OK && text != nullptr &&
+                                    ::strcasestr(text, "maximum subscriptions exceeded") != nullptr) {
+      natsSubscription_Destroy(sub);  // nats.c closes the connection on this error
+      return MakeError(ErrorCode::kBusy, "cannot subscribe to " + subject + ": " + text +
+                                             " (the account's subscription limit: tickflow nats-config sets it)");
     }
     if (s != NATS_OK) log("subscribe to " + subject + " not confirmed: " + Describe(s));
     return std::unique_ptr<Subscription>(std::make_unique<CoreSubscription>(sub));
@@ -635,12 +642,27 @@ class NatsBus final : public Bus {
   // for its timeout): probe the right first with a reply-less INFO request,
   // which the server ignores when it is allowed.
   Status ProbeAdmin(const std::string& stream, const std::string& what) {
-    const std::string probe = "$JS.API.STREAM.INFO." + stream;
+    const std::string probe = o_.jetstream_api + ".STREAM.INFO." + stream;
     if (PublishCore(JsConn(), probe, {}, std::chrono::milliseconds(5000)) == PublishStatus::kNotPermitted) {
       return MakeError(ErrorCode::kPermissionDenied, "not permitted to " + what + " (JetStream admin): " +
                                                          LastErrorAbout(JsConn(), "Publish to \"" + probe));
     }
     return {};
+  }
+
+  // A refused connect: the server's reason when it gave one (an account at
+  // its connection limit), else the likely cause.
+  Status ConnectError(const std::string& where, natsStatus s) const {
+    const char* text = nats_GetLastError(nullptr);
+    const std::string reason = text != nullptr && *text != '\0' ? text : Describe(s);
+    if (reason.find("maximum account active connections exceeded") != std::string::npos) {
+      return MakeError(ErrorCode::kBusy,
+                       where + ": " + reason + " (user '" + o_.user +
+                           "' already holds as many connections as its account allows, two per client process: "
+                           "close the others, or raise the limit with tickflow nats-config --max-connections)");
+    }
+    return MakeError(ErrorCode::kUnavailable, where + ": " + reason +
+                                                  " (is nats-server running? scripts/nats.sh start starts one)");
   }
 
   Status Check(natsStatus s, const std::string& what) const {

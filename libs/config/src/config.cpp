@@ -218,6 +218,13 @@ Result<Credentials> ParseCredentials(std::string_view text, const std::string& f
     }
     c.client_id = static_cast<ClientId>(*id);
   }
+  if (const auto api = doc["jetstream_api"].value<std::string>()) {
+    if (api->empty() || api->find_first_of(" \t*>") != std::string::npos || api->front() == '.' || api->back() == '.') {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       file_name + ": jetstream_api '" + *api + "' is not a subject prefix such as qd.js");
+    }
+    c.jetstream_api = *api;
+  }
   return c;
 }
 

@@ -79,6 +79,10 @@ TEST(CredentialsTest, ParsesUserPasswordAndClientId) {
   EXPECT_EQ(c->password, "s3cret");
   EXPECT_EQ(c->client_id, ClientId{7});
   EXPECT_FALSE(ParseCredentials("user = \"gateway\"\npassword = \"x\"\n", "g").value().client_id.has_value());
+  EXPECT_FALSE(c->jetstream_api.has_value());
+  auto api = ParseCredentials("user = \"c\"\npassword = \"p\"\njetstream_api = \"qd.js\"\n", "c.creds");
+  ASSERT_TRUE(api.ok()) << api.error().message;
+  EXPECT_EQ(api->jetstream_api, "qd.js");
 }
 
 TEST(CredentialsTest, ErrorsNameTheFileAndWhatIsMissing) {
@@ -89,6 +93,9 @@ TEST(CredentialsTest, ErrorsNameTheFileAndWhatIsMissing) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("client_id 70000"), std::string::npos);
   EXPECT_EQ(ParseCredentials("user = ", "c.creds").error().code, ErrorCode::kParse);
+  auto wild = ParseCredentials("user = \"u\"\npassword = \"p\"\njetstream_api = \"qd.>\"\n", "w.creds");
+  ASSERT_FALSE(wild.ok());
+  EXPECT_NE(wild.error().message.find("w.creds: jetstream_api 'qd.>'"), std::string::npos) << wild.error().message;
 }
 
 }  // namespace

@@ -73,6 +73,7 @@ class NatsTest : public ::testing::Test {
       setup.listen = "127.0.0.1:" + std::to_string(ports_[i]);
       setup.http = "";
       setup.store_dir = (dir_ / ("js" + std::to_string(i))).string();
+      setup.client_accounts = nodes == 1;
       setup.users = {{"gateway", "gw-pass", gateway::NatsRole::kGateway, 0}};
       for (ClientId id = 1; id <= 4; ++id) {
         setup.users.push_back({"client-" + std::to_string(id), "pass-" + std::to_string(id), gateway::NatsRole::kClient, id});
@@ -132,6 +133,7 @@ class NatsTest : public ::testing::Test {
     o.user = user;
     o.password = password;
     o.inbox_prefix = inbox;
+    if (user.starts_with("client-") && Nodes() == 1) o.jetstream_api = bus::kClientJetStreamApi;
     o.queue_frames = queue_frames;
     o.fetch_batch = 8;
     o.connect_timeout = 1000ms;
@@ -314,11 +316,13 @@ TEST_F(NatsTest, TheServerKeepsClientsOutOfEachOthersChannels) {
   EXPECT_EQ(n, 2672u);
 }
 
-// The hostile probes: client 2, logged in as itself, makes JetStream answer
+// The hostile probes: client 2, logged in as itself, asks JetStream to answer
 // onto client 1's subjects (NATS checks the subject published on, not the
-// reply subject): frames of its own stream land in client 1's stream, API JSON
-// in client 1's data and error channels. Client 1 drops them all (they carry
-// no tag of its session) and receives exactly its own trades.
+// reply subject). In its own account those names reach nothing of client 1,
+// on the imported API as on the server's own: client 1 sees no frame that is
+// not its own. A frame forged into client 1's stream by a user who can reach
+// it (the gateway's account) carries no tag of client 1's session and is
+// dropped: client 1 still receives exactly its own trades.
 TEST_F(NatsTest, AnotherUsersJetStreamRepliesCannotWriteIntoAClientsStream) {
   StartGateway(/*per_frame=*/64);
   auto a = Open(1);
@@ -330,25 +334,46 @@ TEST_F(NatsTest, AnotherUsersJetStreamRepliesCannotWriteIntoAClientsStream) {
   auto bs = b->RequestTrades({.symbols = {eth_}}, {.on_trade = [&](const client::TradeEvent&) {
                                  for (int i = 0; i < 500 && !release.load(); ++i) std::this_thread::sleep_for(1ms);
                                }}).value();
-  // A's stream of XBTUSD, paced to stay open while B probes (an hour at ×1000: ~3.6 s).
+  // A's stream of XBTUSD, paced to stay open while B probes (an hour at x1000: ~3.6 s).
   std::vector<Trade> got;
   auto as = a->RequestTrades({.symbols = {xbt_}, .speed_permille = 1000000},
                              {.on_trade = [&](const client::TradeEvent& e) { got.push_back(e.trade); }})
                 .value();
   std::this_thread::sleep_for(300ms);
 
-  natsConnection* nc = nullptr;
-  const std::string url = "nats://client-2:pass-2@127.0.0.1:" + std::to_string(ports_[0]);
-  ASSERT_EQ(natsConnection_ConnectTo(&nc, url.c_str()), NATS_OK);
-  for (int i = 0; i < 20; ++i) {
-    EXPECT_EQ(natsConnection_PublishRequestString(nc, "$JS.API.CONSUMER.MSG.NEXT.QD_DATA_2.reader",
-                                                  sbe::DataChannel(1).c_str(), "{\"batch\":1}"),
-              NATS_OK);
-    EXPECT_EQ(natsConnection_PublishRequestString(nc, "$JS.API.CONSUMER.INFO.QD_DATA_2.reader",
-                                                  sbe::DataChannel(1).c_str(), ""),
-              NATS_OK);
-    EXPECT_EQ(natsConnection_PublishRequestString(nc, "$JS.API.CONSUMER.INFO.QD_DATA_2.reader",
-                                                  sbe::ErrorChannel(1).c_str(), ""),
+  const auto raw = [&](const std::string& user, const std::string& password) {
+    natsConnection* nc = nullptr;
+    const std::string url = "nats://" + user + ":" + password + "@127.0.0.1:" + std::to_string(ports_[0]);
+    EXPECT_EQ(natsConnection_ConnectTo(&nc, url.c_str()), NATS_OK);
+    return nc;
+  };
+  natsConnection* nc = raw("client-2", "pass-2");
+  ASSERT_NE(nc, nullptr);
+  for (const std::string& api : {std::string(bus::kClientJetStreamApi), std::string("$JS.API")}) {
+    for (int i = 0; i < 20; ++i) {
+      EXPECT_EQ(natsConnection_PublishRequestString(nc, (api + ".CONSUMER.MSG.NEXT.QD_DATA_2.reader").c_str(),
+                                                    sbe::DataChannel(1).c_str(), "{\"batch\":1}"),
+                NATS_OK);
+      EXPECT_EQ(natsConnection_PublishRequestString(nc, (api + ".CONSUMER.INFO.QD_DATA_2.reader").c_str(),
+                                                    sbe::DataChannel(1).c_str(), ""),
+                NATS_OK);
+      EXPECT_EQ(natsConnection_PublishRequestString(nc, (api + ".CONSUMER.INFO.QD_DATA_2.reader").c_str(),
+                                                    sbe::ErrorChannel(1).c_str(), ""),
+                NATS_OK);
+    }
+  }
+  EXPECT_EQ(natsConnection_FlushTimeout(nc, 5000), NATS_OK);
+  natsConnection_Destroy(nc);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(a->rejected_frames(), 0u) << "another client's JetStream replies reached client 1's stream";
+
+  // A frame forged into A's stream from inside the gateway's account.
+  nc = raw("gateway", "gw-pass");
+  ASSERT_NE(nc, nullptr);
+  std::vector<std::byte> forged(sbe::EncodedSize(sbe::ClientLogout{1}));
+  (void)sbe::Encode(sbe::ClientLogout{1}, forged);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(natsConnection_Publish(nc, sbe::DataChannel(1).c_str(), forged.data(), static_cast<int>(forged.size())),
               NATS_OK);
   }
   EXPECT_EQ(natsConnection_FlushTimeout(nc, 5000), NATS_OK);
@@ -359,10 +384,53 @@ TEST_F(NatsTest, AnotherUsersJetStreamRepliesCannotWriteIntoAClientsStream) {
   EXPECT_EQ(end->reason, sbe::StreamEndReason::kCompleted);
   EXPECT_EQ(end->missing, 0u);
   EXPECT_EQ(Keys(got), Keys(StoreTrades({xbt_}))) << "client 1 received trades that are not its own";
-  EXPECT_GT(a->rejected_frames(), 0u) << "the probes did not reach client 1's stream: the test proves nothing";
+  EXPECT_EQ(a->rejected_frames(), 5u) << "the forged frames did not reach client 1's stream: the test proves nothing";
   release = true;
   ASSERT_TRUE(bs->Stop().ok());
   (void)bs->Wait(30s);
+}
+
+// Each client's account holds at most max_connections_per_client connections
+// (a bus takes two: core and JetStream); the next is refused with the
+// server's reason, and the other clients are not affected.
+TEST_F(NatsTest, OneClientCannotTakeMoreThanItsAccountsConnections) {
+  StartGateway();
+  std::vector<std::unique_ptr<bus::Bus>> held;
+  for (int i = 0; i < gateway::NatsServerSetup{}.max_connections_per_client / 2; ++i) {
+    auto b = Connect("client-2", "pass-2", sbe::InboxPrefix(2));
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    held.push_back(std::move(*b));
+  }
+  auto refused = Connect("client-2", "pass-2", sbe::InboxPrefix(2));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kBusy);
+  EXPECT_NE(refused.error().message.find("maximum account active connections exceeded"), std::string::npos)
+      << refused.error().message;
+  auto a = Open(1);
+  ASSERT_NE(a, nullptr);
+  std::uint64_t n = 0;
+  auto s = a->RequestTrades({.symbols = {xbt_}}, {.on_trade = [&](const client::TradeEvent&) { ++n; }}).value();
+  EXPECT_EQ(s->Wait(30s)->missing, 0u);
+  EXPECT_EQ(n, 2672u);
+  // Nor more subscriptions than its account allows, whatever it subscribes to.
+  {
+    std::vector<std::unique_ptr<bus::Subscription>> subs;
+    std::string refusal;
+    for (int i = 0; i <= gateway::NatsServerSetup{}.max_subscriptions_per_client && refusal.empty(); ++i) {
+      auto sub = held.front()->Subscribe(sbe::ErrorChannel(2));
+      if (sub.ok()) subs.push_back(std::move(*sub));
+      else refusal = sub.error().message;
+    }
+    EXPECT_NE(refusal.find("maximum subscriptions exceeded"), std::string::npos)
+        << "client 2 held " << subs.size() << " subscriptions: " << refusal;
+  }
+  held.clear();  // and the account's connections come back once closed
+  bool again = false;
+  for (int i = 0; i < 50 && !again; ++i) {
+    again = Connect("client-2", "pass-2", sbe::InboxPrefix(2)).ok();
+    if (!again) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(again) << "client 2 could not connect again after closing its connections";
 }
 
 TEST_F(NatsTest, ASlowClientLosesNothingWhileTheBacklogStaysBounded) {

@@ -30,10 +30,14 @@ Result<std::unique_ptr<bus::Bus>> ConnectNats(const BusSpec& spec, std::optional
   o.password = spec.password;
   o.queue_group = spec.queue_group;
   o.replicas = spec.replicas;
+  // A client reaches JetStream through its account's imports unless its
+  // credentials file says otherwise (one account for all: a cluster).
+  if (client) o.jetstream_api = bus::kClientJetStreamApi;
   if (!spec.creds.empty()) {
     TICKFLOW_ASSIGN_OR_RETURN(const config::Credentials c, ReadCredentials(spec.creds));
     o.user = c.user;
     o.password = c.password;
+    if (client && c.jetstream_api) o.jetstream_api = *c.jetstream_api;
   }
   if (client) {
     o.inbox_prefix = sbe::InboxPrefix(*client);

@@ -36,6 +36,8 @@
 
 namespace tickflow::bus {
 
+inline constexpr std::string_view kClientJetStreamApi = "qd.js";
+
 struct NatsBusOptions {
   std::string url = "nats://127.0.0.1:4222";  // may carry user:password@; a cluster: comma-separated URLs
   std::string user{};
@@ -43,6 +45,10 @@ struct NatsBusOptions {
   std::string name = "tickflow";      // connection name shown by the server
   std::string inbox_prefix{};         // empty = "_INBOX"
   std::string stream_prefix = "qd.data.";
+  // Where JetStream's API is reached: a client's own NATS account has no
+  // JetStream and imports its stream's consumer from the gateway's account
+  // under kClientJetStreamApi (gateway::NatsServerConfig).
+  std::string jetstream_api = "$JS.API";
   std::string queue_group{};          // for pattern subscriptions
   std::size_t queue_frames = 256;     // unread frames per stream before Publish waits
   std::size_t queue_bytes = 16 << 20; // ... or unread bytes

@@ -63,6 +63,7 @@ struct Credentials {
   std::string user;
   std::string password;
   std::optional<ClientId> client_id;
+  std::optional<std::string> jetstream_api;  // where the client reaches JetStream (nats-config writes it)
 };
 Result<Credentials> ParseCredentials(std::string_view text, const std::string& file_name);
 

@@ -1,10 +1,13 @@
 // The NATS permission model of the QD protocol, as a nats-server
-// configuration: one user per client, allowed to publish only on its own
-// control subject and to read only its own error subject, its own data
-// stream's consumer and its own reply inbox; one trusted gateway user that
-// makes the JetStream admin calls; optionally an admin user (operations,
-// benchmarks). `tickflow nats-config` writes it; scripts/nats.sh starts a
-// server with it.
+// configuration: an account per client, which imports from the gateway's
+// account only its own control subjects, its own error subject and its own
+// data stream's consumer, so no other user can reach them (not even as a reply
+// subject) and the account's limits bound the connections and subscriptions
+// one client can hold; inside it, a user allowed to publish only on those
+// subjects and to read only its error subject and its own reply inbox. The
+// gateway's account holds one trusted gateway user that makes the JetStream
+// admin calls and optionally an admin user (operations, benchmarks).
+// `tickflow nats-config` writes it; scripts/nats.sh starts a server with it.
 #pragma once
 
 #include <optional>
@@ -32,6 +35,15 @@ struct NatsServerSetup {
   std::string max_store{};               // JetStream max_file_store ("8G"); empty = the server's default
   std::string control_channel = "qd.control";
   std::vector<NatsUser> users;
+  // An account per client (see above). A cluster needs false: nats-server
+  // 2.9 drops cross-account JetStream pulls between nodes (docs/services.md),
+  // so there all users share one account, the permissions and frame tags
+  // keep clients apart, and the account limits below do not apply.
+  bool client_accounts = true;
+  // Limits of each client's account: a client process holds two connections
+  // (core and JetStream) and a handful of subscriptions.
+  int max_connections_per_client = 8;
+  int max_subscriptions_per_client = 64;
   // Cluster (all empty: a single server). Every node gets the same users.
   std::string server_name{};
   std::string cluster_name{};
@@ -43,12 +55,22 @@ struct NatsPermissions {
   std::vector<std::string> publish;
   std::vector<std::string> subscribe;
 };
-NatsPermissions PermissionsOf(const NatsUser& user, std::string_view control_channel);
+// Where a client of `setup` reaches JetStream's API: its account's imports
+// (bus::kClientJetStreamApi) or, with one account for all, "$JS.API".
+std::string_view ClientJetStreamApi(const NatsServerSetup& setup);
+NatsPermissions PermissionsOf(const NatsUser& user, std::string_view control_channel, std::string_view jetstream_api);
+
+// The account of the gateway and admin users, which holds the data streams;
+// each client has an account of its own (ClientAccount), importing only its
+// own subjects from it.
+inline constexpr std::string_view kGatewayAccount = "QD";
+std::string ClientAccount(ClientId client);
 
 // The whole nats-server configuration file.
 std::string NatsServerConfig(const NatsServerSetup& setup);
 
-// A credentials file for `user` (read by config::ParseCredentials).
-std::string CredentialsFile(const NatsUser& user);
+// A credentials file for `user` of `setup` (read by config::ParseCredentials);
+// a client's names its JetStream API too.
+std::string CredentialsFile(const NatsUser& user, const NatsServerSetup& setup);
 
 }  // namespace tickflow::gateway
