@@ -88,12 +88,16 @@ void BreakoutStrategy::OnTrade(Account& account, const Trade& trade) {
   if (!state) state = std::make_unique<PerSymbol>();
   auto breakout = state->model.OnTrade(trade.time, trade.price);
   if (!breakout.ok()) return;
-  const Decimal held = Holding(account, trade.symbol);
+  if (const Amount& q = account.position(trade.symbol).quantity; q != state->held_of) {
+    state->held_of = q;
+    state->held = Holding(account, trade.symbol);
+  }
+  const Decimal held = state->held;
   if (held > Decimal() && held >= account.instrument(trade.symbol).min_order) {
     if (account.open_orders(trade.symbol) != 0) return;
-    const models::Detection d = state->model.last();
-    const bool new_month = d.current_month != state->entry_month;
-    const bool failed = d.previous_month != UnixNanos::Min() && trade.price < d.previous.close;
+    const models::MonthlyBreakoutModel& m = state->model;
+    const bool new_month = m.current_month() != state->entry_month;
+    const bool failed = m.previous_range() != nullptr && trade.price < m.previous_range()->close;
     if (new_month || failed) {
       const Decimal q = std::min(held, account.SellableQuantity(trade.symbol));
       if (q >= account.instrument(trade.symbol).min_order) account.Sell(trade.symbol, q);
@@ -106,7 +110,7 @@ void BreakoutStrategy::OnTrade(Account& account, const Trade& trade) {
       account.Signal(trade.symbol, trade.price, "monthly breakout");
       const Decimal q = QuantityForFraction(account, trade.symbol, fraction_, trade.price);
       if (q >= account.instrument(trade.symbol).min_order) account.Buy(trade.symbol, q);  // else: no cash free
-      state->entry_month = state->model.last().current_month;
+      state->entry_month = state->model.current_month();
     }
   }
 }

@@ -20,9 +20,10 @@ AddStatus Resampler::Merge(UnixNanos time, Decimal open, Decimal high, Decimal l
                            WideDecimal volume, std::uint64_t trades, Bar* done) {
   if (active_ && time < current_.time) return AddStatus::kOutOfOrder;
   if (active_ && time < bucket_end_) {
-    WideDecimal sum;
-    if (!WideDecimal::Add(current_.volume, volume, &sum)) return AddStatus::kVolumeOverflow;
-    current_.volume = sum;
+    // Straight into the bar (Add writes only on success): a sum on the stack
+    // copied over as one 16-byte move stalls on store forwarding, the costliest
+    // step of a trade's merge before (perf annotate).
+    if (!WideDecimal::Add(current_.volume, volume, &current_.volume)) return AddStatus::kVolumeOverflow;
     if (high > current_.high) current_.high = high;
     if (low < current_.low) current_.low = low;
     current_.close = close;

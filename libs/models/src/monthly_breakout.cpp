@@ -93,6 +93,8 @@ Status MonthlyBreakoutModel::Roll(UnixNanos time, Decimal price) {
   // Node storage may have moved: refresh the in-place pointers.
   TICKFLOW_ASSIGN_OR_RETURN(month_, ctx.GetMutable<RangeData>(month_node_));
   TICKFLOW_ASSIGN_OR_RETURN(year_, ctx.GetMutable<RangeData>(year_node_));
+  const auto prev = ctx.Previous(TimeScale::kMonth);
+  previous_ = prev ? ctx.Find<RangeData>(*prev) : nullptr;
   return {};
 }
 

@@ -74,6 +74,10 @@ class BreakoutStrategy final : public Strategy {
   struct PerSymbol {
     models::MonthlyBreakoutModel model;
     UnixNanos entry_month;
+    // Holding() of the position quantity last seen: it changes only with fills,
+    // and the strategy asks on every trade.
+    Amount held_of{};
+    Decimal held{};
   };
   std::vector<std::unique_ptr<PerSymbol>> symbols_;  // by symbol id, grown as symbols appear
   std::uint64_t detections_ = 0;

@@ -52,6 +52,12 @@ class MonthlyBreakoutModel {
   Result<bool> OnTrade(UnixNanos time, Decimal price);
   // The month ranges at the last trade (meaningful after OnTrade returned true).
   Detection last() const;
+  // The same, piecewise and without copies (a strategy asks on every trade):
+  // the current month's start, and the previous month's start and range
+  // (UnixNanos::Min() and nullptr when there is no previous month).
+  UnixNanos current_month() const { return month_start_; }
+  UnixNanos previous_month() const { return previous_month_start_; }
+  const causal::RangeData* previous_range() const { return previous_; }
   // Re-evaluates the last trade, recording which checks held.
   Result<bool> Explain(causal::Explanation* why) const;
 
@@ -68,6 +74,7 @@ class MonthlyBreakoutModel {
   causal::NodeIndex year_node_ = 0, month_node_ = 0;  // current data nodes
   causal::RangeData* year_ = nullptr;
   causal::RangeData* month_ = nullptr;
+  const causal::RangeData* previous_ = nullptr;  // the context's previous month, refreshed at each roll
   UnixNanos month_start_ = UnixNanos::Min(), month_end_ = UnixNanos::Min();
   UnixNanos year_start_ = UnixNanos::Min(), year_end_ = UnixNanos::Min();
   UnixNanos previous_month_start_ = UnixNanos::Min();
