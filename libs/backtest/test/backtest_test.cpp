@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -974,6 +975,30 @@ TEST(ThreadedTest, GivesTheSameResultsAsTheCallersThread) {
   EXPECT_EQ(ResultsJson(*r, c, {}), ResultsJson(direct, c, {}));
   EXPECT_EQ(FillsCsv(*r, {}), FillsCsv(direct, {}));
   EXPECT_GT(r->main().fills.size(), 0u);
+}
+
+TEST(BatchTest, TradesInBatchesGiveWhatTheyGiveOneByOne) {
+  const auto trades = Tape(22, 20000, 10 * 60 * kNanosPerSecond);
+  const StrategyFactory make = [] { return std::make_unique<BreakoutStrategy>(); };
+  const Results single = RunAll(make, trades, Options(DefaultModels()));
+  Backtester bt(make, Options(DefaultModels()));
+  for (std::size_t i = 0, n = 1; i < trades.size(); i += n, n = n % 300 + 7) {  // uneven batches
+    ASSERT_TRUE(bt.OnTrades(std::span(trades).subspan(i, std::min(n, trades.size() - i))).ok());
+  }
+  auto r = bt.Finish();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  RunConfig c;
+  EXPECT_EQ(ResultsJson(*r, c, {}), ResultsJson(single, c, {}));
+  EXPECT_EQ(FillsCsv(*r, {}), FillsCsv(single, {}));
+  EXPECT_GT(r->main().fills.size(), 0u);
+}
+
+TEST(BatchTest, ATradeOutOfOrderInsideABatchIsNamed) {
+  Backtester bt([] { return std::make_unique<SmaCrossStrategy>(); }, Options());
+  const std::vector<Trade> batch = {T(10, "1", "1"), T(11, "1", "1"), T(5, "1", "1"), T(12, "1", "1")};
+  const Status s = bt.OnTrades(batch);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("trades must come in time order"), std::string::npos) << s.error().message;
 }
 
 TEST(ThreadedTest, ErrorsOfTheBacktestReachTheCaller) {

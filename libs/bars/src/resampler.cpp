@@ -8,10 +8,6 @@ Resampler::Resampler(TimeResolution res) : res_(res) {
   TICKFLOW_CHECK(IsValid(res), "Resampler needs a valid resolution");
 }
 
-AddStatus Resampler::Add(const Trade& t, Bar* done) {
-  return Merge(t.time, t.price, t.price, t.price, t.price, t.volume, 1, done);
-}
-
 AddStatus Resampler::Add(const Bar& b, Bar* done) {
   return Merge(b.time, b.open, b.high, b.low, b.close, b.volume, b.trades, done);
 }
@@ -20,9 +16,7 @@ AddStatus Resampler::Merge(UnixNanos time, Decimal open, Decimal high, Decimal l
                            WideDecimal volume, std::uint64_t trades, Bar* done) {
   if (active_ && time < current_.time) return AddStatus::kOutOfOrder;
   if (active_ && time < bucket_end_) {
-    // Straight into the bar (Add writes only on success): a sum on the stack
-    // copied over as one 16-byte move stalls on store forwarding, the costliest
-    // step of a trade's merge before (perf annotate).
+    // Straight into the bar, as Add(Trade) does.
     if (!WideDecimal::Add(current_.volume, volume, &current_.volume)) return AddStatus::kVolumeOverflow;
     if (high > current_.high) current_.high = high;
     if (low < current_.low) current_.low = low;

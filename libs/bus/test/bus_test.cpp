@@ -103,6 +103,34 @@ TEST(InProcessBusTest, SlowSubscriberLosesNothingAndMemoryStaysBounded) {
   EXPECT_LE(max_queued.load(), 8u);
 }
 
+// A publisher waiting on a full queue is woken once half of it is free, not
+// for each frame read (fewer thread switches when the reader is the slower).
+TEST(InProcessBusTest, AWaitingPublisherIsWokenWhenHalfTheQueueIsFree) {
+  auto bus = MakeInProcessBus({.queue_frames = 8, .max_frame_bytes = 64});
+  ASSERT_TRUE(bus->CreateChannel("c").ok());
+  auto sub = bus->Subscribe("c").value();
+  for (std::uint32_t i = 0; i < 8; ++i) ASSERT_EQ(bus->Publish("c", Bytes(i), 0ms), PublishStatus::kOk);
+  std::atomic<bool> started{false}, published{false};
+  std::thread publisher([&] {
+    started = true;
+    EXPECT_EQ(bus->Publish("c", Bytes(8), 10000ms), PublishStatus::kOk);
+    published = true;
+  });
+  Frame f;
+  while (!started) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(20ms);  // into its wait on the full queue
+  for (std::uint32_t i = 0; i < 3; ++i) ASSERT_EQ(sub->Poll(&f, 5000ms), PollStatus::kFrame);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(published.load()) << "woken with 5 of 8 frames still queued";
+  ASSERT_EQ(sub->Poll(&f, 5000ms), PollStatus::kFrame);  // 4 left: half free
+  publisher.join();                                      // bounded by the publish's 10 s wait
+  EXPECT_TRUE(published.load());
+  for (std::uint32_t i = 4; i <= 8; ++i) {
+    ASSERT_EQ(sub->Poll(&f, 5000ms), PollStatus::kFrame);
+    EXPECT_EQ(Value(f), i) << "lost or reordered";
+  }
+}
+
 TEST(InProcessBusTest, DeletingAChannelWakesItsWritersAndLetsItsReaderDrain) {
   auto bus = MakeInProcessBus({.queue_frames = 1, .max_frame_bytes = 64});
   ASSERT_TRUE(bus->CreateChannel("c").ok());

@@ -9,6 +9,35 @@ void Record(Explanation* why, const Causaloid& c, bool holds, int depth) {
   if (why != nullptr) why->steps.push_back(Step{c.id(), c.description(), holds, depth});
 }
 
+// Whether a collection's outcome is decided after a member that holds (or not),
+// with n_true members holding so far.
+bool Decided(Aggregation a, bool holds, std::size_t n_true, std::size_t at_least) {
+  switch (a) {
+    case Aggregation::kAll:
+      return !holds;
+    case Aggregation::kAny:
+    case Aggregation::kNone:
+      return holds;
+    case Aggregation::kAtLeast:
+      return n_true >= at_least;
+  }
+  return false;
+}
+
+bool Outcome(Aggregation a, std::size_t n_true, std::size_t members, std::size_t at_least) {
+  switch (a) {
+    case Aggregation::kAll:
+      return n_true == members;
+    case Aggregation::kAny:
+      return n_true > 0;
+    case Aggregation::kNone:
+      return n_true == 0;
+    case Aggregation::kAtLeast:
+      return n_true >= at_least;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string Explanation::ToString() const {
@@ -48,6 +77,13 @@ Causaloid Causaloid::Collection(std::uint64_t id, std::vector<Causaloid> members
   c.id_ = id;
   c.aggregation_ = aggregation;
   c.at_least_ = at_least;
+  const bool plain = std::all_of(members.begin(), members.end(), [](const Causaloid& m) {
+    return (m.kind_ == Kind::kFunction && m.fn_ != nullptr) ||
+           (m.kind_ == Kind::kContextual && m.contextual_fn_ != nullptr && m.context_ != nullptr);
+  });
+  if (plain && !(aggregation == Aggregation::kAtLeast && at_least > members.size())) {
+    for (const Causaloid& m : members) c.leaves_.push_back(Leaf{m.fn_, m.contextual_fn_, m.context_});
+  }
   c.members_ = std::make_shared<const std::vector<Causaloid>>(std::move(members));
   c.description_ = std::move(description);
   return c;
@@ -62,7 +98,22 @@ Causaloid Causaloid::Graph(std::uint64_t id, std::shared_ptr<const CausalGraph> 
   return c;
 }
 
-Result<bool> Causaloid::Evaluate(const Evidence& evidence, Explanation* why) const { return Eval(evidence, why, 0); }
+Result<bool> Causaloid::Evaluate(const Evidence& evidence, Explanation* why) const {
+  if (why == nullptr && !leaves_.empty()) return EvalLeaves(evidence);
+  return Eval(evidence, why, 0);
+}
+
+Result<bool> Causaloid::EvalLeaves(const Evidence& evidence) const {
+  std::size_t n_true = 0;
+  for (const Leaf& m : leaves_) {
+    Result<bool> r = m.fn != nullptr ? m.fn(evidence) : m.contextual_fn(evidence, *m.context);
+    if (!r.ok()) return r;
+    const bool h = *r;
+    n_true += h;
+    if (Decided(aggregation_, h, n_true, at_least_)) break;
+  }
+  return Outcome(aggregation_, n_true, leaves_.size(), at_least_);
+}
 
 Result<bool> Causaloid::Eval(const Evidence& evidence, Explanation* why, int depth) const {
   if (depth > CausalGraph::kMaxNesting) {
@@ -106,17 +157,9 @@ Result<bool> Causaloid::Eval(const Evidence& evidence, Explanation* why, int dep
         if (!r.ok()) return r;
         const bool h = *r;
         n_true += h;
-        // Stop as soon as the outcome is decided.
-        if (aggregation_ == Aggregation::kAll && !h) break;
-        if ((aggregation_ == Aggregation::kAny || aggregation_ == Aggregation::kNone) && h) break;
-        if (aggregation_ == Aggregation::kAtLeast && n_true >= at_least_) break;
+        if (Decided(aggregation_, h, n_true, at_least_)) break;  // stop as soon as the outcome is decided
       }
-      switch (aggregation_) {
-        case Aggregation::kAll: holds = n_true == members.size(); break;
-        case Aggregation::kAny: holds = n_true > 0; break;
-        case Aggregation::kNone: holds = n_true == 0; break;
-        case Aggregation::kAtLeast: holds = n_true >= at_least_; break;
-      }
+      holds = Outcome(aggregation_, n_true, members.size(), at_least_);
       break;
     }
     case Kind::kGraph: {

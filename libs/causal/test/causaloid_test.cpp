@@ -62,6 +62,37 @@ TEST(CausaloidTest, CollectionsAggregate) {
   EXPECT_FALSE(two.Evaluate(E(-50)).value());  // Always only
 }
 
+// Collections of plain functions evaluate from a flat table without an
+// explanation: it must agree with the explained evaluation for every
+// aggregation, member order and input, and report a member's error the same.
+TEST(CausaloidTest, PlainCollectionsGiveWhatTheExplainedEvaluationGives) {
+  const std::vector<CausalFn> fns = {Positive, Large, Always, Never};
+  const std::vector<double> inputs = {-5, 0, 5, 50, 200};
+  for (const Aggregation a : {Aggregation::kAll, Aggregation::kAny, Aggregation::kNone, Aggregation::kAtLeast}) {
+    for (std::size_t n = 1; n <= fns.size(); ++n) {
+      for (std::size_t first = 0; first < fns.size(); ++first) {
+        std::vector<Causaloid> members;
+        for (std::size_t k = 0; k < n; ++k) members.push_back(F(k + 1, fns[(first + k) % fns.size()]));
+        const auto c = Causaloid::Collection(9, members, a, "c", 2);
+        for (const double v : inputs) {
+          Explanation why;
+          const auto fast = c.Evaluate(E(v));
+          const auto explained = c.Evaluate(E(v), &why);
+          ASSERT_EQ(fast.ok(), explained.ok());
+          if (fast.ok()) {
+            EXPECT_EQ(*fast, *explained) << "aggregation " << static_cast<int>(a) << ", " << n << " members, input "
+                                         << v;
+          }
+        }
+      }
+    }
+  }
+  const auto broken = Causaloid::Collection(8, {F(1, Always), F(2, Broken)}, Aggregation::kAll, "broken");
+  auto r = broken.Evaluate(E(1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "observation is NaN");
+}
+
 TEST(CausaloidTest, ExplanationsListWhatWasEvaluatedInOrder) {
   const auto all = Causaloid::Collection(10, {F(1, Positive), F(2, Large), F(3, Always)}, Aggregation::kAll, "all");
   Explanation why;

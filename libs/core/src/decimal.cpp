@@ -127,9 +127,4 @@ bool Decimal::AddScaled(Decimal a, Decimal b, Decimal* out) {
   return FromParts(static_cast<std::int64_t>(sum), s, out);
 }
 
-std::strong_ordering Decimal::CompareScaled(Decimal a, Decimal b) {
-  const int s = a.scale() > b.scale() ? a.scale() : b.scale();
-  return Scaled(a, s) <=> Scaled(b, s);
-}
-
 }  // namespace tickflow

@@ -4,6 +4,7 @@
 
 #include "tickflow/test/values.hpp"
 
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -65,6 +66,31 @@ TEST(DecimalTest, ComparesByValueAcrossScales) {
   EXPECT_GT(D("10750"), D("10749.999999"));
   EXPECT_LT(D("-1"), D("0.000001"));
   EXPECT_EQ(D("2"), D("2.000000000000000"));
+}
+
+// The inline comparison across scales agrees with 128-bit arithmetic, and ==
+// with it ("1.50" == "1.5").
+TEST(DecimalTest, RandomComparisonsAcrossScalesMatchInt128Arithmetic) {
+  std::mt19937_64 rng(3);
+  __extension__ using Wide = __int128;
+  for (int trial = 0; trial < 200000; ++trial) {
+    Decimal a, b;
+    const int sa = static_cast<int>(rng() % 16), sb = static_cast<int>(rng() % 16);
+    const auto ma = static_cast<std::int64_t>(rng() >> 5) - (std::int64_t{1} << 58);
+    // Half the pairs equal in value, to exercise equality across scales.
+    std::int64_t mb = static_cast<std::int64_t>(rng() >> 5) - (std::int64_t{1} << 58);
+    if (trial % 2 == 0 && sb >= sa && sb - sa <= 3 && ma < (std::int64_t{1} << 48) && ma > -(std::int64_t{1} << 48)) {
+      mb = ma * Decimal::kPow10Table[sb - sa];
+    }
+    ASSERT_TRUE(Decimal::FromParts(ma, sa, &a));
+    ASSERT_TRUE(Decimal::FromParts(mb, sb, &b));
+    const int s = std::max(sa, sb);
+    const Wide x = static_cast<Wide>(ma) * Decimal::kPow10Table[s - sa];
+    const Wide y = static_cast<Wide>(mb) * Decimal::kPow10Table[s - sb];
+    ASSERT_EQ(a < b, x < y) << a.ToString() << " vs " << b.ToString();
+    ASSERT_EQ(a > b, x > y) << a.ToString() << " vs " << b.ToString();
+    ASSERT_EQ(a == b, x == y) << a.ToString() << " vs " << b.ToString();
+  }
 }
 
 TEST(DecimalTest, AddsExactlyAtTheLargerScale) {

@@ -71,5 +71,25 @@ TEST(WideDecimalTest, RandomSumsMatchInt128Arithmetic) {
   }
 }
 
+// Adding a Decimal of a smaller scale (inline) gives what the general sum gives.
+TEST(WideDecimalTest, AddingADecimalOfASmallerScaleMatchesTheGeneralSum) {
+  std::mt19937_64 rng(11);
+  for (int trial = 0; trial < 100000; ++trial) {
+    WideDecimal a;
+    ASSERT_TRUE(WideDecimal::FromParts(static_cast<Int128>(rng()) * static_cast<Int128>(rng() >> 20),
+                                       static_cast<int>(rng() % 16), &a));
+    Decimal b;
+    ASSERT_TRUE(Decimal::FromParts(static_cast<std::int64_t>(rng() >> 5) - (std::int64_t{1} << 58),
+                                   static_cast<int>(rng() % 16), &b));
+    WideDecimal fast, general;
+    const bool ok_fast = WideDecimal::Add(a, b, &fast);
+    const bool ok_general = WideDecimal::Add(a, WideDecimal(b), &general);
+    ASSERT_EQ(ok_fast, ok_general);
+    if (ok_fast) {
+      ASSERT_TRUE(fast.SameRepresentation(general)) << a.ToString() << " + " << b.ToString();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tickflow

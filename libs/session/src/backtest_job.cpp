@@ -284,10 +284,8 @@ Result<BacktestOutcome> RunBacktestOnStore(BacktestJob job, const std::function<
   for (;;) {
     TICKFLOW_ASSIGN_OR_RETURN(const std::span<const Trade> batch, cursor->NextView());
     if (batch.empty()) break;
-    for (const Trade& t : batch) {
-      seen.Add(t);
-      TICKFLOW_RETURN_IF_ERROR(bt->OnTrade(t));
-    }
+    for (const Trade& t : batch) seen.Add(t);
+    TICKFLOW_RETURN_IF_ERROR(bt->OnTrades(batch));
     if (between_batches) TICKFLOW_RETURN_IF_ERROR(between_batches());
   }
   TICKFLOW_RETURN_IF_ERROR(CheckSomeTrades(job, seen.count));

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -280,6 +281,9 @@ class Backtester {
   ~Backtester();
   // Errors: trades out of time order, amounts beyond Amount's range.
   Status OnTrade(const Trade& trade);
+  // The same for consecutive trades; the per-trade path then runs without a
+  // call and a Status each (ThreadedBacktester hands over its queue this way).
+  Status OnTrades(std::span<const Trade> trades);
   Result<Results> Finish();
 
  private:

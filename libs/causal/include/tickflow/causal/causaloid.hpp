@@ -84,6 +84,16 @@ class Causaloid {
  private:
   friend class CausalGraph;
   Result<bool> Eval(const Evidence& evidence, Explanation* why, int depth) const;
+  // A collection of plain functions only, evaluated without an explanation.
+  Result<bool> EvalLeaves(const Evidence& evidence) const;
+
+  // A member of a collection that is a plain function: called straight from a
+  // flat array (a fifth of the monthly breakout model's time went to dispatch).
+  struct Leaf {
+    CausalFn fn = nullptr;
+    ContextualCausalFn contextual_fn = nullptr;
+    const Context* context = nullptr;
+  };
 
   Kind kind_ = Kind::kFunction;
   Aggregation aggregation_ = Aggregation::kAll;
@@ -93,6 +103,7 @@ class Causaloid {
   const Context* context_ = nullptr;
   std::size_t at_least_ = 1;
   std::shared_ptr<const std::vector<Causaloid>> members_;
+  std::vector<Leaf> leaves_;  // a collection whose members are all plain functions (else empty)
   std::shared_ptr<const CausalGraph> graph_;
   std::string description_;
 };

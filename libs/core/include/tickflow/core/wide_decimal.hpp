@@ -66,6 +66,19 @@ class WideDecimal {
     return AddScaled(a, b, out);
   }
 
+  // a + b for a Decimal b, inline also when b has the smaller scale (a bar's
+  // volume sum keeps the largest scale seen; market data mixes "0.5" and
+  // "0.04053730"): |b's mantissa| < 2^59 times 10^15 < 2^109 cannot overflow.
+  static bool Add(WideDecimal a, Decimal b, WideDecimal* out) {
+    if (b.scale() < a.scale()) {
+      const Int128 sum = a.mantissa() + static_cast<Int128>(b.mantissa()) * Decimal::kPow10Table[a.scale() - b.scale()];
+      if (sum > kMaxMantissa || sum < -kMaxMantissa) return false;
+      *out = WideDecimal(static_cast<Int128>(static_cast<UInt128>(sum) << kScaleBits) | a.scale());
+      return true;
+    }
+    return Add(a, WideDecimal(b), out);
+  }
+
   friend std::strong_ordering operator<=>(WideDecimal a, WideDecimal b);
   friend bool operator==(WideDecimal a, WideDecimal b) { return (a <=> b) == std::strong_ordering::equal; }
 
