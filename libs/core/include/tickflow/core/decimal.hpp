@@ -78,15 +78,24 @@ class Decimal {
 
   // Always inline, different scales too (market data mixes them: "9557.4",
   // "9557.46"): GCC kept it out of line, a call per price comparison in the
-  // resampler and the causal model's checks (perf). |mantissa| < 2^59 times
-  // 10^15 fits 128 bits: one widening multiply each.
+  // resampler and the causal model's checks (perf). The smaller-scale side is
+  // rescaled in 64 bits; if that overflows, its magnitude is at least 2^63,
+  // beyond the other's (< 2^59), so its sign decides.
   [[gnu::always_inline]] friend std::strong_ordering operator<=>(Decimal a, Decimal b) {
     const int sa = a.scale(), sb = b.scale();
-    if (sa == sb) return a.mantissa() <=> b.mantissa();
-    __extension__ using Wide = __int128;
-    const Wide x = static_cast<Wide>(a.mantissa()) * kPow10Table[sa < sb ? sb - sa : 0];
-    const Wide y = static_cast<Wide>(b.mantissa()) * kPow10Table[sb < sa ? sa - sb : 0];
-    return x < y ? std::strong_ordering::less : (y < x ? std::strong_ordering::greater : std::strong_ordering::equal);
+    const std::int64_t ma = a.mantissa(), mb = b.mantissa();
+    if (sa == sb) return ma <=> mb;
+    std::int64_t scaled;
+    if (sa < sb) {
+      if (__builtin_mul_overflow(ma, kPow10Table[sb - sa], &scaled)) {
+        return ma < 0 ? std::strong_ordering::less : std::strong_ordering::greater;
+      }
+      return scaled <=> mb;
+    }
+    if (__builtin_mul_overflow(mb, kPow10Table[sa - sb], &scaled)) {
+      return mb < 0 ? std::strong_ordering::greater : std::strong_ordering::less;
+    }
+    return ma <=> scaled;
   }
   [[gnu::always_inline]] friend bool operator==(Decimal a, Decimal b) {
     return a.raw_ == b.raw_ || (a.scale() != b.scale() && (a <=> b) == std::strong_ordering::equal);
