@@ -1085,9 +1085,9 @@ Status Backtester::Impl::OnTrades(std::span<const Trade> trades) {
   return {};
 }
 
-// One trade; false with error_ set on an error. Inline into OnTrades' loop: the
-// per-trade path is a few dozen instructions, and a call with a Status result
-// per trade cost a fifth of an idle strategy's time (backtest_bench).
+// One trade; false with error_ set on an error. Inline into OnTrades' loop: a
+// call with a Status result (and a fresh Bar) per trade took two fifths of an
+// idle strategy's time (backtest_bench: 34 M -> 57 M trades/s without them).
 inline bool Backtester::Impl::Step(const Trade& t) {
   if (t.time < now_) [[unlikely]] {
     error_ = MakeError(ErrorCode::kInvalidArgument, "trade at " + FormatIso8601(t.time) + " is earlier than " +
