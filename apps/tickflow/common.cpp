@@ -38,6 +38,58 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+namespace {
+// Levenshtein distance, for "did you mean" on a mistyped command.
+std::size_t Distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+}  // namespace
+
+int UsageError(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help, --version
+  // The command chain that was parsed ("db", "db init"), and where it ends in argv.
+  CLI::App* at = &app;
+  std::string command;
+  int end = 0;
+  for (auto subs = at->get_subcommands(); !subs.empty(); subs = at->get_subcommands()) {
+    at = subs.front();
+    command += (command.empty() ? "" : " ") + at->get_name();
+    for (int k = end + 1; k < argc; ++k) {
+      if (at->get_name() == argv[k]) {
+        end = k;
+        break;
+      }
+    }
+  }
+  const std::string help = "tickflow " + (command.empty() ? "" : command + " ") + "--help";
+  if (at->get_require_subcommand_min() > 0 && at->get_subcommands().empty() && end + 1 < argc && argv[end + 1][0] != '-') {
+    const std::string typed = argv[end + 1];
+    std::string nearest, names;
+    std::size_t best = ~std::size_t{0};
+    for (const CLI::App* sub : at->get_subcommands({})) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+      if (const std::size_t d = Distance(typed, sub->get_name()); d < best) best = d, nearest = sub->get_name();
+    }
+    std::string message = "unknown command '" + (command.empty() ? "" : command + " ") + EscapeForMessage(typed) + "'";
+    if (best <= 2) message += " (did you mean '" + nearest + "'?)";
+    fmt::print(stderr, "tickflow: error: {}\n  commands: {}\n  run {} for what each does\n", message, names, help);
+    return 2;
+  }
+  fmt::print(stderr, "tickflow: error: {}{}\n  run {} for usage\n", command.empty() ? "" : command + ": ", e.what(), help);
+  return 2;
+}
+
 Result<std::unique_ptr<store::Store>> OpenExistingStore(const std::string& db) {
   store::OpenOptions o;
   o.create = false;

@@ -31,6 +31,10 @@ void AddDbOption(CLI::App* app, std::string* db);
 // Prints "tickflow: error: MESSAGE" to stderr and returns the exit code (1).
 int Fail(const Error& error);
 int Fail(const std::string& message);
+// A command line CLI11 refused: help and --version print and exit 0; anything
+// else is one "tickflow: error:" line naming the command and the problem (an
+// unknown command with the nearest known one), a pointer to --help, exit 2.
+int UsageError(CLI::App& app, const CLI::ParseError& e, int argc, char** argv);
 
 // Opens an existing store, or explains how to create one.
 // Opens a store to read only: it must exist, and nothing is written to it.

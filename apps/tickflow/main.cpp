@@ -24,7 +24,11 @@ int main(int argc, char** argv) {
   const std::vector<Command> commands = {AddGenerate(app), AddImport(app), AddDb(app), AddSymbols(app), AddBars(app),
                                          AddTrades(app),   AddReplay(app), AddBacktest(app), AddSweep(app), AddWalkForward(app), AddAudit(app), AddGateway(app), AddNatsConfig(app), AddSymdb(app), AddDemo(app),
                                          AddBench(app)};
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return UsageError(app, e, argc, argv);
+  }
   // No exception escapes main: one that a command did not turn into an error
   // becomes one clear line and exit code 1, never an abort.
   try {

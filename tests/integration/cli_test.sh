@@ -117,6 +117,21 @@ expect_fail "--from before 1677" "outside what tickflow represents" "$bin" repla
 expect_fail "backtest on an empty range" "no trades of XBTUSD in [2030-01-01T00:00:00Z, 2031-01-01T00:00:00Z)" \
   "$bin" backtest --symbol XBTUSD --from 2030-01-01 --to 2031-01-01 --db "$db"
 # Backtest inputs: each error names the thing and the value (and the file and line).
+# Usage errors: exit 2, one "tickflow: error:" line naming the command, the way to --help.
+usage_error() {  # usage_error "description" "message part" args...
+  local what="$1" part="$2"; shift 2
+  local out; out=$("$bin" "$@" 2>&1); local rc=$?
+  if [ $rc -ne 2 ]; then bad "$what: exit $rc, not 2: $out"; return; fi
+  if ! grep -qF -- "tickflow: error: $part" <<<"$out"; then bad "$what: message lacks 'tickflow: error: $part': $out"; return; fi
+  ok
+}
+usage_error "mistyped command" "unknown command 'replya' (did you mean 'replay'?)" replya XBTUSD
+usage_error "mistyped nested command" "unknown command 'db inti' (did you mean 'init'?)" db inti
+usage_error "unknown command" "unknown command 'frobnicate'" frobnicate
+usage_error "missing argument" "import: PATH is required" import
+usage_error "flag without its value" "trades: --limit" trades XBTUSD --limit
+"$bin" --version | grep -q "^tickflow " && ok || bad "--version"
+"$bin" replay --help > /dev/null && ok || bad "replay --help exits 0"
 expect_fail "unknown strategy parameter" "unknown parameter 'fsat' for strategy sma-cross (it takes: fast, slow, fraction)" \
   "$bin" backtest --strategy sma-cross --param fsat=5 --symbol XBTUSD --db "$db"
 expect_fail "parameter of the wrong type" "parameter fast of sma-cross: '2.5' is not an integer" \
