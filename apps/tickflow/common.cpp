@@ -73,7 +73,8 @@ int UsageError(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
     }
   }
   const std::string help = "tickflow " + (command.empty() ? "" : command + " ") + "--help";
-  if (at->get_require_subcommand_min() > 0 && at->get_subcommands().empty() && end + 1 < argc && argv[end + 1][0] != '-') {
+  if (at->get_require_subcommand_min() > 0 && at->get_subcommands().empty() && end + 1 < argc &&
+      argv[end + 1][0] != '-') {
     const std::string typed = argv[end + 1];
     std::string nearest, names;
     std::size_t best = ~std::size_t{0};
@@ -86,7 +87,8 @@ int UsageError(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
     fmt::print(stderr, "tickflow: error: {}\n  commands: {}\n  run {} for what each does\n", message, names, help);
     return 2;
   }
-  fmt::print(stderr, "tickflow: error: {}{}\n  run {} for usage\n", command.empty() ? "" : command + ": ", e.what(), help);
+  fmt::print(stderr, "tickflow: error: {}{}\n  run {} for usage\n", command.empty() ? "" : command + ": ", e.what(),
+             help);
   return 2;
 }
 
