@@ -57,6 +57,9 @@ Command AddImport(CLI::App& app) {
   cmd->add_flag("--skip-bad-rows", a->skip_bad_rows, "Skip malformed rows (counted per file) instead of stopping");
   cmd->add_option("--threads", a->threads, "Parser threads (default: one per core)");
   return {cmd, [a] {
+            // Before the store is opened: a mistyped PATH must not leave a new empty store behind.
+            std::error_code ec;
+            if (!std::filesystem::exists(a->path, ec)) return Fail("no such file or folder: " + a->path);
             auto store = OpenStoreForWriting(a->db);
             if (!store.ok()) return Fail(store.error());
             ImportView view(IsTerminal(2));

@@ -76,6 +76,8 @@ expect_fail "bad time" "--from: bad time 'yesterday'" "$bin" trades XBTUSD --fro
 expect_fail "inverted range" "must be before --to" "$bin" trades XBTUSD --from 2020-01-02 --to 2020-01-01 --db "$db"
 expect_fail "missing store" "no store at" "$bin" symbols --db "$work/none.db"
 expect_fail "missing path" "no such file or folder" "$bin" import "$work/nowhere" --db "$db"
+expect_fail "missing path, new store" "no such file or folder" "$bin" import "$work/nowhere" --db "$work/new.db"
+[ ! -e "$work/new.db" ] && ok || bad "an import of a missing path created $work/new.db"
 mkdir -p "$work/broken"; printf '1561939203,1,1\n1561939204,1.5.1,2\n' > "$work/broken/ETHUSD.csv"
 expect_fail "bad row" "ETHUSD.csv:2:12: invalid price '1.5.1'" "$bin" import "$work/broken" --db "$db"
 out=$("$bin" import "$work/broken" --db "$db" --skip-bad-rows); grep -q "1 bad rows skipped" <<<"$out" && ok || bad "--skip-bad-rows: $out"
