@@ -9,12 +9,16 @@ namespace {
 
 void AddFormatOption(CLI::App* cmd, std::string* format) {
   *format = "table";
-  cmd->add_option("--format", *format, "Output format")
-      ->check(CLI::IsMember({"table", "csv"}))
+  cmd->add_option("--format", *format,
+                  "Output format: table, csv, or json (JSON Lines: one object per line, decimals as exact strings)")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
 }
 
-Format ToFormat(const std::string& f) { return f == "csv" ? Format::kCsv : Format::kTable; }
+Format ToFormat(const std::string& f) {
+  if (f == "csv") return Format::kCsv;
+  return f == "json" ? Format::kJson : Format::kTable;
+}
 
 }  // namespace
 

@@ -4,9 +4,21 @@
 
 #include <algorithm>
 
+#include "tickflow/core/text.hpp"
+
 namespace tickflow::cli {
 
 void PrintSymbols(std::span<const store::SymbolInfo> symbols, Format format) {
+  if (format == Format::kJson) {
+    for (const auto& s : symbols) {
+      fmt::print(
+          "{{\"id\":{},\"symbol\":{},\"base\":{},\"quote\":{},\"trades\":{},\"first\":\"{}\",\"last\":\"{}\","
+          "\"price_decimals\":{},\"volume_decimals\":{}}}\n",
+          s.id, JsonString(s.symbol), JsonString(s.base), JsonString(s.quote), s.trade_count,
+          FormatIso8601(s.first_time), FormatIso8601(s.last_time), s.price_scale, s.volume_scale);
+    }
+    return;
+  }
   if (format == Format::kCsv) {
     fmt::print("id,symbol,base,quote,trades,first,last,price_decimals,volume_decimals\n");
     for (const auto& s : symbols) {
@@ -24,6 +36,7 @@ void PrintSymbols(std::span<const store::SymbolInfo> symbols, Format format) {
 }
 
 void TradePrinter::Header() const {
+  if (format_ == Format::kJson) return;  // JSON Lines: every line names its fields
   if (format_ == Format::kCsv) {
     fmt::print("{}time,price,volume\n", with_symbol_ ? "symbol," : "");
   } else {
@@ -33,6 +46,12 @@ void TradePrinter::Header() const {
 }
 
 void TradePrinter::Row(const Trade& t, const std::string& symbol) const {
+  if (format_ == Format::kJson) {
+    fmt::print("{{{}\"time\":\"{}\",\"price\":\"{}\",\"volume\":\"{}\"}}\n",
+               with_symbol_ ? "\"symbol\":" + JsonString(symbol) + "," : "", FormatIso8601(t.time), t.price.ToString(),
+               t.volume.ToString());
+    return;
+  }
   if (format_ == Format::kCsv) {
     fmt::print("{}{},{},{}\n", with_symbol_ ? symbol + "," : "", FormatIso8601(t.time), t.price.ToString(),
                t.volume.ToString());
@@ -43,6 +62,7 @@ void TradePrinter::Row(const Trade& t, const std::string& symbol) const {
 }
 
 void BarPrinter::Header() const {
+  if (format_ == Format::kJson) return;
   if (format_ == Format::kCsv) {
     fmt::print("time,open,high,low,close,volume,trades\n");
   } else {
@@ -52,6 +72,14 @@ void BarPrinter::Header() const {
 }
 
 void BarPrinter::Row(const Bar& b) const {
+  if (format_ == Format::kJson) {
+    fmt::print(
+        "{{\"time\":\"{}\",\"open\":\"{}\",\"high\":\"{}\",\"low\":\"{}\",\"close\":\"{}\",\"volume\":\"{}\","
+        "\"trades\":{}}}\n",
+        FormatIso8601(b.time), b.open.ToString(), b.high.ToString(), b.low.ToString(), b.close.ToString(),
+        b.volume.ToString(), b.trades);
+    return;
+  }
   if (format_ == Format::kCsv) {
     fmt::print("{},{},{},{},{},{},{}\n", FormatIso8601(b.time), b.open.ToString(), b.high.ToString(),
                b.low.ToString(), b.close.ToString(), b.volume.ToString(), b.trades);

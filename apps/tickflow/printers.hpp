@@ -1,5 +1,6 @@
-// Table and CSV printers for symbols, trades and bars, and a terminal candle
-// chart. CSV numbers are exact decimals, times ISO 8601 UTC.
+// Table, CSV and JSON Lines printers for symbols, trades and bars, and a
+// terminal candle chart. Numbers are exact decimals (JSON: as strings, so no
+// reader rounds them through a double), times ISO 8601 UTC.
 #pragma once
 
 #include <cstdio>
@@ -12,7 +13,7 @@
 
 namespace tickflow::cli {
 
-enum class Format { kTable, kCsv };
+enum class Format { kTable, kCsv, kJson };
 
 void PrintSymbols(std::span<const store::SymbolInfo> symbols, Format format);
 

@@ -38,6 +38,27 @@ for o, i in zip(out, inp):
     assert t == want, (t, want)
 PY
 
+# JSON Lines: the same trades and bars, decimals as exact strings.
+"$bin" trades XBTUSD --db "$db" --format json > "$work/trades.jsonl"
+/usr/bin/python3 - "$work/trades.jsonl" "$work/trades.csv" <<'PY' && ok || bad "trades json differs from trades csv"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+csv = open(sys.argv[2]).read().splitlines()[1:]
+assert len(rows) == len(csv) == 2672, (len(rows), len(csv))
+for r, c in zip(rows, csv):
+    assert ",".join([r["time"], r["price"], r["volume"]]) == c, (r, c)
+PY
+/usr/bin/python3 - <("$bin" bars XBTUSD --res 5m --db "$db" --format json) <("$bin" bars XBTUSD --res 5m --db "$db" --format csv) <<'PY' && ok || bad "bars json differs from bars csv"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+csv = open(sys.argv[2]).read().splitlines()[1:]
+assert len(rows) == len(csv) == 12, (len(rows), len(csv))
+for r, c in zip(rows, csv):
+    assert ",".join([r[k] for k in ("time", "open", "high", "low", "close", "volume")] + [str(r["trades"])]) == c, (r, c)
+PY
+"$bin" symbols --db "$db" --format json | /usr/bin/python3 -c "import json,sys; r=[json.loads(l) for l in sys.stdin]; assert r[0]['symbol']=='XBTUSD' and r[0]['trades']==2672, r" \
+  && ok || bad "symbols json"
+
 # The same trades through the gateway and a client: identical too.
 "$bin" replay XBTUSD --db "$db" --print csv > "$work/replay.csv" 2> "$work/replay.err" || bad "replay failed: $(cat "$work/replay.err")"
 [ "$(head -1 "$work/replay.csv")" = "symbol,time,price,volume" ] && ok || bad "replay csv header"
