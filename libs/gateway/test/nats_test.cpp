@@ -206,7 +206,8 @@ class NatsTest : public ::testing::Test {
   struct Run {
     std::vector<Trade> got;
     std::uint32_t last = 0;
-    int cuts = 0;  // streams cut short and resumed
+    int cuts = 0;          // streams cut short and resumed
+    std::string gave_up;  // why the resumes stopped before a stream completed (empty: one completed)
   };
   // Streams XBTUSD and ETHUSD to every client on its own thread. Only events in
   // sequence order are kept: after a gap (frames lost while a node died) or a
@@ -227,18 +228,27 @@ class NatsTest : public ::testing::Test {
           if (r.got.size() == 500) ++started;
           if (r.got.size() % 100 == 0) std::this_thread::sleep_for(1ms);
         };
+        // Bounded in attempts and in time: 100 resumes, 5 minutes in all.
+        const auto deadline = std::chrono::steady_clock::now() + 5min;
         for (int attempt = 0; attempt < 100; ++attempt) {
+          const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+          if (left <= 0ms) {
+            r.gave_up = "no completed stream within 5 minutes (" + std::to_string(attempt) + " attempts, " +
+                        std::to_string(r.got.size()) + " trades kept)";
+            return;
+          }
           auto s = clients[i]->RequestTrades({.symbols = {xbt_, eth_}, .resume_after = r.last}, cb);
           if (!s.ok()) {
             std::this_thread::sleep_for(200ms);
             continue;
           }
-          auto end = (*s)->Wait(20s);
+          auto end = (*s)->Wait(std::min<std::chrono::milliseconds>(20s, left));
           if (end.ok() && end->reason == sbe::StreamEndReason::kCompleted && end->missing == 0 && r.last == end->sent) {
             return;
           }
           ++r.cuts;
         }
+        r.gave_up = "no completed stream in 100 attempts (" + std::to_string(r.got.size()) + " trades kept)";
       });
     }
     return threads;
@@ -590,7 +600,7 @@ TEST_F(NatsTest, TwoGatewaysInAQueueGroupServeEveryStreamOnceAndTakeOverFromEach
   EXPECT_GE(served_by_1, 2u);
   const auto expected = Keys(StoreTrades({xbt_, eth_}));
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    EXPECT_EQ(Keys(runs[i].got), expected) << "client " << i + 1 << ": nothing missing, nothing doubled";
+    EXPECT_EQ(Keys(runs[i].got), expected) << "client " << i + 1 << ": nothing missing, nothing doubled " << runs[i].gave_up;
   }
   EXPECT_GE(runs[0].cuts + runs[1].cuts, 2) << "the streams of gateway 1 were cut and resumed at gateway 2";
   EXPECT_GE(second->stats().streams_started, 2u);
@@ -639,7 +649,8 @@ TEST_F(NatsClusterTest, StreamsCompleteExactlyOnceWhenAGatewayAndThenANodeStop) 
       std::size_t first_diff = 0;
       while (first_diff < std::min(got.size(), expected.size()) && got[first_diff] == expected[first_diff]) ++first_diff;
       EXPECT_TRUE(got == expected) << phase << ", client " << i + 1 << ": nothing missing, nothing doubled; got "
-                                   << got.size() << " of " << expected.size() << ", first difference at " << first_diff;
+                                   << got.size() << " of " << expected.size() << ", first difference at " << first_diff
+                                   << " " << runs[i].gave_up;
     }
   };
   {  // Gateway 1 goes away mid-run: its streams end with an error and the rest completes through gateway 2.
