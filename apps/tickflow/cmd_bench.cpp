@@ -584,7 +584,7 @@ int BenchBacktest(const Args& a) {
     fmt::print("{}\n", line);
   }
   // Each run's ratio against that run's replay, then the median: on a shared
-  // machine the replay's own speed varies by a third between runs.
+  // machine the replay alone varied 11-50 M events/s between runs minutes apart.
   fmt::print("\nbacktest of {} trades of one symbol (replayed through the gateway), median of {} runs:\n", Thousands(n),
              a.runs);
   fmt::print("| what | events/s | vs replay in the same run (median; min..max) |\n|---|---:|---:|\n");

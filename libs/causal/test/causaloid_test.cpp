@@ -83,6 +83,12 @@ TEST(CausaloidTest, PlainCollectionsGiveWhatTheExplainedEvaluationGives) {
             EXPECT_EQ(*fast, *explained) << "aggregation " << static_cast<int>(a) << ", " << n << " members, input "
                                          << v;
           }
+          // Nested (the outer has a collection as member, so Eval reaches the inner's table).
+          const auto nested = Causaloid::Collection(10, {c}, Aggregation::kAll, "outer").Evaluate(E(v));
+          ASSERT_EQ(nested.ok(), explained.ok());
+          if (nested.ok()) {
+            EXPECT_EQ(*nested, *explained) << "nested, aggregation " << static_cast<int>(a);
+          }
         }
       }
     }

@@ -11,24 +11,18 @@ namespace {
 
 __extension__ typedef __int128 Int128;
 
-constexpr std::array<std::int64_t, 19> kPow10 = {
-    1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL, 100000000LL,
-    1000000000LL, 10000000000LL, 100000000000LL, 1000000000000LL, 10000000000000LL,
-    100000000000000LL, 1000000000000000LL, 10000000000000000LL, 100000000000000000LL,
-    1000000000000000000LL};
-
 constexpr std::array<double, 16> kPow10d = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                              1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 
 Int128 Scaled(Decimal d, int to_scale) {
-  return static_cast<Int128>(d.mantissa()) * kPow10[static_cast<std::size_t>(to_scale - d.scale())];
+  return static_cast<Int128>(d.mantissa()) * Decimal::kPow10Table[to_scale - d.scale()];
 }
 
 }  // namespace
 
 std::int64_t Pow10(int n) {
   TICKFLOW_CHECK(n >= 0 && n <= 18, "Pow10 exponent out of range");
-  return kPow10[static_cast<std::size_t>(n)];
+  return Decimal::kPow10Table[n];
 }
 
 std::string_view Describe(DecimalParseStatus status) {

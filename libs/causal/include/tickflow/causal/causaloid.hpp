@@ -87,8 +87,8 @@ class Causaloid {
   // A collection of plain functions only, evaluated without an explanation.
   Result<bool> EvalLeaves(const Evidence& evidence) const;
 
-  // A member of a collection that is a plain function: called straight from a
-  // flat array (a fifth of the monthly breakout model's time went to dispatch).
+  // A member of a collection that is a plain function, called straight from a
+  // flat array (callgrind, the breakout model: 253 -> 216 instructions a trade).
   struct Leaf {
     CausalFn fn = nullptr;
     ContextualCausalFn contextual_fn = nullptr;

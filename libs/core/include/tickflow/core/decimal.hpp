@@ -37,11 +37,12 @@ class Decimal {
   static constexpr int kMaxScale = 15;
   static constexpr std::int64_t kMaxMantissa = (std::int64_t{1} << 59) - 1;
   static constexpr std::size_t kMaxTextLength = 40;
-  // 10^n for n in [0, kMaxScale], for inline rescaling.
+  // 10^n for n in [0, 18]: rescaling between scales (inline) and Pow10.
   // clang-format off
-  static constexpr std::int64_t kPow10Table[kMaxScale + 1] = {
+  static constexpr std::int64_t kPow10Table[19] = {
       1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000, 100000000000,
-      1000000000000, 10000000000000, 100000000000000, 1000000000000000};
+      1000000000000, 10000000000000, 100000000000000, 1000000000000000, 10000000000000000, 100000000000000000,
+      1000000000000000000};
   // clang-format on
 
   constexpr Decimal() = default;
