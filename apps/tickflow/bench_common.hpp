@@ -20,6 +20,7 @@ struct Args {
   std::uint64_t rows = 20'000'000;
   int files = 20;
   int runs = 3;
+  std::string only;  // bench backtest: only the cases whose label contains this (the replay baseline always runs)
   std::string clickhouse = "clickhouse://127.0.0.1:8123/tickflow_bench";  // server for `bench clickhouse`
 };
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -502,10 +503,11 @@ int BenchSweep(const Args& a) {
   return 0;
 }
 
-// Backtest events/s against pure replay of the same trades in the same run: each
+// Backtest events/s against pure replay of the same trades in the same run (the
+// cheapest consumer: a callback counting the client's trade batches): each
 // strategy with one execution model on the client's data thread, then on its own
 // thread (ThreadedBacktester) with one model and with all three (optimistic,
-// conservative, latency) in one pass.
+// conservative, latency) in one pass; and per-trade callbacks for comparison.
 int BenchBacktest(const Args& a) {
   auto db = ScanStore(a);
   if (!db.ok()) return Fail(db.error());
@@ -521,22 +523,33 @@ int BenchBacktest(const Args& a) {
     backtest::StrategyFactory make;  // empty: pure replay
     const std::vector<backtest::ExecutionModel>* models;
     bool threaded;
+    bool batched;  // Callbacks::on_trades, else on_trade
     std::vector<double> rates;
+    std::vector<double> cpu_ns;  // process CPU time (all threads) per event
   };
   const backtest::StrategyFactory breakout = [] { return std::make_unique<backtest::BreakoutStrategy>(); };
   const backtest::StrategyFactory sma = [] { return std::make_unique<backtest::SmaCrossStrategy>(); };
   std::vector<Case> cases = {
-      {"pure replay to a counting callback", {}, nullptr, false, {}},
-      {"breakout, 1 model, on the data thread", breakout, &one, false, {}},
-      {"breakout, 1 model, own thread", breakout, &one, true, {}},
-      {"breakout, 3 models in one pass, own thread", breakout, &all, true, {}},
-      {"sma-cross (daily bars), 1 model, on the data thread", sma, &one, false, {}},
-      {"sma-cross (daily bars), 1 model, own thread", sma, &one, true, {}},
-      {"sma-cross (daily bars), 3 models in one pass, own thread", sma, &all, true, {}}};
+      {"pure replay to a counting callback (trade batches)", {}, nullptr, false, true, {}, {}},
+      {"pure replay to a counting callback (one call per trade)", {}, nullptr, false, false, {}, {}},
+      {"breakout, 1 model, on the data thread", breakout, &one, false, true, {}, {}},
+      {"breakout, 1 model, own thread", breakout, &one, true, true, {}, {}},
+      {"breakout, 1 model, own thread, one call per trade", breakout, &one, true, false, {}, {}},
+      {"breakout, 3 models in one pass, own thread", breakout, &all, true, true, {}, {}},
+      {"sma-cross (daily bars), 1 model, on the data thread", sma, &one, false, true, {}, {}},
+      {"sma-cross (daily bars), 1 model, own thread", sma, &one, true, true, {}, {}},
+      {"sma-cross (daily bars), 3 models in one pass, own thread", sma, &all, true, true, {}, {}}};
+  cases.erase(
+      std::remove_if(cases.begin() + 1, cases.end(),  // the first, the baseline, always runs
+                     [&](const Case& c) { return std::string_view(c.label).find(a.only) == std::string_view::npos; }),
+      cases.end());
+  if (cases.size() == 1) return Fail(MakeError(ErrorCode::kInvalidArgument, "--only '" + a.only + "' matches no case"));
   std::uint64_t n = 0;
+  double cpu_ns = 0;  // the last run's
   const auto run = [&](const Case& c) -> Result<double> {
     std::optional<backtest::Backtester> bt;
     std::optional<backtest::ThreadedBacktester> threaded;
+    const std::clock_t cpu0 = std::clock();
     const auto t0 = Clock::now();
     if (c.make) {
       backtest::BacktestOptions options;
@@ -550,15 +563,27 @@ int BenchBacktest(const Args& a) {
     std::uint64_t events = 0;
     Status failure;
     client::Callbacks cb;
-    cb.on_trade = [&](const client::TradeEvent& e) {
-      ++events;
-      if (!failure.ok()) return;
-      if (bt) {
-        if (Status s = bt->OnTrade(e.trade); !s.ok()) failure = std::move(s);
-      } else if (threaded) {
-        if (Status s = threaded->OnTrade(e.trade); !s.ok()) failure = std::move(s);
-      }
-    };
+    if (c.batched) {  // a frame's trades in one call (client::Callbacks::on_trades)
+      cb.on_trades = [&](const client::TradeBatch& b) {
+        events += b.trades.size();
+        if (!failure.ok()) return;
+        if (bt) {
+          if (Status s = bt->OnTrades(b.trades); !s.ok()) failure = std::move(s);
+        } else if (threaded) {
+          if (Status s = threaded->OnTrades(b.trades); !s.ok()) failure = std::move(s);
+        }
+      };
+    } else {
+      cb.on_trade = [&](const client::TradeEvent& e) {
+        ++events;
+        if (!failure.ok()) return;
+        if (bt) {
+          if (Status s = bt->OnTrade(e.trade); !s.ok()) failure = std::move(s);
+        } else if (threaded) {
+          if (Status s = threaded->OnTrade(e.trade); !s.ok()) failure = std::move(s);
+        }
+      };
+    }
     TICKFLOW_ASSIGN_OR_RETURN(auto stream, session->client->RequestTrades({.symbols = {1}}, cb));
     TICKFLOW_RETURN_IF_ERROR(stream->Wait(std::chrono::minutes(30)));
     if (bt) {
@@ -571,7 +596,10 @@ int BenchBacktest(const Args& a) {
     }
     TICKFLOW_RETURN_IF_ERROR(failure);
     n = events;
-    return static_cast<double>(events) / Seconds(t0);
+    const double secs = Seconds(t0);
+    cpu_ns = 1e9 * static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC /
+             static_cast<double>(std::max<std::uint64_t>(events, 1));
+    return static_cast<double>(events) / secs;
   };
   for (int r = 0; r < a.runs; ++r) {
     std::string line = fmt::format("run {}:", r + 1);
@@ -579,6 +607,7 @@ int BenchBacktest(const Args& a) {
       auto rate = run(c);
       if (!rate.ok()) return Fail(rate.error());
       c.rates.push_back(*rate);
+      c.cpu_ns.push_back(cpu_ns);
       line += fmt::format(" {}events/s", Rate(*rate));
     }
     fmt::print("{}\n", line);
@@ -587,12 +616,15 @@ int BenchBacktest(const Args& a) {
   // machine the replay alone varied 11-50 M events/s between runs minutes apart.
   fmt::print("\nbacktest of {} trades of one symbol (replayed through the gateway), median of {} runs:\n", Thousands(n),
              a.runs);
-  fmt::print("| what | events/s | vs replay in the same run (median; min..max) |\n|---|---:|---:|\n");
+  fmt::print(
+      "| what | events/s | vs replay in the same run (median; min..max) | CPU ns/event (all threads) |\n"
+      "|---|---:|---:|---:|\n");
   for (const Case& c : cases) {
     std::vector<double> ratios;
     for (std::size_t r = 0; r < c.rates.size(); ++r) ratios.push_back(100 * c.rates[r] / cases[0].rates[r]);
-    fmt::print("| {} | {} | {:.0f} % ({:.0f}..{:.0f}) |\n", c.label, Rate(Median(c.rates)), Median(ratios),
-               *std::min_element(ratios.begin(), ratios.end()), *std::max_element(ratios.begin(), ratios.end()));
+    fmt::print("| {} | {} | {:.0f} % ({:.0f}..{:.0f}) | {:.0f} |\n", c.label, Rate(Median(c.rates)), Median(ratios),
+               *std::min_element(ratios.begin(), ratios.end()), *std::max_element(ratios.begin(), ratios.end()),
+               Median(c.cpu_ns));
   }
   return 0;
 }
@@ -622,6 +654,9 @@ Command AddBench(CLI::App& app) {
   cmd->add_option("--rows", a->rows, "Trades in total")->capture_default_str();
   cmd->add_option("--files", a->files, "Files for the import benchmark")->capture_default_str();
   cmd->add_option("--runs", a->runs, "Repetitions; the median is reported")->capture_default_str();
+  cmd->add_option("--only", a->only,
+                  "bench backtest: run only the cases whose label contains this text, e.g. \"breakout, 1 model, own\" "
+                  "(the replay baseline always runs)");
   cmd->add_option("--clickhouse", a->clickhouse, "ClickHouse server for `bench clickhouse` (its databases bench_* are replaced)")
       ->capture_default_str();
   return {cmd, [a] {

@@ -42,28 +42,26 @@ class ThreadedBacktester::Impl {
   Status OnTrade(const Trade& t) {
     if (failed_.load(std::memory_order_acquire)) return Failure();
     const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
-    if (tail - cached_min_head_ >= ring_.size()) {
-      // Full: wait until half the ring is free, so that this thread (the
-      // client's data thread) then runs a long burst rather than waking for
-      // every few trades the strategy thread takes (on 2 cores the thread
-      // switches cost more than the trades; tickflow bench backtest).
-      const auto deadline = std::chrono::steady_clock::now() + threading_.stall;
-      for (int spins = 0;; ++spins) {
-        cached_min_head_ = MinHead();
-        if (tail - cached_min_head_ <= ring_.size() / 2) break;
-        if (failed_.load(std::memory_order_acquire)) return Failure();
-        if (spins > 64) {
-          if (std::chrono::steady_clock::now() > deadline) {
-            return MakeError(ErrorCode::kUnavailable,
-                             "the strategy thread made no progress for " + std::to_string(threading_.stall.count()) +
-                                 " ms (a strategy stuck in a callback?)");
-          }
-          std::this_thread::sleep_for(std::chrono::microseconds(200));
-        }
-      }
-    }
+    if (tail - cached_min_head_ >= ring_.size()) TICKFLOW_RETURN_IF_ERROR(WaitForRoom(tail));
     ring_[tail & mask_] = t;
     tail_.store(tail + 1, std::memory_order_release);
+    return {};
+  }
+
+  Status OnTrades(std::span<const Trade> trades) {
+    if (failed_.load(std::memory_order_acquire)) return Failure();
+    std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+    while (!trades.empty()) {
+      if (tail - cached_min_head_ >= ring_.size()) TICKFLOW_RETURN_IF_ERROR(WaitForRoom(tail));
+      // As much as fits up to the ring's end and the slowest reader, in one copy.
+      const std::uint64_t start = tail & mask_;
+      const std::size_t n = static_cast<std::size_t>(
+          std::min<std::uint64_t>({trades.size(), ring_.size() - start, ring_.size() - (tail - cached_min_head_)}));
+      std::copy_n(trades.data(), n, ring_.data() + start);
+      tail += n;
+      tail_.store(tail, std::memory_order_release);
+      trades = trades.subspan(n);
+    }
     return {};
   }
 
@@ -94,6 +92,29 @@ class ThreadedBacktester::Impl {
     alignas(64) std::atomic<std::uint64_t> head{0};
     std::thread thread;
   };
+
+  // The ring is full: waits until half of it is free.
+  Status WaitForRoom(std::uint64_t tail) {
+    // Full: wait until half the ring is free, so that this thread (the
+    // client's data thread) then runs a long burst rather than waking for
+    // every few trades the strategy thread takes (on 2 cores the thread
+    // switches cost more than the trades; tickflow bench backtest).
+    const auto deadline = std::chrono::steady_clock::now() + threading_.stall;
+    for (int spins = 0;; ++spins) {
+      cached_min_head_ = MinHead();
+      if (tail - cached_min_head_ <= ring_.size() / 2) break;
+      if (failed_.load(std::memory_order_acquire)) return Failure();
+      if (spins > 64) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          return MakeError(ErrorCode::kUnavailable, "the strategy thread made no progress for " +
+                                                        std::to_string(threading_.stall.count()) +
+                                                        " ms (a strategy stuck in a callback?)");
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    }
+    return {};
+  }
 
   std::uint64_t MinHead() const {
     std::uint64_t m = ~std::uint64_t{0};
@@ -164,6 +185,7 @@ ThreadedBacktester::ThreadedBacktester(std::vector<RunSpec> runs, const Backtest
 }
 ThreadedBacktester::~ThreadedBacktester() = default;
 Status ThreadedBacktester::OnTrade(const Trade& trade) { return impl_->OnTrade(trade); }
+Status ThreadedBacktester::OnTrades(std::span<const Trade> trades) { return impl_->OnTrades(trades); }
 Result<Results> ThreadedBacktester::Finish() { return impl_->Finish(); }
 
 }  // namespace tickflow::backtest

@@ -977,6 +977,24 @@ TEST(ThreadedTest, GivesTheSameResultsAsTheCallersThread) {
   EXPECT_GT(r->main().fills.size(), 0u);
 }
 
+TEST(ThreadedTest, BatchesThatWrapTheQueueGiveTheSameResults) {
+  const auto trades = Tape(23, 20000, 10 * 60 * kNanosPerSecond);
+  const StrategyFactory make = [] { return std::make_unique<BreakoutStrategy>(); };
+  const Results direct = RunAll(make, trades, Options(DefaultModels()));
+  // Batches of uneven sizes, some larger than the 1,024-trade queue: each is
+  // copied in pieces around the ring's end and as room frees up.
+  ThreadedBacktester threaded(make, Options(DefaultModels()), {.queue_trades = 1024});
+  for (std::size_t i = 0, n = 1; i < trades.size(); i += n, n = n % 2500 + 333) {
+    ASSERT_TRUE(threaded.OnTrades(std::span(trades).subspan(i, std::min(n, trades.size() - i))).ok());
+  }
+  auto r = threaded.Finish();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  RunConfig c;
+  EXPECT_EQ(ResultsJson(*r, c, {}), ResultsJson(direct, c, {}));
+  EXPECT_EQ(FillsCsv(*r, {}), FillsCsv(direct, {}));
+  EXPECT_GT(r->main().fills.size(), 0u);
+}
+
 TEST(BatchTest, TradesInBatchesGiveWhatTheyGiveOneByOne) {
   const auto trades = Tape(22, 20000, 10 * 60 * kNanosPerSecond);
   const StrategyFactory make = [] { return std::make_unique<BreakoutStrategy>(); };

@@ -50,10 +50,25 @@ class Stream::State {
         control_(std::move(control)), client_(client), expected_(resume_after + 1) {}
 
   // Receive thread ------------------------------------------------------------
-  void OnStart() { Deliver([&](Event& e) { e.kind = Event::Kind::kStart; }, [&] { if (cb_.on_start) cb_.on_start(id_); }); }
+  // The batched trades so far (Callbacks::on_trades), delivered before any other
+  // event of the stream and at the end of each frame.
+  void Flush() {
+    if (batch_.empty()) return;
+    cb_.on_trades(TradeBatch{id_, batch_first_, batch_});
+    batch_.clear();
+  }
+
+  void OnStart() {
+    Flush();
+    Deliver([&](Event& e) { e.kind = Event::Kind::kStart; },
+            [&] {
+              if (cb_.on_start) cb_.on_start(id_);
+            });
+  }
 
   void CheckSequence(std::uint32_t seq) {
-    if (seq != expected_) {
+    if (seq != expected_) [[unlikely]] {
+      Flush();
       const Gap gap{id_, expected_, seq};
       if (seq > expected_) missing_ += seq - expected_;
       Deliver([&](Event& e) { e.kind = Event::Kind::kGap; e.gap = gap; }, [&] { if (cb_.on_gap) cb_.on_gap(gap); });
@@ -64,17 +79,25 @@ class Stream::State {
 
   void OnTrade(const sbe::TradeBar& m) {
     CheckSequence(m.sequence);
+    if (cb_.on_trades) {
+      if (batch_.empty()) batch_first_ = m.sequence;
+      batch_.push_back(Trade{m.time, m.price, m.volume, m.symbol_id});
+      if (batch_.size() >= kMaxBatch) Flush();
+      return;
+    }
     const TradeEvent t{id_, m.sequence, Trade{m.time, m.price, m.volume, m.symbol_id}};
     Deliver([&](Event& e) { e.kind = Event::Kind::kTrade; e.trade = t; }, [&] { if (cb_.on_trade) cb_.on_trade(t); });
   }
 
   void OnBar(const sbe::DataBar& m) {
+    Flush();
     CheckSequence(m.sequence);
     const BarEvent b{id_, m.sequence, m.symbol_id, Bar{m.time, m.open, m.high, m.low, m.close, m.volume, m.trade_count}};
     Deliver([&](Event& e) { e.kind = Event::Kind::kBar; e.bar = b; }, [&] { if (cb_.on_bar) cb_.on_bar(b); });
   }
 
   void OnEnd(std::uint32_t sent, sbe::StreamEndReason reason) {
+    Flush();
     if (sent + 1 > expected_) missing_ += sent + 1 - expected_;  // lost at the tail
     const StreamEnd end{id_, reason, sent, received_, missing_};
     Deliver([&](Event& e) { e.kind = Event::Kind::kEnd; e.end = end; }, [&] { if (cb_.on_end) cb_.on_end(end); });
@@ -202,6 +225,9 @@ class Stream::State {
   const std::string control_;
   const ClientId client_;
   // Receive thread only.
+  static constexpr std::size_t kMaxBatch = 1024;  // a frame holds fewer; bounds the buffer whatever arrives
+  std::vector<Trade> batch_;
+  std::uint32_t batch_first_ = 0;
   std::uint32_t expected_;
   std::uint64_t received_ = 0;
   std::uint64_t missing_ = 0;
@@ -612,12 +638,15 @@ class Client::Impl {
     while (!reader.done()) {
       if (reader.Next(&v) != sbe::DecodeStatus::kOk) {
         ++malformed_;
-        return;
+        break;  // what came before the bad message is delivered
       }
       switch (v.type()) {
         case sbe::MessageType::kDataBatch: {
           sbe::DataBatch m;
-          if (v.As(&m) == sbe::DecodeStatus::kOk) current = Find(m.request_id);
+          if (v.As(&m) == sbe::DecodeStatus::kOk) {
+            if (current) current->Flush();
+            current = Find(m.request_id);
+          }
           break;
         }
         case sbe::MessageType::kTradeBar: {
@@ -648,6 +677,7 @@ class Client::Impl {
           break;
       }
     }
+    if (current) current->Flush();
   }
 
   void End(std::shared_ptr<Stream::State>& st, std::uint32_t sent, sbe::StreamEndReason reason) {

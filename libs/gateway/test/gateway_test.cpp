@@ -8,11 +8,13 @@
 #include <variant>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <mutex>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "tickflow/client/client.hpp"
@@ -451,6 +453,43 @@ TEST_F(GatewayTest, TradesArriveExactlyAsImportedInOrder) {
   EXPECT_GT(gateway_->stats().frames_sent, 10u) << "many messages per frame, several frames";
 }
 
+TEST_F(GatewayTest, TradeBatchesHoldEveryTradeInOrderBeforeTheEnd) {
+  auto c = Open(15);
+  const auto want = StoreTrades({xbt_, eth_});
+  std::vector<Trade> got;
+  std::vector<std::string> order;  // the callbacks, in the order they came
+  std::uint32_t next_sequence = 1;
+  std::size_t batches = 0, largest = 0;
+  Callbacks cb;
+  cb.on_start = [&](RequestId) { order.push_back("start"); };
+  cb.on_trades = [&](const client::TradeBatch& b) {
+    if (order.empty() || order.back() != "trades") order.push_back("trades");
+    EXPECT_EQ(b.first_sequence, next_sequence);
+    EXPECT_FALSE(b.trades.empty());
+    next_sequence += static_cast<std::uint32_t>(b.trades.size());
+    got.insert(got.end(), b.trades.begin(), b.trades.end());
+    ++batches;
+    largest = std::max(largest, b.trades.size());
+  };
+  cb.on_trade = [&](const client::TradeEvent&) { ADD_FAILURE() << "on_trade is not called when on_trades is set"; };
+  cb.on_end = [&](const client::StreamEnd&) { order.push_back("end"); };
+  auto s = c->RequestTrades({.symbols = {xbt_, eth_}}, cb).value();
+  auto end = s->Wait(30000ms).value();
+  EXPECT_EQ(order, (std::vector<std::string>{"start", "trades", "end"}));
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].symbol, want[i].symbol) << i;
+    ASSERT_EQ(got[i].time, want[i].time) << i;
+    ASSERT_TRUE(got[i].price.SameRepresentation(want[i].price)) << i;
+    ASSERT_TRUE(got[i].volume.SameRepresentation(want[i].volume)) << i;
+  }
+  EXPECT_EQ(end.received, want.size());
+  EXPECT_EQ(end.missing, 0u);
+  EXPECT_GT(largest, 1u) << "trades come several to a call";
+  EXPECT_LE(largest, 256u) << "at most one frame's trades (messages_per_frame)";
+  EXPECT_LT(batches, want.size() / 10);
+}
+
 TEST_F(GatewayTest, SeveralSymbolsAndTimeRangesMatchTheStore) {
   auto c = Open(13);
   const UnixNanos from{1561939500LL * kNanosPerSecond}, to{1561941000LL * kNanosPerSecond};
@@ -760,6 +799,53 @@ TEST_F(GatewayTest, GapsInSequenceNumbersAreReported) {
   ASSERT_FALSE(gaps.empty());
   EXPECT_EQ(gaps.back().received, 1000u);
   EXPECT_GT(end.missing, 0u);
+}
+
+TEST_F(GatewayTest, AGapEndsATradeBatchAndComesBetweenTheTwo) {
+  gateway_.reset();
+  StartGateway(256, /*authenticate_frames=*/false);
+  auto c = Open(41);
+  std::mutex mu;
+  std::vector<std::string> order;  // written by the client's data thread
+  Callbacks cb;
+  cb.on_gap = [&](const client::Gap& g) {
+    std::lock_guard lock(mu);
+    order.push_back("gap " + std::to_string(g.expected) + "->" + std::to_string(g.received));
+  };
+  cb.on_trades = [&](const client::TradeBatch& b) {
+    std::lock_guard lock(mu);
+    order.push_back("trades " + std::to_string(b.first_sequence) + "+" + std::to_string(b.trades.size()));
+  };
+  // A paced stream stays open (and quiet) while we inject a forged frame into its channel.
+  auto s =
+      c->RequestTrades({.symbols = {xbt_}, .from = UnixNanos{1561941000LL * kNanosPerSecond}, .speed_permille = 1}, cb)
+          .value();
+  std::this_thread::sleep_for(50ms);
+  std::vector<std::byte> buf(512);
+  sbe::FrameWriter w(buf);
+  ASSERT_TRUE(w.Append(sbe::DataBatch{s->id(), 2}));
+  for (std::uint32_t seq : {2000u, 2001u, 2005u, 2006u, 2007u}) {
+    ASSERT_TRUE(w.Append(sbe::TradeBar{xbt_, seq, UnixNanos{1}, Decimal(), Decimal()}));
+  }
+  ASSERT_EQ(bus_->Publish(sbe::DataChannel(41), w.frame(), 1000ms), bus::PublishStatus::kOk);
+  const std::vector<std::string> want = {"trades 2000+2", "gap 2002->2005", "trades 2005+3"};
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  std::vector<std::string> seen;
+  for (;;) {
+    {
+      std::lock_guard lock(mu);
+      seen = order;
+    }
+    const auto it = std::find(seen.begin(), seen.end(), want[0]);
+    if (seen.end() - it >= 3) {
+      EXPECT_EQ(std::vector<std::string>(it, it + 3), want);
+      break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "waited 10 s for the forged frame's batches and gap";
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(s->Stop().ok());
+  EXPECT_TRUE(s->Wait(10000ms).ok());
 }
 
 TEST_F(GatewayTest, AStoreFailureMidStreamIsReportedAndEndsTheStream) {

@@ -243,10 +243,10 @@ Result<BacktestOutcome> RunBacktest(BacktestJob job) {
   cb.on_error = [&](const client::StreamError& e) {
     if (stream_errors.empty()) stream_errors = std::string(" after DataError ") + sbe::ToString(e.code);
   };
-  cb.on_trade = [&](const client::TradeEvent& e) {
+  cb.on_trades = [&](const client::TradeBatch& b) {  // a frame's trades at once: one copy into the queue
     if (!failure.ok()) return;
-    seen.Add(e.trade);
-    if (Status s = bt.OnTrade(e.trade); !s.ok()) failure = std::move(s);
+    for (const Trade& t : b.trades) seen.Add(t);
+    if (Status s = bt.OnTrades(b.trades); !s.ok()) failure = std::move(s);
   };
   const auto t0 = std::chrono::steady_clock::now();
   TICKFLOW_ASSIGN_OR_RETURN(auto stream, session.client->RequestTrades(

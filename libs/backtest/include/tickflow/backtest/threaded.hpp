@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <span>
 
 #include "tickflow/backtest/backtest.hpp"
 
@@ -31,6 +32,9 @@ class ThreadedBacktester {
   // From one thread only. Errors: the backtest failed (its first error, e.g.
   // trades out of order), or the strategy thread made no room for `stall`.
   Status OnTrade(const Trade& trade);
+  // The same for several trades in order (e.g. a client::TradeBatch): one call
+  // and one publication of the queue's tail per chunk instead of per trade.
+  Status OnTrades(std::span<const Trade> trades);
   // Waits for the queued trades (as long as they take), then the results.
   Result<Results> Finish();
 

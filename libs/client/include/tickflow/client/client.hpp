@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,15 @@ struct TradeEvent {
   RequestId request = 0;
   std::uint32_t sequence = 0;
   Trade trade;  // trade.symbol is the symbol id
+};
+
+// Trades delivered together (Callbacks::on_trades): trades[i] carries sequence
+// first_sequence + i. A batch holds at most one frame's trades, in order; a gap
+// ends a batch (on_gap comes between the two). The span is valid during the call only.
+struct TradeBatch {
+  RequestId request = 0;
+  std::uint32_t first_sequence = 0;
+  std::span<const Trade> trades;
 };
 
 struct BarEvent {
@@ -86,12 +96,17 @@ struct StreamError {
 
 struct Callbacks {
   std::function<void(const TradeEvent&)> on_trade{};
+  // Instead of on_trade (which is then not called): the trades of each frame in
+  // one call, for consumers that copy or vectorise them (one call per up to
+  // hundreds of trades instead of one each). Every other callback still comes
+  // in stream order: a batch is delivered before the start, gap, bar or end after it.
+  std::function<void(const TradeBatch&)> on_trades{};
   std::function<void(const BarEvent&)> on_bar{};
   std::function<void(RequestId)> on_start{};
   std::function<void(const StreamEnd&)> on_end{};
   std::function<void(const StreamError&)> on_error{};
   std::function<void(const Gap&)> on_gap{};
-  bool empty() const { return !on_trade && !on_bar && !on_start && !on_end && !on_error && !on_gap; }
+  bool empty() const { return !on_trade && !on_trades && !on_bar && !on_start && !on_end && !on_error && !on_gap; }
 };
 
 struct Request {
