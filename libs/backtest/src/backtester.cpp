@@ -1104,9 +1104,10 @@ inline bool Backtester::Impl::Step(const Trade& t) {
   ++events_;
   ++sequence_;
   now_ = t.time;
-  // The aggressor side of this trade by the tick rule (docs/backtest.md).
+  // The aggressor side of this trade by the tick rule (docs/backtest.md); only the
+  // conservative fill rule reads it (two comparisons a trade saved otherwise).
   const int previous_aggressor = m->aggressor;
-  if (m->traded && t.price != m->last_price) m->aggressor = t.price > m->last_price ? 1 : -1;
+  if (conservative_ && m->traded && t.price != m->last_price) m->aggressor = t.price > m->last_price ? 1 : -1;
   // Equity is valued at each period boundary the clock crosses, at the prices of the
   // trades before it: never with a trade from after the point it is labelled with.
   if (t.time >= next_period_) [[unlikely]] {
