@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -347,6 +348,31 @@ TEST_P(ImporterTest, ImportsManyFilesOnSeveralThreadsInNameOrder) {
     EXPECT_EQ(info.id, i + 1);
     EXPECT_EQ(info.trade_count, static_cast<std::uint64_t>(1000 + i));
   }
+}
+
+// Many small files and a slow writer: the parsers do not run ahead of it
+// without limit (they did: each small file was parsed whole before its channel
+// filled, and the import's memory grew with the number of files).
+TEST_P(ImporterTest, ParsersRunAheadOfASlowWriterByABoundedNumberOfFiles) {
+  for (int i = 0; i < 120; ++i) {
+    std::string text;
+    for (int r = 0; r < 50; ++r) text += std::to_string(1561939203 + r) + ",1." + std::to_string(i) + ",2\n";
+    char name[32];
+    std::snprintf(name, sizeof name, "S%03dUSD.csv", i);
+    WriteText(dir_ / "in" / name, text);
+  }
+  ImportOptions o;
+  o.threads = 2;
+  o.on_file = [](const FileReport&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  };  // the writer's thread
+  const auto s = Run(dir_ / "in", o);
+  EXPECT_EQ(s.files.size(), 120u);
+  EXPECT_EQ(s.rows_imported, 120u * 50u);
+  EXPECT_EQ(s.queue_chunk_limit, 3u * 8u);
+  EXPECT_GE(s.peak_queued_chunks, 1u);
+  // One chunk per file here: at most the writer's file and one per parser.
+  EXPECT_LE(s.peak_queued_chunks, 3u) << "parsed files waiting for the writer";
 }
 
 // A symlink loop (or a dangling link) in the folder is an error naming it,

@@ -82,6 +82,11 @@ struct ImportSummary {
   std::vector<std::string> skipped;  // what was not read and why: "DIR/sub (a folder: ...)"; at most 20
   bool stopped = false;           // stopped early at a bad row or failure
   double seconds = 0;
+  // Chunks of up to 65,536 parsed rows waiting for the writer: the most there were at
+  // once, and the bound (8 per file in flight, one file per parser thread beside the
+  // writer's): what bounds the import's memory whatever the number of files.
+  std::size_t peak_queued_chunks = 0;
+  std::size_t queue_chunk_limit = 0;
 };
 
 // Errors returned here concern the whole import (path missing, not a folder
