@@ -14,24 +14,52 @@ Command AddGenerate(CLI::App& app) {
   cmd->footer(
       "Prices follow a random walk with volatility clusters; trades arrive in bursts within the same second,\n"
       "span several years ending 2024-01-01, and use Kraken's real pair names (XBTUSD, ETHUSD, ...).\n"
-      "The same --seed always gives the same bytes.\n\n"
-      "Example: tickflow generate --out data --symbols 20 --trades 1000000   # 20 M trades");
+      "Two shapes: --trades N gives every market N trades over the whole span; --total N is Kraken-shaped:\n"
+      "N trades in all, market sizes heavy-tailed (the k-th market ~ 1/k^1.1: with 708 markets the first\n"
+      "holds ~19 %), each market listed at its own date (majors first, most markets in the last years).\n"
+      "--quarters Q --updates DIR writes the last Q calendar quarters as Kraken's quarterly update folders\n"
+      "DIR/YYYYQn/SYMBOL.csv; import the history, then each quarter in order.\n"
+      "The same options and --seed always give the same bytes.\n\n"
+      "Examples:\n"
+      "  tickflow generate --out data --symbols 20 --trades 1000000              # 20 M trades\n"
+      "  tickflow generate --out kraken --symbols 708 --total 1000000000 --years 10 --quarters 2 --updates q\n");
   auto opts = std::make_shared<importer::GenerateOptions>();
   cmd->add_option("--out", opts->out_dir, "Folder to write into (created if missing)")->required();
-  cmd->add_option("--symbols", opts->symbols, "Number of markets (1..500)")->capture_default_str();
-  cmd->add_option("--trades", opts->trades, "Trades per market")->capture_default_str();
-  cmd->add_option("--years", opts->years, "Years of history (1..20)")->capture_default_str();
+  cmd->add_option("--symbols", opts->symbols, "Number of markets (1..20000)")->capture_default_str();
+  cmd->add_option("--trades", opts->trades, "Trades per market (without --total)")->capture_default_str();
+  cmd->add_option("--total", opts->total, "Kraken-shaped: trades in all, spread heavy-tailed over the markets");
+  cmd->add_option("--years", opts->years, "Years of history (1..20), ending 2024-01-01")->capture_default_str();
+  cmd->add_option("--quarters", opts->quarters,
+                  "Write the last Q quarters as quarterly update files (needs --updates)");
+  cmd->add_option("--updates", opts->update_dir, "Folder for the quarterly update folders (YYYYQn/SYMBOL.csv)");
   cmd->add_option("--seed", opts->seed, "Random seed")->capture_default_str();
   return {cmd, [opts] {
-            opts->on_file = [](const std::string& file, std::uint64_t rows, std::uint64_t bytes) {
-              fmt::print("  wrote {} ({} trades, {:.1f} MB)\n", file, Thousands(rows), static_cast<double>(bytes) / 1e6);
+            // A line per file for a few files; beyond that a progress line every 5 s (stderr).
+            const bool per_file = (opts->quarters + 1) * opts->symbols <= 50;
+            auto last = std::chrono::steady_clock::now();
+            std::uint64_t files = 0, rows = 0;
+            opts->on_file = [&, per_file](const std::string& file, std::uint64_t n, std::uint64_t bytes) {
+              ++files;
+              rows += n;
+              if (per_file) {
+                fmt::print("  wrote {} ({} trades, {:.1f} MB)\n", file, Thousands(n), static_cast<double>(bytes) / 1e6);
+              } else if (std::chrono::steady_clock::now() - last > std::chrono::seconds(5)) {
+                last = std::chrono::steady_clock::now();
+                fmt::print(stderr, "progress: {} files, {} trades, last {}\n", files, Thousands(rows), file);
+              }
             };
             const auto t0 = std::chrono::steady_clock::now();
             auto r = importer::GenerateKrakenCsv(*opts);
             if (!r.ok()) return Fail(r.error());
             const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            fmt::print("generated {} files, {} trades, {:.1f} MB in {:.1f} s into {}\n", r->files, Thousands(r->rows),
+            fmt::print("generated {} files, {} trades, {:.1f} MB in {:.1f} s into {}", r->files, Thousands(r->rows),
                        static_cast<double>(r->bytes) / 1e6, secs, opts->out_dir);
+            if (opts->quarters > 0) fmt::print(" and {} (quarterly updates)", opts->update_dir);
+            fmt::print("\n");
+            if (opts->total != 0) {
+              fmt::print("market sizes: largest {} trades, smallest {}\n", Thousands(r->largest),
+                         Thousands(r->smallest));
+            }
             return 0;
           }};
 }

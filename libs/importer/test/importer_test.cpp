@@ -6,10 +6,12 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -552,6 +554,79 @@ TEST_P(ImporterTest, GeneratedDataIsDeterministicAndImportsCleanly) {
   bad.out_dir = (dir_ / "x").string();
   bad.symbols = 0;
   EXPECT_FALSE(GenerateKrakenCsv(bad).ok());
+}
+
+TEST(KrakenShapedTest, SizesSumToTheTotalAndFallOffHeavyTailed) {
+  const auto sizes = KrakenShapedSizes(708, 1'000'000'000);
+  ASSERT_EQ(sizes.size(), 708u);
+  EXPECT_EQ(std::accumulate(sizes.begin(), sizes.end(), std::uint64_t{0}), 1'000'000'000u);
+  for (std::size_t k = 1; k < sizes.size(); ++k) ASSERT_LE(sizes[k], sizes[k - 1]) << k;
+  EXPECT_NEAR(static_cast<double>(sizes[0]) / 1e9, 0.185, 0.005);  // the largest market ~19 %
+  EXPECT_LT(sizes[354], sizes[0] / 500) << "the median market is over 500 times smaller (~0.03 %)";
+  EXPECT_GT(sizes.back(), 0u);
+  // Tiny totals still give every market a trade.
+  const auto tiny = KrakenShapedSizes(5, 7);
+  EXPECT_EQ(std::accumulate(tiny.begin(), tiny.end(), std::uint64_t{0}), 7u);
+  EXPECT_EQ(*std::min_element(tiny.begin(), tiny.end()), 1u);
+}
+
+TEST_P(ImporterTest, KrakenShapedDataWithQuarterlyUpdatesImportsToTheTotal) {
+  GenerateOptions g;
+  g.out_dir = (dir_ / "hist").string();
+  g.update_dir = (dir_ / "upd").string();
+  g.symbols = 30;
+  g.total = 200'000;
+  g.years = 10;
+  g.quarters = 2;
+  g.seed = 7;
+  std::uint64_t written = 0;
+  g.on_file = [&](const std::string&, std::uint64_t rows, std::uint64_t) { written += rows; };
+  const auto r = GenerateKrakenCsv(g);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->rows, 200'000u);
+  EXPECT_EQ(written, 200'000u);
+  EXPECT_TRUE(fs::exists(dir_ / "upd/2023Q3/XBTUSD.csv"));
+  EXPECT_TRUE(fs::exists(dir_ / "upd/2023Q4/XBTUSD.csv"));
+  // Each quarter's file holds exactly that quarter: 2023Q4 = [2023-10-01, 2024-01-01).
+  const std::string q4 = ReadText(dir_ / "upd/2023Q4/XBTUSD.csv");
+  EXPECT_GE(std::stoll(q4.substr(0, q4.find(','))), 1696118400);
+  const std::string q3 = ReadText(dir_ / "upd/2023Q3/XBTUSD.csv");
+  EXPECT_GE(std::stoll(q3.substr(0, q3.find(','))), 1688169600);
+  EXPECT_LT(std::stoll(q3.substr(q3.rfind('\n', q3.size() - 2) + 1)), 1696118400);
+
+  std::uint64_t imported = 0;
+  for (const char* d : {"hist", "upd/2023Q3", "upd/2023Q4"}) {
+    const auto s = Run(dir_ / d);
+    EXPECT_EQ(s.files_failed, 0u) << d;
+    imported += s.rows_imported;
+  }
+  EXPECT_EQ(imported, 200'000u);
+  std::uint64_t stored = 0;
+  std::int64_t earliest_listing = INT64_MAX, latest_listing = 0;
+  const std::vector<store::SymbolInfo> symbols = store_->ListSymbols().value();
+  for (const auto& info : symbols) {
+    stored += info.trade_count;
+    earliest_listing = std::min(earliest_listing, info.first_time.ns);
+    latest_listing = std::max(latest_listing, info.first_time.ns);
+  }
+  EXPECT_EQ(stored, 200'000u);
+  EXPECT_GT(latest_listing - earliest_listing, 5 * 365 * kNanosPerDay) << "listings spread over the years";
+  const auto xbt = store_->FindSymbol("XBTUSD").value();
+  const auto small = store_->FindSymbol("SYN029USD").value();
+  EXPECT_GT(xbt.trade_count, 20 * small.trade_count);
+  EXPECT_LT(xbt.first_time, small.first_time) << "the majors list first";
+
+  GenerateOptions same = g;
+  same.update_dir = g.out_dir;
+  EXPECT_FALSE(GenerateKrakenCsv(same).ok()) << "updates into the history folder";
+  same = g;
+  same.update_dir.clear();
+  const auto missing = GenerateKrakenCsv(same);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("--updates"), std::string::npos);
+  same = g;
+  same.total = 10;  // fewer than the markets
+  EXPECT_NE(GenerateKrakenCsv(same).error().message.find("--total"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ImporterTest, ::testing::Values("sqlite", "clickhouse"),
