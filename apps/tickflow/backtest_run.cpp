@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "common.hpp"
+#include "tickflow/store/symbol_patterns.hpp"
 
 namespace tickflow::cli {
 namespace {
@@ -34,7 +35,7 @@ void PrintBacktest(const BacktestOutcome& o) {
   const backtest::Results& r = o.results;
   const auto& m = r.main().metrics;
   fmt::print("backtest {} on {}: {} trades in {:.2f} s ({}events/s), {} models in one pass\n", o.config.strategy,
-             fmt::join(o.config.symbols, ", "), Thousands(m.events), o.seconds,
+             store::DescribeSymbols(o.config.symbols), Thousands(m.events), o.seconds,
              Rate(static_cast<double>(m.events) / o.seconds), r.runs.size());
   fmt::print("  period        {} .. {}\n", FormatIso8601(m.first), FormatIso8601(m.last));
   fmt::print("  {:<13} {:>14} {:>10} {:>8} {:>9} {:>7} {:>7} {:>12}\n", "model", "final equity", "return", "Sharpe",

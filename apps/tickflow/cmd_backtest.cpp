@@ -61,7 +61,7 @@ Command AddBacktest(CLI::App& app) {
   auto a = std::make_shared<Args>();
   AddStrategyOption(cmd, &a->strategy, "Strategy to run (listed below)");
   cmd->add_option("--param", a->params, "Strategy parameter NAME=VALUE (repeat; listed below)");
-  cmd->add_option("--symbol", a->symbols, "Symbol to trade (repeat for several)")->required();
+  cmd->add_option("--symbol", a->symbols, "Symbol to trade, or a glob such as '*USD' (repeat for several)")->required();
   cmd->add_option("--from", a->from, "Start time, inclusive");
   cmd->add_option("--to", a->to, "End time, exclusive");
   cmd->add_option("--res", a->res, "Bar resolution: the strategy's bars, equity points and the report's candles")

@@ -95,7 +95,8 @@ Command AddTrades(CLI::App& app) {
     std::uint64_t limit = 0;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("SYMBOL", a->symbols, "One or more symbols")->required();
+  cmd->add_option("SYMBOL", a->symbols, "Symbols or globs ('*USD', 'XBT*'; quote them), merged in time order")
+      ->required();
   cmd->add_option("--from", a->from, "Start time, inclusive");
   cmd->add_option("--to", a->to, "End time, exclusive");
   cmd->add_option("--limit", a->limit, "Print at most N trades (0 = all)")->check(CLI::NonNegativeNumber);

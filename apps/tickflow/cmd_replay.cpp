@@ -1,5 +1,6 @@
 // tickflow replay: stream trades or bars through the gateway to a client over
 // the in-process bus, and report what arrived.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -7,6 +8,7 @@
 
 #include "common.hpp"
 #include "replay_session.hpp"
+#include "tickflow/store/symbol_patterns.hpp"
 #include "tickflow/symdb/symdb.hpp"
 
 namespace tickflow::cli {
@@ -34,10 +36,16 @@ Result<ResolvedSymbols> ResolveInStore(const std::string& db, const std::vector<
   return ResolveSymbols(*store, symbols);
 }
 
-Result<ResolvedSymbols> ResolveInSymdb(const std::string& address, const std::vector<std::string>& symbols) {
-  TICKFLOW_RETURN_IF_ERROR(CheckDistinctSymbols(symbols));
+Result<ResolvedSymbols> ResolveInSymdb(const std::string& address, const std::vector<std::string>& args) {
   TICKFLOW_ASSIGN_OR_RETURN(auto symdb, symdb::Client::Connect(address));
+  std::vector<std::string> symbols = args;
+  if (std::any_of(args.begin(), args.end(), [](const std::string& a) { return store::IsSymbolPattern(a); })) {
+    TICKFLOW_ASSIGN_OR_RETURN(const auto known, symdb->ListSymbols());
+    TICKFLOW_ASSIGN_OR_RETURN(symbols, store::ExpandSymbolPatterns(args, known));
+  }
+  TICKFLOW_RETURN_IF_ERROR(CheckDistinctSymbols(symbols));
   ResolvedSymbols r;
+  r.expanded = symbols;
   r.names.resize(65536);
   for (const std::string& s : symbols) {
     TICKFLOW_ASSIGN_OR_RETURN(const SymbolId id, symdb->LookupSymbolId(s));
@@ -62,6 +70,8 @@ Command AddReplay(CLI::App& app) {
       "Examples:\n"
       "  tickflow replay XBTUSD ETHUSD --from 2023-06-01 --to 2023-06-02 --print csv\n"
       "  tickflow replay XBTUSD --bars 1h --speed 3600      # one hour of bars per second\n"
+      "  tickflow replay '*EUR' --from 2023-01-01          # every euro market, merged\n"
+      "  tickflow replay --all                              # every market in the store\n"
       "  tickflow replay XBTUSD --bus nats://127.0.0.1:4222 --creds /tmp/nats/creds/client-1.creds");
   struct Args {
     std::vector<std::string> symbols;
@@ -69,9 +79,14 @@ Command AddReplay(CLI::App& app) {
     BusFlags bus;
     int client_id = -1;
     int retries = 3;
+    bool all = false;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("SYMBOL", a->symbols, "One or more symbols")->required();
+  cmd->add_option("SYMBOL", a->symbols, "Symbols or globs ('*USD', 'XBT*'; quote them), merged in time order");
+  cmd->add_flag("--all", a->all, "Every symbol in the store (the same as '*')");
+  cmd->parse_complete_callback([a] {  // during parsing: a usage error (exit 2)
+    if (a->symbols.empty() && !a->all) throw CLI::RequiredError("SYMBOL... (names or globs such as '*USD') or --all");
+  });
   cmd->add_option("--bars", a->bars, "Replay bars at this resolution (1m 5m 15m 30m 1h 1d 1w 1M 1y) instead of trades");
   cmd->add_option("--from", a->from, "Start time, inclusive");
   cmd->add_option("--to", a->to, "End time, exclusive");
@@ -95,6 +110,7 @@ Command AddReplay(CLI::App& app) {
               if (!r.ok()) return Fail("--bars: " + r.error().message);
               res = *r;
             }
+            if (a->all) a->symbols.push_back("*");
             auto resolved = a->symdb.empty() ? ResolveInStore(a->db, a->symbols) : ResolveInSymdb(a->symdb, a->symbols);
             if (!resolved.ok()) return Fail(resolved.error());
             const std::vector<SymbolId>& ids = resolved->ids;
@@ -172,8 +188,8 @@ Command AddReplay(CLI::App& app) {
             std::FILE* out = csv ? stderr : stdout;
             std::string what = res == TimeResolution::kNone ? "trades" : std::string(ToString(res)) + " bars";
             fmt::print(out, "replayed {} of {}: {} messages in {:.3f} s ({}msgs/s), speed {}\n", what,
-                       fmt::join(a->symbols, ", "), Thousands(messages), secs, Rate(static_cast<double>(messages) / secs),
-                       a->speed);
+                       store::DescribeSymbols(resolved->expanded), Thousands(messages), secs,
+                       Rate(static_cast<double>(messages) / secs), a->speed);
             if (messages > 0) fmt::print(out, "first {}  last {}\n", FormatIso8601(first), FormatIso8601(last));
             fmt::print(out, "stream end: {}, gateway sent {}, client received {}, missing {}, gaps {}\n",
                        sbe::ToString(end->reason), Thousands(end->sent), Thousands(end->received), end->missing, gaps);

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "tickflow/core/text.hpp"
+#include "tickflow/store/symbol_patterns.hpp"
 
 namespace tickflow::cli {
 
@@ -105,10 +106,16 @@ Result<std::unique_ptr<store::Store>> OpenStoreForWriting(const std::string& db)
   return store::OpenStore(db, o);
 }
 
-Result<ResolvedSymbols> ResolveSymbols(store::Store& store, const std::vector<std::string>& symbols) {
+Result<ResolvedSymbols> ResolveSymbols(store::Store& store, const std::vector<std::string>& args) {
   ResolvedSymbols r;
   r.names.resize(65536);
+  std::vector<std::string> symbols = args;
+  if (std::any_of(args.begin(), args.end(), [](const std::string& a) { return store::IsSymbolPattern(a); })) {
+    TICKFLOW_ASSIGN_OR_RETURN(const auto known, store.ListSymbols());
+    TICKFLOW_ASSIGN_OR_RETURN(symbols, store::ExpandSymbolPatterns(args, known));
+  }
   TICKFLOW_RETURN_IF_ERROR(CheckDistinctSymbols(symbols));
+  r.expanded = symbols;
   for (const std::string& s : symbols) {
     TICKFLOW_ASSIGN_OR_RETURN(const store::SymbolInfo info, store.FindSymbol(s));
     r.ids.push_back(info.id);

@@ -46,9 +46,11 @@ Result<std::unique_ptr<store::Store>> OpenStoreForWriting(const std::string& db)
 // Symbol names to ids (in the order given) and an id-indexed table of names.
 struct ResolvedSymbols {
   std::vector<SymbolId> ids;
-  std::vector<std::string> names;  // 65,536 entries, by symbol id
+  std::vector<std::string> names;     // 65,536 entries, by symbol id
+  std::vector<std::string> expanded;  // the symbols named, globs expanded, in request order
 };
 using session::CheckDistinctSymbols;
+// Names and globs ('*USD', 'XBT*', '*'): store::ExpandSymbolPatterns, then each looked up.
 Result<ResolvedSymbols> ResolveSymbols(store::Store& store, const std::vector<std::string>& symbols);
 
 // "--from/--to" text into a TimeRange; empty text means unbounded.

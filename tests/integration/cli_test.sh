@@ -150,6 +150,29 @@ usage_error() {  # usage_error "description" "message part" args...
 }
 usage_error "mistyped command" "unknown command 'replya' (did you mean 'replay'?)" replya XBTUSD
 usage_error "mistyped nested command" "unknown command 'db inti' (did you mean 'init'?)" db inti
+usage_error "replay without symbols" "replay: SYMBOL... (names or globs such as '*USD') or --all is required" replay --db "$db"
+
+# Globs and --all: a Kraken-shaped store of 30 markets with quarterly updates.
+"$bin" generate --out "$work/ks" --symbols 30 --total 60000 --years 10 --quarters 1 --updates "$work/ksq" > "$work/ks.out" \
+  && ok || bad "generate --total: $(cat "$work/ks.out")"
+grep -q "market sizes: largest" "$work/ks.out" && ok || bad "generate --total reports the market sizes"
+"$bin" import "$work/ks" --db "$work/ks.db" > /dev/null && "$bin" import "$work/ksq/2023Q4" --db "$work/ks.db" > /dev/null \
+  && ok || bad "import of the Kraken-shaped history and its update"
+out=$("$bin" replay --all --db "$work/ks.db" 2>&1)
+grep -q "replayed trades of 30 markets (" <<<"$out" && grep -q "client received 60,000, missing 0" <<<"$out" \
+  && ok || bad "replay --all: $out"
+out=$("$bin" replay '*EUR' --db "$work/ks.db" 2>&1)
+grep -q "replayed trades of ETHEUR, XBTEUR:" <<<"$out" && ok || bad "replay '*EUR': $out"
+out=$("$bin" replay 'XBT*' XBTUSD --db "$work/ks.db" 2>&1)
+grep -q "replayed trades of XBTEUR, XBTUSD:" <<<"$out" && ok || bad "a glob and a name it matches: $out"
+expect_fail "a glob matching nothing" "symbol pattern '*XYZ' matches none of the 30 symbols" "$bin" replay '*XYZ' --db "$work/ks.db"
+out=$("$bin" trades 'ETH*' --db "$work/ks.db" --format csv 2>&1 | head -1)
+[ -n "$out" ] && ok || bad "trades with a glob: $out"
+out=$("$bin" backtest --strategy sma-cross --symbol 'SYN01*' --db "$work/ks.db" --json "$work/ks-bt.json" 2>&1)
+grep -q "backtest sma-cross on 8 markets (SYN012USD, SYN013USD, SYN014USD, ...)" <<<"$out" && ok || bad "backtest with a glob: $out"
+python3 -c "import json,sys; s=json.load(open(sys.argv[1]))['config']['symbols']; assert sorted(s) == ['SYN0%dUSD' % i for i in range(12, 20)], s" \
+  "$work/ks-bt.json" && ok || bad "the backtest's JSON lists the symbols a glob named"
+expect_fail "generate --quarters without --updates" "--quarters needs --updates DIR" "$bin" generate --out "$work/x" --quarters 1
 usage_error "unknown command" "unknown command 'frobnicate'" frobnicate
 usage_error "missing argument" "import: PATH is required" import
 usage_error "flag without its value" "trades: --limit" trades XBTUSD --limit

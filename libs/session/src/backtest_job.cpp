@@ -1,5 +1,7 @@
 #include "tickflow/session/backtest_job.hpp"
 
+#include "tickflow/store/symbol_patterns.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -102,8 +104,9 @@ Result<Prepared> Prepare(BacktestJob& job, store::Store& store) {
     return MakeError(ErrorCode::kInvalidArgument, "the range [" + FormatIso8601(job.range.from) + ", " +
                                                       FormatIso8601(job.range.to) + ") is empty: start must be before end");
   }
-  TICKFLOW_RETURN_IF_ERROR(CheckDistinctSymbols(job.symbols));
   TICKFLOW_ASSIGN_OR_RETURN(auto all, store.ListSymbols());
+  TICKFLOW_ASSIGN_OR_RETURN(job.symbols, store::ExpandSymbolPatterns(job.symbols, all));  // '*USD', 'XBT*', '*'
+  TICKFLOW_RETURN_IF_ERROR(CheckDistinctSymbols(job.symbols));
   std::map<SymbolId, store::SymbolInfo> info_by_id;
   for (const auto& s : all) info_by_id[s.id] = s;
   const auto& rules = job.rules ? *job.rules : backtest::InstrumentTable::Kraken();
@@ -170,10 +173,11 @@ Result<Prepared> Prepare(BacktestJob& job, store::Store& store) {
 
 Status CheckSomeTrades(const BacktestJob& job, std::uint64_t received) {
   if (received != 0) return {};
-  return MakeError(ErrorCode::kNotFound,
-                   fmt::format("no trades of {} in [{}, {}): nothing to backtest (`tickflow symbols` shows "
-                               "each market's first and last trade)",
-                               fmt::join(job.symbols, ", "), FormatIso8601(job.range.from), FormatIso8601(job.range.to)));
+  return MakeError(
+      ErrorCode::kNotFound,
+      fmt::format("no trades of {} in [{}, {}): nothing to backtest (`tickflow symbols` shows "
+                  "each market's first and last trade)",
+                  store::DescribeSymbols(job.symbols), FormatIso8601(job.range.from), FormatIso8601(job.range.to)));
 }
 
 }  // namespace
@@ -257,7 +261,7 @@ Result<BacktestOutcome> RunBacktest(BacktestJob job) {
     return MakeError(ErrorCode::kUnavailable,
                      fmt::format("the replay of {} ended {}{} after {} of the trades it sent{}; no results, "
                                  "they would cover only part of the range",
-                                 fmt::join(job.symbols, ", "), sbe::ToString(end.reason), stream_errors,
+                                 store::DescribeSymbols(job.symbols), sbe::ToString(end.reason), stream_errors,
                                  WithThousands(end.received), session.Cause()));
   }
   if (end.missing != 0) return MakeError(ErrorCode::kCorrupt, "the replay lost messages; the backtest would be wrong");

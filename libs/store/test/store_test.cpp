@@ -1,4 +1,5 @@
 #include "tickflow/store/store.hpp"
+#include "tickflow/store/symbol_patterns.hpp"
 
 #include <gtest/gtest.h>
 
@@ -753,6 +754,49 @@ const auto kBackendName = [](const ::testing::TestParamInfo<std::string>& p) { r
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "clickhouse"), kBackendName);
 INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteStoreTest, ::testing::Values("sqlite"), kBackendName);
 INSTANTIATE_TEST_SUITE_P(ClickHouse, ClickHouseStoreTest, ::testing::Values("clickhouse"), kBackendName);
+
+std::vector<SymbolInfo> Known(std::initializer_list<const char*> names) {
+  std::vector<SymbolInfo> out;
+  SymbolId id = 1;
+  for (const char* n : names) {
+    SymbolInfo s;
+    s.id = id++;
+    s.symbol = n;
+    out.push_back(s);
+  }
+  return out;
+}
+
+TEST(SymbolPatternTest, GlobsExpandInStoreOrderAndEachSymbolComesOnce) {
+  const auto known = Known({"XBTUSD", "ETHUSD", "XBTEUR", "ETHEUR", "ADAUSD"});
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ExpandSymbolPatterns(V{"*USD"}, known).value(), (V{"XBTUSD", "ETHUSD", "ADAUSD"}));
+  EXPECT_EQ(ExpandSymbolPatterns(V{"XBT*"}, known).value(), (V{"XBTUSD", "XBTEUR"}));
+  EXPECT_EQ(ExpandSymbolPatterns(V{"*"}, known).value().size(), 5u);
+  EXPECT_EQ(ExpandSymbolPatterns(V{"ETH?UR", "[XA]*USD"}, known).value(), (V{"ETHEUR", "XBTUSD", "ADAUSD"}));
+  // Overlaps come once, in the order first named.
+  EXPECT_EQ(ExpandSymbolPatterns(V{"ETHUSD", "*USD", "XBT*", "XBTUSD"}, known).value(),
+            (V{"ETHUSD", "XBTUSD", "ADAUSD", "XBTEUR"}));
+  // Plain names pass through (their lookup reports the unknown ones); a name twice stays twice.
+  EXPECT_EQ(ExpandSymbolPatterns(V{"NOPE", "XBTUSD", "XBTUSD"}, known).value(), (V{"NOPE", "XBTUSD", "XBTUSD"}));
+  // Case-sensitive, like the names.
+  const auto none = ExpandSymbolPatterns(V{"XBTUSD", "*usd"}, known);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(none.error().message.find("'*usd' matches none of the 5 symbols"), std::string::npos)
+      << none.error().message;
+  EXPECT_FALSE(ExpandSymbolPatterns(V{"*"}, {}).ok()) << "an empty store matches nothing";
+  EXPECT_TRUE(IsSymbolPattern("*USD"));
+  EXPECT_FALSE(IsSymbolPattern("XBTUSD"));
+}
+
+TEST(SymbolPatternTest, ManySymbolsAreCountedNotListed) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(DescribeSymbols(V{"XBTUSD", "ETHUSD"}), "XBTUSD, ETHUSD");
+  V many;
+  for (int i = 0; i < 708; ++i) many.push_back("S" + std::to_string(i));
+  EXPECT_EQ(DescribeSymbols(many), "708 markets (S0, S1, S2, ...)");
+}
 
 TEST(ContentHashTest, DependsOnEveryByteAndLength) {
   std::string a(1000, 'x');
