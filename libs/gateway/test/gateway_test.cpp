@@ -453,6 +453,17 @@ TEST_F(GatewayTest, TradesArriveExactlyAsImportedInOrder) {
   EXPECT_GT(gateway_->stats().frames_sent, 10u) << "many messages per frame, several frames";
 }
 
+// The same trades, each with the same representation of its numbers.
+void ExpectSameTrades(const std::vector<Trade>& got, const std::vector<Trade>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].symbol, want[i].symbol) << i;
+    ASSERT_EQ(got[i].time, want[i].time) << i;
+    ASSERT_TRUE(got[i].price.SameRepresentation(want[i].price)) << i;
+    ASSERT_TRUE(got[i].volume.SameRepresentation(want[i].volume)) << i;
+  }
+}
+
 TEST_F(GatewayTest, TradeBatchesHoldEveryTradeInOrderBeforeTheEnd) {
   auto c = Open(15);
   const auto want = StoreTrades({xbt_, eth_});
@@ -476,13 +487,7 @@ TEST_F(GatewayTest, TradeBatchesHoldEveryTradeInOrderBeforeTheEnd) {
   auto s = c->RequestTrades({.symbols = {xbt_, eth_}}, cb).value();
   auto end = s->Wait(30000ms).value();
   EXPECT_EQ(order, (std::vector<std::string>{"start", "trades", "end"}));
-  ASSERT_EQ(got.size(), want.size());
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    ASSERT_EQ(got[i].symbol, want[i].symbol) << i;
-    ASSERT_EQ(got[i].time, want[i].time) << i;
-    ASSERT_TRUE(got[i].price.SameRepresentation(want[i].price)) << i;
-    ASSERT_TRUE(got[i].volume.SameRepresentation(want[i].volume)) << i;
-  }
+  ExpectSameTrades(got, want);
   EXPECT_EQ(end.received, want.size());
   EXPECT_EQ(end.missing, 0u);
   EXPECT_GT(largest, 1u) << "trades come several to a call";
@@ -497,13 +502,7 @@ TEST_F(GatewayTest, SeveralSymbolsAndTimeRangesMatchTheStore) {
                            Request{.symbols = {xbt_}, .from = from}, Request{.symbols = {eth_}, .to = to}}) {
     auto [got, end] = Replay(*c, r);
     const auto want = StoreTrades(r.symbols, {r.from, r.to});
-    ASSERT_EQ(got.size(), want.size());
-    for (std::size_t i = 0; i < got.size(); ++i) {
-      ASSERT_EQ(got[i].symbol, want[i].symbol) << i;
-      ASSERT_EQ(got[i].time, want[i].time) << i;
-      ASSERT_TRUE(got[i].price.SameRepresentation(want[i].price)) << i;
-      ASSERT_TRUE(got[i].volume.SameRepresentation(want[i].volume)) << i;
-    }
+    ExpectSameTrades(got, want);
     EXPECT_EQ(end.received, want.size());
     for (std::size_t i = 1; i < got.size(); ++i) ASSERT_LE(got[i - 1].time, got[i].time);
   }
