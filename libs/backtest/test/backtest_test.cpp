@@ -963,18 +963,22 @@ TEST(ReportTest, IsSelfContainedAndHoldsEveryModelAndTheBenchmark) {
 namespace tickflow::backtest {
 namespace {
 
+// The same metrics, configuration JSON and fills, with some fills.
+void ExpectSameResults(const Result<Results>& r, const Results& want) {
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  RunConfig c;
+  EXPECT_EQ(ResultsJson(*r, c, {}), ResultsJson(want, c, {}));
+  EXPECT_EQ(FillsCsv(*r, {}), FillsCsv(want, {}));
+  EXPECT_GT(r->main().fills.size(), 0u);
+}
+
 TEST(ThreadedTest, GivesTheSameResultsAsTheCallersThread) {
   const auto trades = Tape(21, 20000, 10 * 60 * kNanosPerSecond);
   const StrategyFactory make = [] { return std::make_unique<BreakoutStrategy>(); };
   const Results direct = RunAll(make, trades, Options(DefaultModels()));
   ThreadedBacktester threaded(make, Options(DefaultModels()), {.queue_trades = 1024});
   for (const Trade& t : trades) ASSERT_TRUE(threaded.OnTrade(t).ok());
-  auto r = threaded.Finish();
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  RunConfig c;
-  EXPECT_EQ(ResultsJson(*r, c, {}), ResultsJson(direct, c, {}));
-  EXPECT_EQ(FillsCsv(*r, {}), FillsCsv(direct, {}));
-  EXPECT_GT(r->main().fills.size(), 0u);
+  ExpectSameResults(threaded.Finish(), direct);
 }
 
 TEST(ThreadedTest, BatchesThatWrapTheQueueGiveTheSameResults) {
@@ -987,12 +991,7 @@ TEST(ThreadedTest, BatchesThatWrapTheQueueGiveTheSameResults) {
   for (std::size_t i = 0, n = 1; i < trades.size(); i += n, n = n % 2500 + 333) {
     ASSERT_TRUE(threaded.OnTrades(std::span(trades).subspan(i, std::min(n, trades.size() - i))).ok());
   }
-  auto r = threaded.Finish();
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  RunConfig c;
-  EXPECT_EQ(ResultsJson(*r, c, {}), ResultsJson(direct, c, {}));
-  EXPECT_EQ(FillsCsv(*r, {}), FillsCsv(direct, {}));
-  EXPECT_GT(r->main().fills.size(), 0u);
+  ExpectSameResults(threaded.Finish(), direct);
 }
 
 TEST(BatchTest, TradesInBatchesGiveWhatTheyGiveOneByOne) {
@@ -1003,12 +1002,7 @@ TEST(BatchTest, TradesInBatchesGiveWhatTheyGiveOneByOne) {
   for (std::size_t i = 0, n = 1; i < trades.size(); i += n, n = n % 300 + 7) {  // uneven batches
     ASSERT_TRUE(bt.OnTrades(std::span(trades).subspan(i, std::min(n, trades.size() - i))).ok());
   }
-  auto r = bt.Finish();
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  RunConfig c;
-  EXPECT_EQ(ResultsJson(*r, c, {}), ResultsJson(single, c, {}));
-  EXPECT_EQ(FillsCsv(*r, {}), FillsCsv(single, {}));
-  EXPECT_GT(r->main().fills.size(), 0u);
+  ExpectSameResults(bt.Finish(), single);
 }
 
 TEST(BatchTest, ATradeOutOfOrderInsideABatchIsNamed) {
