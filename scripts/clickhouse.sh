@@ -2,6 +2,8 @@
 # Starts and stops a clickhouse-server for tickflow, on 127.0.0.1, with all its
 # files under one folder.
 #   scripts/clickhouse.sh config DIR HTTP_PORT TCP_PORT   writes DIR/config.xml (and DIR/users.xml)
+#   scripts/clickhouse.sh cluster DIR NAME HOST:TCP_PORT,...  adds cluster NAME (one shard per
+#                                                         address) to DIR/config.xml (before start)
 #   scripts/clickhouse.sh start DIR [HTTP_PORT TCP_PORT]  writes the config if missing (ports 8123, 9000),
 #                                                         starts the server, waits for /ping
 #   scripts/clickhouse.sh stop DIR                        stops the server started from DIR (by its PID)
@@ -12,7 +14,7 @@ set -euo pipefail
 cmd="${1:-}"
 dir="${2:-}"
 if [[ -z "$cmd" || -z "$dir" ]]; then
-  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 pidfile="$dir/clickhouse.pid"
@@ -64,6 +66,18 @@ case "$cmd" in
     [[ $# -eq 4 ]] || { echo "usage: $0 config DIR HTTP_PORT TCP_PORT" >&2; exit 2; }
     write_config "$3" "$4"
     ;;
+  cluster)
+    [[ $# -eq 4 && -f "$dir/config.xml" ]] || { echo "usage: $0 cluster DIR NAME HOST:TCP_PORT,... (after config)" >&2; exit 2; }
+    shards=""
+    IFS=, read -ra nodes <<<"$4"
+    for node in "${nodes[@]}"; do
+      [[ "$node" =~ ^[^:]+:[0-9]+$ ]] || { echo "cluster: '$node' is not HOST:TCP_PORT" >&2; exit 2; }
+      shards+="<shard><replica><host>${node%:*}</host><port>${node##*:}</port></replica></shard>"
+    done
+    # One cluster per config, on one line: writing it again replaces it.
+    sed -i "/<remote_servers>/d" "$dir/config.xml"
+    sed -i "s|</yandex>|<remote_servers><$3>$shards</$3></remote_servers>\n</yandex>|" "$dir/config.xml"
+    ;;
   start)
     command -v clickhouse-server >/dev/null || { echo "clickhouse-server is not installed: run scripts/install-deps.sh" >&2; exit 1; }
     if running; then echo "clickhouse-server already running (pid $(cat "$pidfile"))"; exit 0; fi
@@ -98,7 +112,7 @@ case "$cmd" in
     if running; then echo "clickhouse-server running (pid $(cat "$pidfile"), http port $(http_port))"; else echo "clickhouse-server is not running"; exit 1; fi
     ;;
   *)
-    echo "unknown command '$cmd'; commands: config, start, stop, status" >&2
+    echo "unknown command '$cmd'; commands: config, cluster, start, stop, status" >&2
     exit 2
     ;;
 esac

@@ -43,16 +43,48 @@ std::string ServerMessage(const std::string& body) {
   return m.size() > 400 ? m.substr(0, 400) + "..." : m;
 }
 
+// HOST[:PORT] into *host and *port (left as it is without one); "" when good, else why not.
+std::string ParseHostPort(std::string_view authority, std::string* host, int* port) {
+  if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    const std::string_view digits = authority.substr(colon + 1);
+    const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), *port);
+    if (r.ec != std::errc() || r.ptr != digits.data() + digits.size() || *port <= 0 || *port > 65535) {
+      return "port '" + std::string(digits) + "' is not a number in 1..65535";
+    }
+    authority = authority.substr(0, colon);
+  }
+  if (authority.empty()) return "no host";
+  *host = std::string(authority);
+  return {};
+}
+
 }  // namespace
 
 std::string ClickHouseUrl::ToString() const {
-  return "clickhouse://" + (user.empty() ? "" : user + "@") + host + ":" + std::to_string(port) + "/" + database;
+  std::string s =
+      "clickhouse://" + (user.empty() ? "" : user + "@") + host + ":" + std::to_string(port) + "/" + database;
+  if (cluster.empty()) return s;
+  s += "?cluster=" + cluster + "&shards=";
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    s += (i == 0 ? "" : ",") + shards[i].host + ":" + std::to_string(shards[i].port);
+  }
+  return s;
+}
+
+ClickHouseUrl ClickHouseUrl::Shard(std::size_t i) const {
+  ClickHouseUrl u = *this;
+  u.host = shards.at(i).host;
+  u.port = shards.at(i).port;
+  u.cluster.clear();
+  u.shards.clear();
+  return u;
 }
 
 Result<ClickHouseUrl> ParseClickHouseUrl(std::string_view url) {
   const auto bad = [&](const std::string& why) {
     return MakeError(ErrorCode::kInvalidArgument, "store URL '" + std::string(url) + "': " + why +
-                                                      " (expected clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE)");
+                                                      " (expected clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE"
+                                                      "[?cluster=NAME&shards=HOST:PORT,...])");
   };
   constexpr std::string_view kScheme = "clickhouse://";
   if (url.substr(0, kScheme.size()) != kScheme) return bad("not a clickhouse:// URL");
@@ -61,7 +93,13 @@ Result<ClickHouseUrl> ParseClickHouseUrl(std::string_view url) {
   if (slash == std::string_view::npos) return bad("no database name");
   ClickHouseUrl u;
   std::string_view authority = rest.substr(0, slash);
-  u.database = std::string(rest.substr(slash + 1));
+  std::string_view path = rest.substr(slash + 1);
+  std::string_view params;
+  if (const auto q = path.find('?'); q != std::string_view::npos) {
+    params = path.substr(q + 1);
+    path = path.substr(0, q);
+  }
+  u.database = std::string(path);
   if (!IsIdentifier(u.database)) return bad("database name '" + u.database + "' is not letters, digits and _");
   std::string lower = u.database;
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -75,16 +113,35 @@ Result<ClickHouseUrl> ParseClickHouseUrl(std::string_view url) {
     u.user = std::string(info.substr(0, colon));
     if (colon != std::string_view::npos) u.password = std::string(info.substr(colon + 1));
   }
-  if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    const std::string_view port = authority.substr(colon + 1);
-    const auto r = std::from_chars(port.data(), port.data() + port.size(), u.port);
-    if (r.ec != std::errc() || r.ptr != port.data() + port.size() || u.port <= 0 || u.port > 65535) {
-      return bad("port '" + std::string(port) + "' is not a number in 1..65535");
+  if (std::string why = ParseHostPort(authority, &u.host, &u.port); !why.empty()) return bad(why);
+  while (!params.empty()) {
+    const std::string_view param = params.substr(0, params.find('&'));
+    params.remove_prefix(std::min(params.size(), param.size() + 1));
+    const auto eq = param.find('=');
+    const std::string_view key = param.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
+    if (key == "cluster") {
+      u.cluster = std::string(value);
+      if (!IsIdentifier(u.cluster)) return bad("cluster name '" + u.cluster + "' is not letters, digits and _");
+    } else if (key == "shards") {
+      for (std::string_view list = value; !list.empty();) {
+        const std::string_view one = list.substr(0, list.find(','));
+        list.remove_prefix(std::min(list.size(), one.size() + 1));
+        ClickHouseUrl::Endpoint e;
+        if (std::string why = ParseHostPort(one, &e.host, &e.port); !why.empty()) {
+          return bad("shard '" + std::string(one) + "': " + why);
+        }
+        u.shards.push_back(std::move(e));
+      }
+    } else {
+      return bad("unknown parameter '" + std::string(key) + "' (known: cluster, shards)");
     }
-    authority = authority.substr(0, colon);
   }
-  if (authority.empty()) return bad("no host");
-  u.host = std::string(authority);
+  if (u.cluster.empty() != u.shards.empty()) {
+    return bad(
+        "cluster= and shards= go together: the cluster's name in the server's remote_servers and the HTTP "
+        "address of each of its shards");
+  }
   return u;
 }
 
@@ -99,6 +156,9 @@ std::string SqlQuote(std::string_view text) {
 
 ClickHouseHttp::ClickHouseHttp(ClickHouseUrl url) : url_(std::move(url)) {
   base_ = "http://" + url_.host + ":" + std::to_string(url_.port) + "/";
+  // On a cluster, an INSERT into a Distributed table returns once every shard has its rows
+  // (not when they are queued for sending), so a commit never points at rows still on the way.
+  if (!url_.cluster.empty()) base_ += "?insert_distributed_sync=1";
 }
 
 ClickHouseHttp::~ClickHouseHttp() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
@@ -129,7 +189,7 @@ Status ClickHouseHttp::Post(std::string_view sql, std::string_view body, std::st
   Body reader{};
   if (!body.empty()) {
     char* q = curl_easy_escape(curl, sql.data(), static_cast<int>(sql.size()));
-    target += "?query=";
+    target += target.find('?') == std::string::npos ? "?query=" : "&query=";
     target += q;
     curl_free(q);
     reader.rest = body;

@@ -8,19 +8,32 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tickflow/core/result.hpp"
 
 namespace tickflow::store::detail {
 
-// clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE (port 8123 by default).
+// clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE (port 8123 by default),
+// optionally ?cluster=NAME&shards=HOST:PORT,HOST:PORT,... for a database
+// sharded over a cluster of the server's remote_servers: the tables at
+// HOST:PORT/DATABASE are then Distributed tables over `*_local` tables on each
+// shard, whose HTTP addresses `shards` lists (docs/deployment.md).
 struct ClickHouseUrl {
+  struct Endpoint {
+    std::string host;
+    int port = 8123;
+  };
   std::string host;
   int port = 8123;
   std::string database;
   std::string user;
   std::string password;
+  std::string cluster;           // empty: one server
+  std::vector<Endpoint> shards;  // HTTP addresses of the shards, when `cluster` is set
   std::string ToString() const;  // without the password
+  // The URL of shard i's node (same database and user, not a cluster URL).
+  ClickHouseUrl Shard(std::size_t i) const;
 };
 Result<ClickHouseUrl> ParseClickHouseUrl(std::string_view url);
 

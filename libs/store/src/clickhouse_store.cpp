@@ -52,31 +52,62 @@ std::string LeaseTable(const std::string& db) {
          "ENGINE = MergeTree() ORDER BY token";
 }
 
-// One statement per request (the HTTP interface runs one).
-std::vector<std::string> SchemaStatements(const std::string& db) {
-  return {
+// The tables that hold data: on a cluster, each is a Distributed table over
+// `NAME_local` tables on every shard, sharded by symbol (all of a symbol on one
+// shard, so its pages come from one shard and its seq run stays contiguous).
+struct DataTable {
+  const char* name;
+  const char* columns;
+  const char* order_by;
+};
+constexpr DataTable kDataTables[] = {
+    {"trades", "symbol_id UInt16, ts Int64, seq UInt64, price Int64, volume Int64", "symbol_id, ts, seq"},
+    {"bars_1m",
+     "symbol_id UInt16, ts Int64, version UInt32, open Int64, high Int64, low Int64, close Int64, volume Int64, "
+     "trades UInt64, volume_high Int64 DEFAULT 0",
+     "symbol_id, ts, version"},
+    {"imports",
+     "symbol_id UInt16, version UInt32, exchange_id UInt8, symbol String, base String, quote String, first_ts Int64, "
+     "last_ts Int64, trade_count UInt64, price_scale UInt8, volume_scale UInt8, file_name String, file_size UInt64, "
+     "file_hash UInt64, file_rows UInt64, imported_at DateTime",
+     "symbol_id, version"},
+};
+
+std::string MergeTreeTable(const std::string& db, const DataTable& t, std::string_view suffix = {}) {
+  return "CREATE TABLE IF NOT EXISTS " + db + "." + t.name + std::string(suffix) + " (" + t.columns +
+         ") ENGINE = MergeTree() ORDER BY (" + t.order_by + ")";
+}
+
+// One statement per request (the HTTP interface runs one). On a cluster, the
+// coordination tables (tickflow_meta, writer_leases) live on the node of the URL.
+std::vector<std::string> SchemaStatements(const std::string& db, const std::string& cluster) {
+  std::vector<std::string> out = {
       "CREATE DATABASE IF NOT EXISTS " + db,
       "CREATE TABLE IF NOT EXISTS " + db + ".tickflow_meta (key String, value String) ENGINE = TinyLog",
-      "CREATE TABLE IF NOT EXISTS " + db +
-          ".trades (symbol_id UInt16, ts Int64, seq UInt64, price Int64, volume Int64) "
-          "ENGINE = MergeTree() ORDER BY (symbol_id, ts, seq)",
-      "CREATE TABLE IF NOT EXISTS " + db +
-          ".bars_1m (symbol_id UInt16, ts Int64, version UInt32, open Int64, high Int64, low Int64, close Int64, "
-          "volume Int64, trades UInt64, volume_high Int64 DEFAULT 0) ENGINE = MergeTree() ORDER BY (symbol_id, ts, version)",
-      "CREATE TABLE IF NOT EXISTS " + db +
-          ".imports (symbol_id UInt16, version UInt32, exchange_id UInt8, symbol String, base String, quote String, "
-          "first_ts Int64, last_ts Int64, trade_count UInt64, price_scale UInt8, volume_scale UInt8, "
-          "file_name String, file_size UInt64, file_hash UInt64, file_rows UInt64, imported_at DateTime) "
-          "ENGINE = MergeTree() ORDER BY (symbol_id, version)",
-      LeaseTable(db),
-      // The latest committed state of each symbol, for plain SQL.
-      "CREATE VIEW IF NOT EXISTS " + db +
-          ".symbols AS SELECT symbol_id, argMax(exchange_id, version) AS exchange, argMax(symbol, version) AS name, "
-          "argMax(first_ts, version) AS first_time, argMax(last_ts, version) AS last_time, "
-          "argMax(trade_count, version) AS trades, argMax(price_scale, version) AS price_digits, "
-          "argMax(volume_scale, version) AS volume_digits, max(version) AS imports_count FROM " +
-          db + ".imports GROUP BY symbol_id",
   };
+  for (const DataTable& t : kDataTables) {
+    out.push_back(cluster.empty()
+                      ? MergeTreeTable(db, t)
+                      : "CREATE TABLE IF NOT EXISTS " + db + "." + t.name + " (" + t.columns +
+                            ") ENGINE = Distributed(" + cluster + ", " + db + ", " + t.name + "_local, symbol_id)");
+  }
+  out.push_back(LeaseTable(db));
+  // The latest committed state of each symbol, for plain SQL.
+  out.push_back(
+      "CREATE VIEW IF NOT EXISTS " + db +
+      ".symbols AS SELECT symbol_id, argMax(exchange_id, version) AS exchange, argMax(symbol, version) AS name, "
+      "argMax(first_ts, version) AS first_time, argMax(last_ts, version) AS last_time, "
+      "argMax(trade_count, version) AS trades, argMax(price_scale, version) AS price_digits, "
+      "argMax(volume_scale, version) AS volume_digits, max(version) AS imports_count FROM " +
+      db + ".imports GROUP BY symbol_id");
+  return out;
+}
+
+// What each shard of a cluster holds: the data tables, named NAME_local.
+std::vector<std::string> ShardSchemaStatements(const std::string& db) {
+  std::vector<std::string> out = {"CREATE DATABASE IF NOT EXISTS " + db};
+  for (const DataTable& t : kDataTables) out.push_back(MergeTreeTable(db, t, "_local"));
+  return out;
 }
 
 // RowBinary: little-endian fixed-width integers, strings as varint length + bytes.
@@ -557,8 +588,13 @@ class ClickHouseStore final : public Store {
   }
 
   Status Init(const OpenOptions& options) {
+    if (!options.read_only) TICKFLOW_RETURN_IF_ERROR(CheckLayout());
     if (options.create && !options.read_only) {
-      for (const std::string& sql : SchemaStatements(db_)) TICKFLOW_RETURN_IF_ERROR(http_->Execute(sql));
+      for (std::size_t i = 0; i < url().shards.size(); ++i) {
+        TICKFLOW_ASSIGN_OR_RETURN(auto shard, ClickHouseHttp::Connect(url().Shard(i)));
+        for (const std::string& sql : ShardSchemaStatements(db_)) TICKFLOW_RETURN_IF_ERROR(shard->Execute(sql));
+      }
+      for (const std::string& sql : SchemaStatements(db_, url().cluster)) TICKFLOW_RETURN_IF_ERROR(http_->Execute(sql));
       std::string n;
       TICKFLOW_RETURN_IF_ERROR(
           http_->Query("SELECT count() FROM " + db_ + ".tickflow_meta WHERE key = 'schema_version'", &n));
@@ -589,6 +625,39 @@ class ClickHouseStore final : public Store {
     return {};
   }
 
+  // A writer must know the layout: on a cluster it writes through the
+  // Distributed tables synchronously and removes rows on each shard (ClickHouse
+  // runs no mutation through a Distributed table), so a cluster URL must name a
+  // cluster of the server with the shards it lists, and a plain URL must not
+  // point at Distributed tables.
+  Status CheckLayout() {
+    std::string out;
+    if (url().cluster.empty()) {
+      TICKFLOW_RETURN_IF_ERROR(http_->Query("SELECT count() FROM system.tables WHERE database = " + SqlQuote(db_) +
+                                                " AND name = 'trades' AND engine = 'Distributed'",
+                                            &out));
+      if (out == "0\n") return {};
+      return MakeError(ErrorCode::kInvalidArgument,
+                       location() +
+                           " holds Distributed tables: to write to it, give the cluster and the HTTP address "
+                           "of each shard, e.g. 'clickhouse://HOST:PORT/" +
+                           db_ + "?cluster=NAME&shards=HOST1:PORT1,HOST2:PORT2' (docs/deployment.md)");
+    }
+    TICKFLOW_RETURN_IF_ERROR(http_->Query(
+        "SELECT uniqExact(shard_num) FROM system.clusters WHERE cluster = " + SqlQuote(url().cluster), &out));
+    const std::string want = std::to_string(url().shards.size()) + "\n";
+    if (out == want) return {};
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return MakeError(ErrorCode::kInvalidArgument,
+                     out == "0"
+                         ? "the server at " + url().host + ":" + std::to_string(url().port) + " has no cluster '" +
+                               url().cluster +
+                               "' in its remote_servers (scripts/clickhouse.sh cluster DIR NAME HOST:TCP_PORT,...)"
+                         : "cluster '" + url().cluster + "' has " + out + " shards and the URL lists " +
+                               std::to_string(url().shards.size()) +
+                               " (shards=" + location().substr(location().find("shards=") + 7) + ")");
+  }
+
   // Schema 1 -> 2: bars_1m gains volume_high (0 for the bars already there,
   // whose volumes fitted 64 bits); tickflow_meta (TinyLog, no updates) gets a
   // second version row and readers take the largest.
@@ -596,7 +665,7 @@ class ClickHouseStore final : public Store {
     std::string v;
     TICKFLOW_RETURN_IF_ERROR(http_->Query(
         "SELECT max(toUInt32OrZero(value)) FROM " + db_ + ".tickflow_meta WHERE key = 'schema_version'", &v));
-    if (v != "1\n") return {};
+    if (v != "1\n" || !url().cluster.empty()) return {};  // clusters began at schema 2
     std::string has;
     TICKFLOW_RETURN_IF_ERROR(http_->Query("SELECT count() FROM system.columns WHERE database = " + SqlQuote(db_) +
                                               " AND table = 'bars_1m' AND name = 'volume_high'",
@@ -608,6 +677,7 @@ class ClickHouseStore final : public Store {
   }
 
   ClickHouseHttp& http() { return *http_; }
+  const ClickHouseUrl& url() const { return http_->url(); }
   const std::string& db() const { return db_; }
 
   Result<std::vector<SymbolInfo>> ListSymbols() override {
@@ -717,7 +787,17 @@ class ClickHouseStore final : public Store {
     std::string n;
     TICKFLOW_RETURN_IF_ERROR(http_->Query(count, &n));
     if (n == "0\n") return {};
-    TICKFLOW_RETURN_IF_ERROR(http_->Execute("ALTER TABLE " + db_ + "." + table + " DELETE WHERE " + where));
+    if (url().cluster.empty()) {
+      TICKFLOW_RETURN_IF_ERROR(http_->Execute("ALTER TABLE " + db_ + "." + table + " DELETE WHERE " + where));
+    } else {
+      // On each shard that holds some of the rows, its local table.
+      for (std::size_t i = 0; i < url().shards.size(); ++i) {
+        TICKFLOW_ASSIGN_OR_RETURN(auto shard, ClickHouseHttp::Connect(url().Shard(i)));
+        const std::string local = db_ + "." + table + "_local";
+        TICKFLOW_RETURN_IF_ERROR(shard->Query("SELECT count() FROM " + local + " WHERE " + where, &n));
+        if (n != "0\n") TICKFLOW_RETURN_IF_ERROR(shard->Execute("ALTER TABLE " + local + " DELETE WHERE " + where));
+      }
+    }
     const auto deadline = std::chrono::steady_clock::now() + kMaxWait;
     auto pause = std::chrono::milliseconds(5);
     while (true) {
