@@ -22,6 +22,8 @@ struct Args {
   int runs = 3;
   std::string only;  // bench backtest: only the cases whose label contains this (the replay baseline always runs)
   std::string clickhouse = "clickhouse://127.0.0.1:8123/tickflow_bench";  // server for `bench clickhouse`
+  std::string sizes = "10000000,100000000,1000000000";                    // bench scale: trades in all, per size
+  int markets = 708;                                                      // bench scale: markets generated
 };
 
 double Seconds(Clock::time_point t0);
@@ -46,6 +48,7 @@ struct Latency {
 Result<Latency> PacedLatency(store::Store& store, client::Client& client);
 
 int BenchNats(const Args& a);
+int BenchScale(const Args& a);
 int BenchClickHouse(const Args& a);
 
 }  // namespace tickflow::cli::bench

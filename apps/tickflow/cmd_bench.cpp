@@ -650,9 +650,9 @@ Command AddBench(CLI::App& app) {
       "          SQLite and vs ClickHouse's own CSV insert; replay vs SQLite; 1-minute bars, server-side SQL vs C++\n"
       "Data is generated once under --dir and reused. Reports medians of --runs and ratios.");
   auto a = std::make_shared<Args>();
-  cmd->add_option("WHAT", a->what, "import, scan, bars, replay, backtest, sweep, nats or clickhouse")
+  cmd->add_option("WHAT", a->what, "import, scan, bars, replay, backtest, sweep, nats, clickhouse or scale")
       ->required()
-      ->check(CLI::IsMember({"import", "scan", "bars", "replay", "backtest", "sweep", "nats", "clickhouse"}));
+      ->check(CLI::IsMember({"import", "scan", "bars", "replay", "backtest", "sweep", "nats", "clickhouse", "scale"}));
   cmd->add_option("--dir", a->dir, "Working folder for data and stores")->capture_default_str();
   cmd->add_option("--rows", a->rows, "Trades in total")->capture_default_str();
   cmd->add_option("--files", a->files, "Files for the import benchmark")->capture_default_str();
@@ -662,6 +662,11 @@ Command AddBench(CLI::App& app) {
                   "(the replay baseline always runs)");
   cmd->add_option("--clickhouse", a->clickhouse, "ClickHouse server for `bench clickhouse` (its databases bench_* are replaced)")
       ->capture_default_str();
+  cmd->add_option("--sizes", a->sizes, "bench scale: comma-separated totals of trades, smallest first")
+      ->capture_default_str();
+  cmd->add_option("--markets", a->markets, "bench scale: markets to generate")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 20000));
   return {cmd, [a] {
             std::error_code ec;
             fs::create_directories(a->dir, ec);
@@ -672,6 +677,7 @@ Command AddBench(CLI::App& app) {
             if (a->what == "sweep") return BenchSweep(*a);
             if (a->what == "nats") return BenchNats(*a);
             if (a->what == "clickhouse") return BenchClickHouse(*a);
+            if (a->what == "scale") return BenchScale(*a);
             return BenchBars(*a);
           }};
 }
