@@ -3,33 +3,6 @@
 namespace tickflow::sbe {
 namespace detail {
 
-std::uint16_t KnownBlockLength(std::uint16_t template_id) {
-  switch (static_cast<MessageType>(template_id)) {
-    case MessageType::kClientLogin: return ClientLogin::kBlockLength;
-    case MessageType::kClientLogout: return ClientLogout::kBlockLength;
-    case MessageType::kClientLoginAck: return ClientLoginAck::kBlockLength;
-    case MessageType::kClientLogoutAck: return ClientLogoutAck::kBlockLength;
-    case MessageType::kClientHeartbeat: return ClientHeartbeat::kBlockLength;
-    case MessageType::kClientHeartbeatAck: return ClientHeartbeatAck::kBlockLength;
-    case MessageType::kSessionKey: return SessionKey::kBlockLength;
-    case MessageType::kStartData: return StartData::kBlockLength;
-    case MessageType::kStopData: return StopData::kBlockLength;
-    case MessageType::kStopAllData: return StopAllData::kBlockLength;
-    case MessageType::kDataBar: return DataBar::kBlockLength;
-    case MessageType::kFirstDataBar: return FirstDataBar::kBlockLength;
-    case MessageType::kLastDataBar: return LastDataBar::kBlockLength;
-    case MessageType::kTradeBar: return TradeBar::kBlockLength;
-    case MessageType::kFirstTradeBar: return FirstTradeBar::kBlockLength;
-    case MessageType::kLastTradeBar: return LastTradeBar::kBlockLength;
-    case MessageType::kStartDataAck: return StartDataAck::kBlockLength;
-    case MessageType::kDataBatch: return DataBatch::kBlockLength;
-    case MessageType::kFrameTag: return FrameTag::kBlockLength;
-    case MessageType::kClientError: return ClientError::kBlockLength;
-    case MessageType::kDataError: return DataError::kBlockLength;
-  }
-  return 0;
-}
-
 }  // namespace detail
 
 namespace {
@@ -77,12 +50,13 @@ DecodeStatus MessageLength(std::span<const std::byte> in, std::size_t* length) {
   return DecodeStatus::kOk;
 }
 
-DecodeStatus FrameReader::Next(MessageView* view) {
+DecodeStatus FrameReader::NextChecked(MessageView* view) {
   const auto rest = frame_.subspan(offset_);
   if (rest.empty()) return DecodeStatus::kTruncated;
   std::size_t n = 0;
   if (const DecodeStatus s = MessageLength(rest, &n); s != DecodeStatus::kOk) return s;
   *view = MessageView(rest.first(n), static_cast<MessageType>(detail::Load<std::uint16_t>(rest.data() + 2)));
+  view->checked_ = true;
   offset_ += n;
   return DecodeStatus::kOk;
 }

@@ -259,7 +259,53 @@ inline MessageHeader ReadHeader(const std::byte* p) {
 }
 
 // Block length of a template known to this schema version, 0 if unknown.
-std::uint16_t KnownBlockLength(std::uint16_t template_id);
+inline std::uint16_t KnownBlockLength(std::uint16_t template_id) {
+  switch (static_cast<MessageType>(template_id)) {
+    case MessageType::kClientLogin:
+      return ClientLogin::kBlockLength;
+    case MessageType::kClientLogout:
+      return ClientLogout::kBlockLength;
+    case MessageType::kClientLoginAck:
+      return ClientLoginAck::kBlockLength;
+    case MessageType::kClientLogoutAck:
+      return ClientLogoutAck::kBlockLength;
+    case MessageType::kClientHeartbeat:
+      return ClientHeartbeat::kBlockLength;
+    case MessageType::kClientHeartbeatAck:
+      return ClientHeartbeatAck::kBlockLength;
+    case MessageType::kSessionKey:
+      return SessionKey::kBlockLength;
+    case MessageType::kStartData:
+      return StartData::kBlockLength;
+    case MessageType::kStopData:
+      return StopData::kBlockLength;
+    case MessageType::kStopAllData:
+      return StopAllData::kBlockLength;
+    case MessageType::kDataBar:
+      return DataBar::kBlockLength;
+    case MessageType::kFirstDataBar:
+      return FirstDataBar::kBlockLength;
+    case MessageType::kLastDataBar:
+      return LastDataBar::kBlockLength;
+    case MessageType::kTradeBar:
+      return TradeBar::kBlockLength;
+    case MessageType::kFirstTradeBar:
+      return FirstTradeBar::kBlockLength;
+    case MessageType::kLastTradeBar:
+      return LastTradeBar::kBlockLength;
+    case MessageType::kStartDataAck:
+      return StartDataAck::kBlockLength;
+    case MessageType::kDataBatch:
+      return DataBatch::kBlockLength;
+    case MessageType::kFrameTag:
+      return FrameTag::kBlockLength;
+    case MessageType::kClientError:
+      return ClientError::kBlockLength;
+    case MessageType::kDataError:
+      return DataError::kBlockLength;
+  }
+  return 0;
+}
 
 }  // namespace detail
 
@@ -353,14 +399,25 @@ class MessageView {
   MessageView(std::span<const std::byte> bytes, MessageType type) : bytes_(bytes), type_(type) {}
   MessageType type() const { return type_; }
   std::span<const std::byte> bytes() const { return bytes_; }
+  // A view from FrameReader was checked there (schema, template, block length,
+  // messageType field, size): only the fields are decoded here, the header is
+  // not checked twice. Any other view is decoded with every check.
   template <class M>
   DecodeStatus As(M* m) const {
+    if constexpr (!std::is_same_v<M, StartData>) {  // no repeating group
+      if (checked_ && type_ == M::kType) {
+        detail::Reader r(bytes_.data() + kHeaderSize + 2);
+        return detail::DecodeFields(r, m) ? DecodeStatus::kOk : DecodeStatus::kBadEnumValue;
+      }
+    }
     return Decode(bytes_, m);
   }
 
  private:
+  friend class FrameReader;
   std::span<const std::byte> bytes_;
   MessageType type_ = MessageType::kClientLogin;
+  bool checked_ = false;  // by FrameReader
 };
 
 // Iterates the messages of a frame. Next() returns kOk with a view, or the
@@ -370,9 +427,32 @@ class FrameReader {
   explicit FrameReader(std::span<const std::byte> frame) : frame_(frame) {}
   bool done() const { return offset_ == frame_.size(); }
   std::size_t offset() const { return offset_; }
-  DecodeStatus Next(MessageView* view);
+  // Inline for the messages without a repeating group (every data message):
+  // the header is checked once, here, and As() then decodes only the fields.
+  DecodeStatus Next(MessageView* view) {
+    const std::size_t left = frame_.size() - offset_;
+    if (left >= kHeaderSize + 2) {
+      const std::byte* p = frame_.data() + offset_;
+      const MessageHeader h = detail::ReadHeader(p);
+      const std::size_t n = kHeaderSize + h.block_length;
+      // A trade (the common case) without the switch; any other message of a fixed size through it.
+      const bool trade = h.template_id == static_cast<std::uint16_t>(MessageType::kTradeBar);
+      const std::uint16_t known = trade ? TradeBar::kBlockLength : detail::KnownBlockLength(h.template_id);
+      const bool fixed = trade || (known != 0 && h.template_id != static_cast<std::uint16_t>(MessageType::kStartData));
+      if (fixed && h.schema_id == kSchemaId && h.block_length >= known && left >= n &&
+          detail::Load<std::uint16_t>(p + kHeaderSize) == h.template_id) {
+        *view = MessageView(frame_.subspan(offset_, n), static_cast<MessageType>(h.template_id));
+        view->checked_ = true;
+        offset_ += n;
+        return DecodeStatus::kOk;
+      }
+    }
+    return NextChecked(view);  // a group, or what is wrong
+  }
 
  private:
+  DecodeStatus NextChecked(MessageView* view);
+
   std::span<const std::byte> frame_;
   std::size_t offset_ = 0;
 };
