@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,14 +40,21 @@ Result<std::uint64_t> FreshImport(const std::string& location, const std::string
 // A store with one symbol (id 1) of a.rows trades, generated and imported once under a.dir.
 Result<std::string> ScanStore(const Args& a);
 
+// Where a paced stream's clock starts, as the gateway reports it: the event at
+// `first` is due at `due` (steady clock, shared by the processes of a machine).
+struct PaceAnchor {
+  UnixNanos first;
+  Clock::time_point due;
+};
 // Paced replay at 600x of 100 minutes from the middle of symbol 1: each
-// callback's time minus its event's due time on the replay clock (anchored at
-// the first message), in microseconds.
+// callback's time minus its event's due time as the gateway computed it
+// (`anchor`, asked once the stream ended), in microseconds.
 struct Latency {
   std::size_t count = 0;
   double p50 = 0, p99 = 0, max = 0;
 };
-Result<Latency> PacedLatency(store::Store& store, client::Client& client);
+Result<Latency> PacedLatency(store::Store& store, client::Client& client,
+                             const std::function<std::optional<PaceAnchor>()>& anchor);
 
 int BenchNats(const Args& a);
 int BenchScale(const Args& a);

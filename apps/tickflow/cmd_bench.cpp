@@ -12,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -45,28 +46,27 @@ double RssMiB(const std::string& pid) {
   return 0;
 }
 
-Result<Latency> PacedLatency(store::Store& store, client::Client& client) {
+Result<Latency> PacedLatency(store::Store& store, client::Client& client,
+                             const std::function<std::optional<PaceAnchor>()>& anchor) {
   TICKFLOW_ASSIGN_OR_RETURN(const store::SymbolInfo info, store.FindSymbol(SymbolId{1}));
   const std::uint32_t speed = 1000 * 600;  // 10 minutes of market time per second
   const UnixNanos from{info.first_time.ns + (info.last_time.ns - info.first_time.ns) / 2};
   const UnixNanos to{from.ns + 100 * 60 * kNanosPerSecond};  // 100 minutes: 10 s of wall time
-  std::vector<double> us;
-  UnixNanos first_event;
-  Clock::time_point first_wall;
+  std::vector<std::pair<UnixNanos, Clock::time_point>> arrivals;
+  arrivals.reserve(1 << 16);
   client::Callbacks cb;
-  cb.on_trade = [&](const client::TradeEvent& e) {
-    const auto now = Clock::now();
-    if (us.empty()) {
-      first_event = e.trade.time;
-      first_wall = now;
-    }
-    const auto due = first_wall + std::chrono::nanoseconds((e.trade.time.ns - first_event.ns) * 1000 / speed);
-    us.push_back(std::chrono::duration<double, std::micro>(now - due).count());
-  };
+  cb.on_trade = [&](const client::TradeEvent& e) { arrivals.emplace_back(e.trade.time, Clock::now()); };
   TICKFLOW_ASSIGN_OR_RETURN(auto stream,
                             client.RequestTrades({.symbols = {1}, .from = from, .to = to, .speed_permille = speed}, cb));
   if (auto end = stream->Wait(std::chrono::minutes(5)); !end.ok()) return std::move(end).error();
-  if (us.empty()) return Latency{};
+  if (arrivals.empty()) return Latency{};
+  const std::optional<PaceAnchor> a = anchor();
+  if (!a) return MakeError(ErrorCode::kInternal, "the gateway did not report where the paced stream's clock started");
+  std::vector<double> us;
+  for (const auto& [time, at] : arrivals) {
+    const auto due = a->due + std::chrono::nanoseconds((time.ns - a->first.ns) * 1000 / speed);
+    us.push_back(std::chrono::duration<double, std::micro>(at - due).count());
+  }
   std::sort(us.begin(), us.end());
   const auto pct = [&](double p) { return us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))]; };
   return Latency{us.size(), pct(0.5), pct(0.99), us.back()};
@@ -389,7 +389,13 @@ int BenchReplay(const Args& a) {
   if (!db.ok()) return Fail(db.error());
   auto store = OpenExistingStore(*db);
   if (!store.ok()) return Fail(store.error());
-  auto session = ReplaySession::Start(*db);
+  auto anchor = std::make_shared<std::pair<std::mutex, std::optional<PaceAnchor>>>();
+  auto session = ReplaySession::Start(*db, 1, [anchor](gateway::GatewayOptions& o) {
+    o.on_paced_start = [anchor](ClientId, RequestId, UnixNanos first, Clock::time_point due) {
+      std::lock_guard lock(anchor->first);
+      anchor->second = PaceAnchor{first, due};
+    };
+  });
   if (!session.ok()) return Fail(session.error());
   std::vector<double> scan, replay;
   std::uint64_t n = 0;
@@ -417,7 +423,10 @@ int BenchReplay(const Args& a) {
     fmt::print("run {}: bare store scan {}rows/s, replay to a client callback {}msgs/s\n", run + 1, Rate(scan.back()),
                Rate(replay.back()));
   }
-  auto latency = PacedLatency(**store, *session->client);
+  auto latency = PacedLatency(**store, *session->client, [anchor] {
+    std::lock_guard lock(anchor->first);
+    return anchor->second;
+  });
   if (!latency.ok()) return Fail(latency.error());
   fmt::print("\nend-to-end replay of {} trades of one symbol, in one process, median of {} runs:\n", Thousands(n), a.runs);
   fmt::print("| what | msgs/s | replay vs it |\n|---|---:|---:|\n");

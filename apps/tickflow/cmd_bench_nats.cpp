@@ -2,6 +2,7 @@
 // a nats-server started here, against raw nats.c publish -> subscribe of the
 // same SBE frames in the same run; paced latency; and the RSS of gateway and
 // nats-server while a client reads 10x slower than the gateway can send.
+#include <fcntl.h>
 #include <nats/nats.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -45,8 +46,9 @@ int FreePort() {
 // A child process, stopped (SIGTERM, then waited for) when this goes away.
 class Child {
  public:
-  // The child dies with this process (SIGTERM), even if this one crashes.
-  static Result<Child> Spawn(std::vector<std::string> args) {
+  // The child dies with this process (SIGTERM), even if this one crashes. With
+  // `output`, its stdout and stderr go to that file.
+  static Result<Child> Spawn(std::vector<std::string> args, const std::string& output = {}) {
     std::vector<char*> argv;
     for (auto& s : args) argv.push_back(s.data());
     argv.push_back(nullptr);
@@ -57,6 +59,12 @@ class Child {
     if (c.pid_ == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (::getppid() != parent) ::_exit(1);
+      if (!output.empty()) {
+        const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) ::_exit(126);
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
       ::execvp(argv[0], argv.data());
       ::_exit(127);
     }
@@ -248,9 +256,10 @@ int BenchNats(const Args& a) {
     bus = bus::MakeNatsBus(co);
   }
   if (!bus.ok()) return Fail(bus.error());
-  auto gw = Child::Spawn({"/proc/self/exe", "gateway", "--bus", url, "--creds", dir + "/creds/gateway.creds", "--db", *db,
-                          "--metrics", "127.0.0.1:0", "--log-level", "warn", "--messages-per-frame",
-                          std::to_string(kPerFrame)});
+  auto gw = Child::Spawn(
+      {"/proc/self/exe", "gateway", "--bus", url, "--creds", dir + "/creds/gateway.creds", "--db", *db, "--metrics",
+       "127.0.0.1:0", "--log-level", "debug", "--messages-per-frame", std::to_string(kPerFrame)},
+      dir + "/gateway.log");  // debug: the paced stream's anchor
   if (!gw.ok()) return Fail(gw.error());
   Result<std::unique_ptr<client::Client>> client = MakeError(ErrorCode::kUnavailable, "the gateway did not start");
   for (int i = 0; i < 50 && !client.ok(); ++i) {
@@ -296,7 +305,18 @@ int BenchNats(const Args& a) {
                run + 1, Rate(raw.back()), lost, total_frames, Rate(js.back()), Rate(ours.back()));
   }
 
-  auto latency = PacedLatency(**store, **client);  // as in `bench replay`
+  // As in `bench replay`; the gateway process logs where the paced stream's clock started.
+  auto latency = PacedLatency(**store, **client, [&dir]() -> std::optional<PaceAnchor> {
+    std::ifstream in(dir + "/gateway.log");
+    std::optional<PaceAnchor> last;
+    for (std::string line; std::getline(in, line);) {
+      const auto t = line.find("event time "), d = line.find("due at steady ");
+      if (line.find("paced stream ") == std::string::npos || t == std::string::npos || d == std::string::npos) continue;
+      last = PaceAnchor{UnixNanos{std::stoll(line.substr(t + 11))},
+                        Clock::time_point(std::chrono::nanoseconds(std::stoll(line.substr(d + 14))))};
+    }
+    return last;
+  });
   if (!latency.ok()) return Fail(latency.error());
 
   // A client 10x slower than the median rate: RSS of gateway and server.

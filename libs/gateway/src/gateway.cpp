@@ -76,7 +76,8 @@ class TokenBucket {
 // Waits until the event at `t` is due under the replay speed; false if stopped.
 class Pacer {
  public:
-  explicit Pacer(std::uint32_t speed_permille) : speed_(speed_permille) {}
+  using OnStart = std::function<void(UnixNanos first, Clock::time_point due)>;
+  Pacer(std::uint32_t speed_permille, OnStart on_start) : speed_(speed_permille), on_start_(std::move(on_start)) {}
   bool paced() const { return speed_ != 0; }
   // Returns how long to wait before the event at t (zero if due).
   Clock::duration Due(UnixNanos t) {
@@ -86,6 +87,7 @@ class Pacer {
       started_ = true;
       first_ = t;
       wall0_ = now;
+      if (on_start_) on_start_(first_, wall0_);
     }
     const auto offset_ns = static_cast<double>(t.ns - first_.ns) * 1000.0 / speed_;
     const auto due = wall0_ + std::chrono::nanoseconds(static_cast<std::int64_t>(offset_ns));
@@ -94,6 +96,7 @@ class Pacer {
 
  private:
   std::uint32_t speed_;
+  OnStart on_start_;
   bool started_ = false;
   UnixNanos first_;
   Clock::time_point wall0_;
@@ -835,6 +838,21 @@ class Gateway::Impl {
     return true;
   }
 
+  // What a paced stream reports when it starts (GatewayOptions::on_paced_start).
+  Pacer::OnStart PaceAnchor(const StreamTask& task) const {
+    if (task.request.speed_permille == 0) return {};
+    return [this, &task](UnixNanos first, Clock::time_point due) {
+      if (options_.on_paced_start) options_.on_paced_start(task.client, task.request.request_id, first, due);
+      Log(LogLevel::kDebug, [&] {
+        return "paced stream " + std::to_string(task.request.request_id) + " of client " + std::to_string(task.client) +
+               " at " + std::to_string(task.request.speed_permille) + " permille: event time " +
+               std::to_string(first.ns) + " due at steady " +
+               std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(due.time_since_epoch()).count()) +
+               " ns";
+      });
+    };
+  }
+
   // Paces, then appends. Returns false when the stream must end.
   template <class M>
   bool Emit(StreamTask& task, detail::StreamSender& sender, Pacer& pacer, UnixNanos time, const M& m,
@@ -867,7 +885,7 @@ class Gateway::Impl {
     auto opened = store::ReadTrades(*store, task.request.symbols, RangeOf(task.request), stopped);
     if (!opened.ok() && opened.error().code == ErrorCode::kCancelled && stopped()) return {};
     TICKFLOW_ASSIGN_OR_RETURN(auto cursor, std::move(opened));
-    Pacer pacer(task.request.speed_permille);
+    Pacer pacer(task.request.speed_permille, PaceAnchor(task));
     std::uint32_t skip = task.request.resume_after;
     while (true) {
       auto next = cursor->NextView();
@@ -896,7 +914,7 @@ class Gateway::Impl {
     auto opened = store::ReadBars(*store, task.request.symbols, task.request.resolution, RangeOf(task.request), stopped);
     if (!opened.ok() && opened.error().code == ErrorCode::kCancelled && stopped()) return {};
     TICKFLOW_ASSIGN_OR_RETURN(auto cursor, std::move(opened));
-    Pacer pacer(task.request.speed_permille);
+    Pacer pacer(task.request.speed_permille, PaceAnchor(task));
     std::vector<store::SymbolBar> batch(1024);
     std::uint32_t skip = task.request.resume_after;
     while (true) {

@@ -2,7 +2,8 @@
 
 namespace tickflow::session {
 
-Result<ReplaySession> ReplaySession::Start(const std::string& db, ClientId client_id) {
+Result<ReplaySession> ReplaySession::Start(const std::string& db, ClientId client_id,
+                                           const std::function<void(gateway::GatewayOptions&)>& configure) {
   ReplaySession s;
   s.bus = bus::MakeInProcessBus();
   gateway::GatewayOptions o;
@@ -18,6 +19,7 @@ Result<ReplaySession> ReplaySession::Start(const std::string& db, ClientId clien
     std::lock_guard lock(problems->mu);
     problems->last = std::string(line);
   };
+  if (configure) configure(o);
   TICKFLOW_ASSIGN_OR_RETURN(s.gateway, gateway::Gateway::Start(*s.bus, o));
   client::ClientOptions co;
   co.client_id = client_id;

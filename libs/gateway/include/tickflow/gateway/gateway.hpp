@@ -72,6 +72,14 @@ struct GatewayOptions {
   // activity this long (its client and gateway died together) is deleted; the
   // check runs at start and every 30 s.
   std::chrono::seconds abandoned_after{120};
+  // Called when a paced stream (speed > 0) starts: its first event, at event
+  // time `first`, is due at `due` on the steady clock, and the event at t at
+  // due + (t - first) / speed. For measuring delivery against the due time on
+  // a shared clock (benchmarks); the same is logged at debug level as
+  // "paced stream ... due at steady N ns" (CLOCK_MONOTONIC, shared by the
+  // processes of one machine).
+  std::function<void(ClientId client, RequestId request, UnixNanos first, std::chrono::steady_clock::time_point due)>
+      on_paced_start{};
   // Log lines with their level (optional); lines below `log_level` are never built.
   std::function<void(observability::LogLevel level, std::string_view line)> log{};
   observability::LogLevel log_level = observability::LogLevel::kInfo;

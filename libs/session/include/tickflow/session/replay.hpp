@@ -33,8 +33,10 @@ struct ReplaySession {
   std::unique_ptr<gateway::Gateway> gateway;
   std::unique_ptr<client::Client> client;
 
-  // An in-process gateway on the store at `db` (a path or clickhouse:// URL).
-  static Result<ReplaySession> Start(const std::string& db, ClientId client_id = 1);
+  // An in-process gateway on the store at `db` (a path or clickhouse:// URL);
+  // `configure` may change the gateway's options before it starts.
+  static Result<ReplaySession> Start(const std::string& db, ClientId client_id = 1,
+                                     const std::function<void(gateway::GatewayOptions&)>& configure = {});
   // Client id: `client_id` if set, else the creds file's, else 1. `log` gets the NATS connection's events.
   static Result<ReplaySession> Connect(const BusSpec& spec, std::optional<ClientId> client_id,
                                        std::function<void(std::string_view)> log = {});
