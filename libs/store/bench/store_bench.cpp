@@ -8,6 +8,7 @@
 
 #include "../src/block_codec.hpp"
 #include "../src/validate.hpp"
+#include "tickflow/store/store.hpp"
 
 namespace tickflow::store::detail {
 namespace {
@@ -78,6 +79,65 @@ void BM_BlockChecksum(benchmark::State& state) {
                           static_cast<std::int64_t>(b.time.size() + b.price.size() + b.volume.size()));
 }
 BENCHMARK(BM_BlockChecksum);
+
+// In-memory trades handed out as views of up to 32 Ki, like a decoded block.
+class MemoryCursor final : public TradeCursor {
+ public:
+  explicit MemoryCursor(std::span<const Trade> trades) : rest_(trades) {}
+  Result<std::size_t> Next(std::span<Trade> out) override {
+    const std::size_t n = std::min(out.size(), rest_.size());
+    std::copy_n(rest_.begin(), n, out.begin());
+    rest_ = rest_.subspan(n);
+    return n;
+  }
+  Result<std::span<const Trade>> NextView() override {
+    const auto view = rest_.first(std::min(rest_.size(), kBlockTrades));
+    rest_ = rest_.subspan(view.size());
+    return view;
+  }
+
+ private:
+  std::span<const Trade> rest_;
+};
+
+// Merging Arg(0) markets of 4 Mi trades in all, interleaved in time in bursts
+// of Arg(1) trades (trade i goes to market (i / burst) % markets; 1 is the
+// worst case, every trade from another market), read through MergeTrades in
+// batches of 4,096, per trade. One market is the baseline: the same trades
+// from one cursor, through the same merge.
+void BM_MergeTrades(benchmark::State& state) {
+  const auto markets = static_cast<std::size_t>(state.range(0));
+  const auto burst = static_cast<std::size_t>(state.range(1));
+  constexpr std::size_t kTotal = 1 << 22;
+  std::vector<std::vector<Trade>> per(markets);
+  for (std::size_t i = 0; i < kTotal; ++i) {
+    per[(i / burst) % markets].push_back(Trade{UnixNanos{1561939200000000000LL + static_cast<std::int64_t>(i) * 1000},
+                                               Decimal::FromRaw(16 * static_cast<std::int64_t>(i)),
+                                               Decimal::FromRaw(16), static_cast<SymbolId>((i / burst) % markets)});
+  }
+  std::vector<Trade> out(4096);
+  std::int64_t sum = 0;
+  for (auto _ : state) {
+    std::vector<std::unique_ptr<TradeCursor>> cursors;
+    for (const auto& m : per) cursors.push_back(std::make_unique<MemoryCursor>(m));
+    auto merged = MergeTrades(std::move(cursors));
+    while (true) {
+      const std::size_t n = merged->Next(out).value();
+      if (n == 0) break;
+      for (std::size_t k = 0; k < n; ++k) sum += out[k].price.raw();
+      benchmark::DoNotOptimize(out.data());
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kTotal));
+}
+BENCHMARK(BM_MergeTrades)
+    ->Args({1, 1})
+    ->Args({16, 1})
+    ->Args({708, 1})
+    ->Args({708, 8})
+    ->Args({708, 64})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace tickflow::store::detail

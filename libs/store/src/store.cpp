@@ -2,7 +2,7 @@
 
 #include <array>
 #include <cstring>
-#include <queue>
+#include <limits>
 
 #include "clickhouse_store.hpp"
 #include "sqlite_store.hpp"
@@ -12,65 +12,107 @@ namespace tickflow::store {
 namespace {
 
 // K-way merge by time of several cursors of rows with a `time` field; ties go
-// to the earlier input, so the merge is stable.
+// to the earlier input, so the merge is stable. It hands out runs: all the
+// rows of the leading input that come before every other input's next row, as
+// a view of that input's decoded block (NextView, not copied), so a heap
+// operation is paid per run, not per row. The heap of input heads is
+// hand-written so that putting the input's next row back is one sift-down
+// (std::priority_queue needs a pop and a push).
 template <class Row>
 class HeapMerge {
  public:
   explicit HeapMerge(std::vector<std::unique_ptr<RowCursor<Row>>> cursors, std::function<bool()> cancelled = {})
       : inputs_(cursors.size()), cancelled_(std::move(cancelled)) {
     for (std::size_t i = 0; i < cursors.size(); ++i) inputs_[i].cursor = std::move(cursors[i]);
+    heap_.reserve(inputs_.size());
   }
-  // The next row and the index of its input; false at the end.
-  Result<bool> Pop(Row* row, std::size_t* input) {
-    for (; !primed_ && primed_inputs_ < inputs_.size(); ++primed_inputs_) {
-      if (cancelled_ && cancelled_()) {
-        return MakeError(ErrorCode::kCancelled, "stopped while opening " + std::to_string(inputs_.size()) +
-                                                    " cursors (" + std::to_string(primed_inputs_) + " open)");
+  // The next run of at most `max` rows, all of input *input, valid until the
+  // next call; empty at the end.
+  Result<std::span<const Row>> NextRun(std::size_t max, std::size_t* input) {
+    if (!primed_) TICKFLOW_RETURN_IF_ERROR(Prime());
+    if (refill_) {  // the last run ended the leader's view: only now may its cursor move on
+      refill_ = false;
+      Input& in = inputs_[heap_.front().input];
+      TICKFLOW_ASSIGN_OR_RETURN(in.view, in.cursor->NextView());
+      in.pos = 0;
+      if (in.view.empty()) {  // done: the last head takes its place
+        heap_.front() = heap_.back();
+        heap_.pop_back();
+        if (!heap_.empty()) SiftDown(0);
+      } else {
+        heap_.front().time = in.view.front().time;
+        SiftDown(0);
       }
-      TICKFLOW_RETURN_IF_ERROR(Refill(primed_inputs_));
     }
-    primed_ = true;
-    if (heap_.empty()) return false;
-    const std::size_t i = heap_.top().input;
-    heap_.pop();
+    if (heap_.empty()) return std::span<const Row>();
+    const std::size_t i = heap_.front().input;
     Input& in = inputs_[i];
-    *row = in.buffer[in.pos++];
+    const std::size_t avail = std::min(max, in.view.size() - in.pos);
+    std::size_t n = avail;
+    if (heap_.size() > 1) {  // up to the next input's head: the smaller child of the root
+      const Head& next = heap_.size() > 2 && heap_[2].Before(heap_[1]) ? heap_[2] : heap_[1];
+      n = 1;  // the leader's row comes first by the heap's order
+      while (n < avail && Head{in.view[in.pos + n].time, i}.Before(next)) ++n;
+    }
+    const std::span<const Row> run = in.view.subspan(in.pos, n);
+    in.pos += n;
     *input = i;
-    TICKFLOW_RETURN_IF_ERROR(Refill(i));
-    return true;
+    if (in.pos == in.view.size()) {
+      refill_ = true;
+    } else {
+      heap_.front().time = in.view[in.pos].time;
+      SiftDown(0);
+    }
+    return run;
   }
 
  private:
-  static constexpr std::size_t kBatch = 1024;
   struct Input {
     std::unique_ptr<RowCursor<Row>> cursor;
-    std::array<Row, kBatch> buffer{};
+    std::span<const Row> view;  // valid until the cursor's next call
     std::size_t pos = 0;
-    std::size_t size = 0;
   };
   struct Head {
     UnixNanos time;
     std::size_t input;
-    // std::priority_queue is a max-heap: "greater" means later, then higher input index.
-    bool operator<(const Head& o) const { return time != o.time ? time > o.time : input > o.input; }
+    bool Before(const Head& o) const { return time != o.time ? time < o.time : input < o.input; }
   };
-  // Makes input i's next row available in the heap, if it has one.
-  Status Refill(std::size_t i) {
-    Input& in = inputs_[i];
-    if (in.pos == in.size) {
-      TICKFLOW_ASSIGN_OR_RETURN(in.size, in.cursor->Next(in.buffer));
-      in.pos = 0;
-      if (in.size == 0) return {};
+
+  Status Prime() {
+    for (; primed_inputs_ < inputs_.size(); ++primed_inputs_) {
+      if (cancelled_ && cancelled_()) {
+        return MakeError(ErrorCode::kCancelled, "stopped while opening " + std::to_string(inputs_.size()) +
+                                                    " cursors (" + std::to_string(primed_inputs_) + " open)");
+      }
+      Input& in = inputs_[primed_inputs_];
+      TICKFLOW_ASSIGN_OR_RETURN(in.view, in.cursor->NextView());
+      if (!in.view.empty()) heap_.push_back(Head{in.view.front().time, primed_inputs_});
     }
-    heap_.push(Head{in.buffer[in.pos].time, i});
+    for (std::size_t k = heap_.size() / 2; k-- > 0;) SiftDown(k);
+    primed_ = true;
     return {};
+  }
+
+  void SiftDown(std::size_t k) {
+    const std::size_t n = heap_.size();
+    const Head moving = heap_[k];
+    while (true) {
+      std::size_t c = 2 * k + 1;
+      if (c >= n) break;
+      if (c + 1 < n && heap_[c + 1].Before(heap_[c])) ++c;
+      if (!heap_[c].Before(moving)) break;
+      heap_[k] = heap_[c];
+      k = c;
+    }
+    heap_[k] = moving;
   }
 
   std::vector<Input> inputs_;
   std::function<bool()> cancelled_;
-  std::priority_queue<Head> heap_;
+  std::vector<Head> heap_;  // min-heap of the inputs' next rows
   std::size_t primed_inputs_ = 0;
   bool primed_ = false;
+  bool refill_ = false;  // the leader's view is used up
 };
 
 class MergedTradeCursor final : public TradeCursor {
@@ -80,14 +122,30 @@ class MergedTradeCursor final : public TradeCursor {
   Result<std::size_t> Next(std::span<Trade> out) override {
     std::size_t n = 0, input = 0;
     while (n < out.size()) {
-      TICKFLOW_ASSIGN_OR_RETURN(const bool more, merge_.Pop(&out[n], &input));
-      if (!more) break;
-      ++n;
+      TICKFLOW_ASSIGN_OR_RETURN(const std::span<const Trade> run, merge_.NextRun(out.size() - n, &input));
+      if (run.empty()) break;
+      std::copy(run.begin(), run.end(), out.begin() + static_cast<std::ptrdiff_t>(n));
+      n += run.size();
     }
     return n;
   }
+  // A long run of one market as it is (not copied); short runs, as many
+  // markets interleave, gathered into a batch.
+  Result<std::span<const Trade>> NextView() override {
+    std::size_t input = 0;
+    TICKFLOW_ASSIGN_OR_RETURN(const std::span<const Trade> run,
+                              merge_.NextRun(std::numeric_limits<std::size_t>::max(), &input));
+    if (run.size() >= kLongRun || run.empty()) return run;
+    batch_.resize(kBatch);
+    std::copy(run.begin(), run.end(), batch_.begin());
+    TICKFLOW_ASSIGN_OR_RETURN(const std::size_t more, Next(std::span<Trade>(batch_).subspan(run.size())));
+    return std::span<const Trade>(batch_.data(), run.size() + more);
+  }
 
  private:
+  static constexpr std::size_t kLongRun = 512;
+  static constexpr std::size_t kBatch = 4096;
+  std::vector<Trade> batch_;
   HeapMerge<Trade> merge_;
 };
 
@@ -99,9 +157,9 @@ class MergedBarCursor final : public SymbolBarCursor {
   Result<std::size_t> Next(std::span<SymbolBar> out) override {
     std::size_t n = 0, input = 0;
     while (n < out.size()) {
-      TICKFLOW_ASSIGN_OR_RETURN(const bool more, merge_.Pop(&out[n].bar, &input));
-      if (!more) break;
-      out[n++].symbol = symbols_[input];
+      TICKFLOW_ASSIGN_OR_RETURN(const std::span<const Bar> run, merge_.NextRun(out.size() - n, &input));
+      if (run.empty()) break;
+      for (const Bar& b : run) out[n++] = SymbolBar{symbols_[input], b};
     }
     return n;
   }

@@ -755,6 +755,78 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "click
 INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteStoreTest, ::testing::Values("sqlite"), kBackendName);
 INSTANTIATE_TEST_SUITE_P(ClickHouse, ClickHouseStoreTest, ::testing::Values("clickhouse"), kBackendName);
 
+// Trades in memory, handed out as views of random sizes (like blocks of any length).
+class ViewCursor final : public TradeCursor {
+ public:
+  ViewCursor(std::vector<Trade> trades, std::uint32_t seed) : trades_(std::move(trades)), rng_(seed) {}
+  Result<std::size_t> Next(std::span<Trade> out) override {
+    const auto view = NextView().value();
+    EXPECT_LE(view.size(), out.size()) << "this test cursor hands out views only";
+    std::copy(view.begin(), view.end(), out.begin());
+    return view.size();
+  }
+  Result<std::span<const Trade>> NextView() override {
+    std::fill(last_.begin(), last_.end(), Trade{});  // a stale view must show, not pass
+    const std::size_t n = std::min<std::size_t>(trades_.size() - pos_, 1 + rng_() % 300);
+    last_.assign(trades_.begin() + static_cast<std::ptrdiff_t>(pos_),
+                 trades_.begin() + static_cast<std::ptrdiff_t>(pos_ + n));
+    pos_ += n;
+    return std::span<const Trade>(last_);
+  }
+
+ private:
+  std::vector<Trade> trades_, last_;
+  std::size_t pos_ = 0;
+  std::mt19937 rng_;
+};
+
+// The merge hands out runs of one input: every run must stop before another
+// input's next row, ties in input order, through Next and NextView alike, with
+// bursts of any length and inputs that end at different times.
+TEST(MergeTest, RunsOfManyInputsGiveTheStableTimeOrder) {
+  for (const bool views : {false, true}) {
+    std::mt19937 rng(7);
+    constexpr int kInputs = 50;
+    std::vector<std::vector<Trade>> per(kInputs);
+    std::vector<Trade> expected;
+    std::int64_t t = kJuly2019;
+    for (int i = 0; i < 60000; ++i) {
+      const auto input = static_cast<SymbolId>(rng() % (rng() % 4 == 0 ? kInputs : 5));  // a few busy inputs
+      const int burst = 1 + static_cast<int>(rng() % 20);
+      for (int k = 0; k < burst; ++k) {
+        t += static_cast<std::int64_t>(rng() % 3);  // many ties
+        per[input].push_back(
+            Trade{UnixNanos{t}, Decimal::FromRaw(16 * (i + 1)), Decimal::FromRaw(16 * (k + 1)), input});
+      }
+    }
+    for (const auto& p : per) expected.insert(expected.end(), p.begin(), p.end());
+    std::stable_sort(expected.begin(), expected.end(), [](const Trade& a, const Trade& b) {
+      return a.time != b.time ? a.time < b.time : a.symbol < b.symbol;
+    });
+    std::vector<std::unique_ptr<TradeCursor>> cursors;
+    for (int i = 0; i < kInputs; ++i) cursors.push_back(std::make_unique<ViewCursor>(per[i], 100 + i));
+    auto merged = MergeTrades(std::move(cursors));
+    std::vector<Trade> got, out(777);
+    while (true) {
+      if (views) {
+        const auto v = merged->NextView().value();
+        if (v.empty()) break;
+        got.insert(got.end(), v.begin(), v.end());
+      } else {
+        const std::size_t n = merged->Next(out).value();
+        if (n == 0) break;
+        got.insert(got.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
+      }
+    }
+    ASSERT_EQ(got.size(), expected.size()) << (views ? "NextView" : "Next");
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_TRUE(got[i].time == expected[i].time && got[i].symbol == expected[i].symbol &&
+                  got[i].price == expected[i].price && got[i].volume == expected[i].volume)
+          << (views ? "NextView" : "Next") << ": row " << i << " differs";
+    }
+  }
+}
+
 std::vector<SymbolInfo> Known(std::initializer_list<const char*> names) {
   std::vector<SymbolInfo> out;
   SymbolId id = 1;
