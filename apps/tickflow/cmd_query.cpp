@@ -88,15 +88,22 @@ Command AddTrades(CLI::App& app) {
   cmd->footer(
       "Prices and volumes are printed exactly as they were imported. With several symbols, a symbol column\n"
       "is added and equal timestamps keep the order the symbols were given in.\n\n"
-      "Example: tickflow trades XBTUSD --from 2023-06-01T12:00:00Z --limit 20 --format csv");
+      "Examples:\n"
+      "  tickflow trades XBTUSD --from 2023-06-01T12:00:00Z --limit 20 --format csv\n"
+      "  tickflow trades '*EUR' --from 2023-06-01T12:00:00Z --to 2023-06-01T13:00:00Z   # every EUR market, merged\n"
+      "  tickflow trades --all --limit 100                                            # every market");
   struct Args {
     std::vector<std::string> symbols;
     std::string from, to, db, format;
     std::uint64_t limit = 0;
+    bool all = false;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("SYMBOL", a->symbols, "Symbols or globs ('*USD', 'XBT*'; quote them), merged in time order")
-      ->required();
+  cmd->add_option("SYMBOL", a->symbols, "Symbols or globs ('*USD', 'XBT*'; quote them), merged in time order");
+  cmd->add_flag("--all", a->all, "Every symbol in the store (the same as '*')");
+  cmd->parse_complete_callback([a] {  // during parsing: a usage error (exit 2)
+    if (a->symbols.empty() && !a->all) throw CLI::RequiredError("SYMBOL... (names or globs such as '*USD') or --all");
+  });
   cmd->add_option("--from", a->from, "Start time, inclusive");
   cmd->add_option("--to", a->to, "End time, exclusive");
   cmd->add_option("--limit", a->limit, "Print at most N trades (0 = all)")->check(CLI::NonNegativeNumber);
@@ -107,6 +114,7 @@ Command AddTrades(CLI::App& app) {
             if (!range.ok()) return Fail(range.error());
             auto store = OpenExistingStore(a->db);
             if (!store.ok()) return Fail(store.error());
+            if (a->all) a->symbols.push_back("*");
             auto resolved = ResolveSymbols(**store, a->symbols);
             if (!resolved.ok()) return Fail(resolved.error());
             const std::vector<SymbolId>& ids = resolved->ids;

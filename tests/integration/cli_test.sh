@@ -168,6 +168,11 @@ grep -q "replayed trades of XBTEUR, XBTUSD:" <<<"$out" && ok || bad "a glob and 
 expect_fail "a glob matching nothing" "symbol pattern '*XYZ' matches none of the 30 symbols" "$bin" replay '*XYZ' --db "$work/ks.db"
 out=$("$bin" trades 'ETH*' --db "$work/ks.db" --format csv 2>&1 | head -1)
 [ -n "$out" ] && ok || bad "trades with a glob: $out"
+"$bin" trades --all --db "$work/ks.db" --format csv > "$work/all.csv" 2>&1
+"$bin" trades '*' --db "$work/ks.db" --format csv > "$work/star.csv" 2>&1
+cmp -s "$work/all.csv" "$work/star.csv" && [ "$(wc -l < "$work/all.csv")" -eq 60001 ] && ok ||
+  bad "trades --all: $(wc -l < "$work/all.csv") lines, $(head -2 "$work/all.csv")"
+usage_error "trades without symbols" "trades: SYMBOL... (names or globs such as '*USD') or --all is required" trades --db "$db"
 out=$("$bin" backtest --strategy sma-cross --symbol 'SYN01*' --db "$work/ks.db" --json "$work/ks-bt.json" 2>&1)
 grep -q "backtest sma-cross on 8 markets (SYN012USD, SYN013USD, SYN014USD, ...)" <<<"$out" && ok || bad "backtest with a glob: $out"
 python3 -c "import json,sys; s=json.load(open(sys.argv[1]))['config']['symbols']; assert sorted(s) == ['SYN0%dUSD' % i for i in range(12, 20)], s" \
