@@ -86,8 +86,14 @@ def load(path):
             if fid in ids:
                 raise SchemaError("%s: field id %d repeated" % (where, fid))
             ids.add(fid)
+            since = int(f.attrib.get("sinceVersion", "0"))
+            # SBE's extension rule: a field added by a later version goes after every older one,
+            # so a decoder of the older version reads the block it knows and skips the rest.
+            if out and since < out[-1]["since"]:
+                raise SchemaError("%s.%s: sinceVersion %d after a field of version %d" % (
+                    where, f.attrib["name"], since, out[-1]["since"]))
             out.append({"name": f.attrib["name"], "type": f.attrib["type"], "prim": prim,
-                        "offset": offset, "size": size})
+                        "offset": offset, "size": size, "since": since})
             offset += size
         return out, offset
 
@@ -121,9 +127,13 @@ def markdown(schema):
     for m in schema["messages"]:
         total = 8 + m["block"]
         extra = ""
+        old = [f for f in m["fields"] if f["since"] <= 1]
+        v1 = old[-1]["offset"] + old[-1]["size"] if old else 0
+        if v1 != m["block"]:
+            extra += " (version 1: %d)" % (8 + v1)
         if m["groups"]:
             g = m["groups"][0]
-            extra = " + 4 + %d × %s" % (g["block"], g["name"])
+            extra = " + 4 + %d × %s" % (g["block"], g["name"]) + extra
         lines.append("### %s (templateId %d) — %d bytes%s\n" % (m["name"], m["id"], total, extra))
         if m["description"]:
             lines.append(m["description"] + ".\n")
@@ -131,7 +141,9 @@ def markdown(schema):
         lines.append("|---:|---|---|---|---:|")
         lines.append("| 0 | messageHeader | composite | 4 × uint16 | 8 |")
         for f in m["fields"]:
-            lines.append("| %d | %s | %s | %s | %d |" % (8 + f["offset"], f["name"], f["type"], f["prim"], f["size"]))
+            since = " (since version %d)" % f["since"] if f["since"] > 1 else ""
+            lines.append("| %d | %s%s | %s | %s | %d |" % (
+                8 + f["offset"], f["name"], since, f["type"], f["prim"], f["size"]))
         for g in m["groups"]:
             off = 8 + m["block"]
             lines.append("| %d | %s (group dimension) | groupSizeEncoding | 2 × uint16 | 4 |" % (off, g["name"]))

@@ -132,7 +132,7 @@ Command AddReplay(CLI::App& app) {
             };
             client::Callbacks cb;
             std::uint64_t gaps = 0;
-            std::uint32_t last_seq = 0;
+            std::uint64_t last_seq = 0;
             cb.on_gap = [&](const client::Gap&) { ++gaps; };
             const ReplaySession* current = &*session;
             cb.on_error = [current](const client::StreamError& e) {

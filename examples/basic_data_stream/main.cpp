@@ -39,13 +39,15 @@ int main(int argc, char** argv) {
   client::Callbacks trades;
   trades.on_trade = [&](const client::TradeEvent& e) {
     if (printed++ < limit) {
-      std::printf("trade #%u %s price %s volume %s\n", e.sequence, FormatIso8601(e.trade.time).c_str(),
-                  e.trade.price.ToString().c_str(), e.trade.volume.ToString().c_str());
+      std::printf("trade #%llu %s price %s volume %s\n", static_cast<unsigned long long>(e.sequence),
+                  FormatIso8601(e.trade.time).c_str(), e.trade.price.ToString().c_str(),
+                  e.trade.volume.ToString().c_str());
     }
   };
   trades.on_end = [](const client::StreamEnd& end) {
-    std::printf("trades end: %s, %u sent, %llu received, %llu missing\n", sbe::ToString(end.reason), end.sent,
-                static_cast<unsigned long long>(end.received), static_cast<unsigned long long>(end.missing));
+    std::printf("trades end: %s, %llu sent, %llu received, %llu missing\n", sbe::ToString(end.reason),
+                static_cast<unsigned long long>(end.sent), static_cast<unsigned long long>(end.received),
+                static_cast<unsigned long long>(end.missing));
   };
   auto t = (*client)->RequestTrades({.symbols = {symbol}}, trades);
   if (!t.ok()) return std::fprintf(stderr, "trades: %s\n", t.error().message.c_str()), 1;

@@ -202,7 +202,7 @@ class Replay {
   Resolved symbols_;
   std::unique_ptr<session::ReplaySession> session_;
   std::shared_ptr<client::Stream> stream_;
-  std::uint32_t last_seq_ = 0;
+  std::uint64_t last_seq_ = 0;
   int resumes_ = 0;
   bool finished_ = false;
   std::optional<client::StreamEnd> end_;

@@ -45,9 +45,15 @@ class Stream::State {
   enum class Phase : std::uint8_t { kPending, kAccepted, kRejected, kEnded };
 
   State(RequestId id, Callbacks cb, std::size_t queue_limit, bus::Bus* bus, std::string control, ClientId client,
-        std::uint32_t resume_after)
-      : id_(id), cb_(std::move(cb)), pull_(cb_.empty()), queue_limit_(queue_limit), bus_(bus),
-        control_(std::move(control)), client_(client), expected_(resume_after + 1) {}
+        std::uint64_t resume_after)
+      : id_(id),
+        cb_(std::move(cb)),
+        pull_(cb_.empty()),
+        queue_limit_(queue_limit),
+        bus_(bus),
+        control_(std::move(control)),
+        client_(client),
+        expected_(resume_after + 1) {}
 
   // Receive thread ------------------------------------------------------------
   // The batched trades so far (Callbacks::on_trades), delivered before any other
@@ -66,7 +72,18 @@ class Stream::State {
             });
   }
 
-  void CheckSequence(std::uint32_t seq) {
+  // The 64-bit sequence of a data message whose low 32 bits are `low`: the one
+  // nearest the expected sequence (ahead by less than 2^31, or behind), so the
+  // wire's 32-bit field wraps without the stream noticing.
+  std::uint64_t Extend(std::uint32_t low) const {
+    const auto ahead = static_cast<std::uint32_t>(low - static_cast<std::uint32_t>(expected_));
+    if (ahead < 0x80000000u) return expected_ + ahead;
+    const std::uint64_t behind = (std::uint64_t{1} << 32) - ahead;
+    return behind > expected_ ? 0 : expected_ - behind;
+  }
+
+  std::uint64_t CheckSequence(std::uint32_t low) {
+    const std::uint64_t seq = Extend(low);
     if (seq != expected_) [[unlikely]] {
       Flush();
       const Gap gap{id_, expected_, seq};
@@ -75,28 +92,29 @@ class Stream::State {
     }
     expected_ = seq + 1;
     ++received_;
+    return seq;
   }
 
   void OnTrade(const sbe::TradeBar& m) {
-    CheckSequence(m.sequence);
+    const std::uint64_t seq = CheckSequence(m.sequence);
     if (cb_.on_trades) {
-      if (batch_.empty()) batch_first_ = m.sequence;
+      if (batch_.empty()) batch_first_ = seq;
       batch_.push_back(Trade{m.time, m.price, m.volume, m.symbol_id});
       if (batch_.size() >= kMaxBatch) Flush();
       return;
     }
-    const TradeEvent t{id_, m.sequence, Trade{m.time, m.price, m.volume, m.symbol_id}};
+    const TradeEvent t{id_, seq, Trade{m.time, m.price, m.volume, m.symbol_id}};
     Deliver([&](Event& e) { e.kind = Event::Kind::kTrade; e.trade = t; }, [&] { if (cb_.on_trade) cb_.on_trade(t); });
   }
 
   void OnBar(const sbe::DataBar& m) {
     Flush();
-    CheckSequence(m.sequence);
-    const BarEvent b{id_, m.sequence, m.symbol_id, Bar{m.time, m.open, m.high, m.low, m.close, m.volume, m.trade_count}};
+    const std::uint64_t seq = CheckSequence(m.sequence);
+    const BarEvent b{id_, seq, m.symbol_id, Bar{m.time, m.open, m.high, m.low, m.close, m.volume, m.trade_count}};
     Deliver([&](Event& e) { e.kind = Event::Kind::kBar; e.bar = b; }, [&] { if (cb_.on_bar) cb_.on_bar(b); });
   }
 
-  void OnEnd(std::uint32_t sent, sbe::StreamEndReason reason) {
+  void OnEnd(std::uint64_t sent, sbe::StreamEndReason reason) {
     Flush();
     if (sent + 1 > expected_) missing_ += sent + 1 - expected_;  // lost at the tail
     const StreamEnd end{id_, reason, sent, received_, missing_};
@@ -227,8 +245,8 @@ class Stream::State {
   // Receive thread only.
   static constexpr std::size_t kMaxBatch = 1024;  // a frame holds fewer; bounds the buffer whatever arrives
   std::vector<Trade> batch_;
-  std::uint32_t batch_first_ = 0;
-  std::uint32_t expected_;
+  std::uint64_t batch_first_ = 0;
+  std::uint64_t expected_;
   std::uint64_t received_ = 0;
   std::uint64_t missing_ = 0;
   // Shared.
@@ -680,7 +698,7 @@ class Client::Impl {
     if (current) current->Flush();
   }
 
-  void End(std::shared_ptr<Stream::State>& st, std::uint32_t sent, sbe::StreamEndReason reason) {
+  void End(std::shared_ptr<Stream::State>& st, std::uint64_t sent, sbe::StreamEndReason reason) {
     st->OnEnd(sent, reason);
     std::lock_guard lock(mu_);
     for (auto it = streams_.begin(); it != streams_.end(); ++it) {

@@ -780,7 +780,8 @@ class Gateway::Impl {
                                 options_.publish_wait, options_.stalled_client, task.stop, counters_, task.auth,
                                 &bus_ok_);
     const bool trades = req.data_type == sbe::DataType::kTrades;
-    std::uint32_t sent = 0;
+    // 64-bit: a stream may pass 2^32 messages; data messages carry the low 32 bits.
+    std::uint64_t sent = 0;
     SendStatus status = trades ? sender.Append(sbe::FirstTradeBar{req.request_id})
                                : sender.Append(sbe::FirstDataBar{req.request_id, req.resolution});
     Status store_status;
@@ -861,6 +862,15 @@ class Gateway::Impl {
     };
   }
 
+  // How many of the store's rows a stream skips (resuming after `resume_after`
+  // messages), with *sent set to the messages counted as sent before the
+  // store's first row: GatewayOptions::sequence_offset, 0 but in tests.
+  std::uint64_t SkipBefore(const StreamTask& task, std::uint64_t* sent) const {
+    *sent = options_.sequence_offset;
+    const std::uint64_t resume = task.request.resume_after;
+    return resume > options_.sequence_offset ? resume - options_.sequence_offset : 0;
+  }
+
   // Paces, then appends. Returns false when the stream must end.
   template <class M>
   bool Emit(StreamTask& task, detail::StreamSender& sender, Pacer& pacer, UnixNanos time, const M& m,
@@ -885,7 +895,7 @@ class Gateway::Impl {
     return r;
   }
 
-  Status StreamTrades(StreamTask& task, detail::StreamSender& sender, std::uint32_t* sent, SendStatus* status) {
+  Status StreamTrades(StreamTask& task, detail::StreamSender& sender, std::uint64_t* sent, SendStatus* status) {
     TICKFLOW_ASSIGN_OR_RETURN(auto store, options_.open_store());
     // Opening and priming 1,024 symbols costs a block each (a query each on ClickHouse):
     // the stop flag is looked at in between.
@@ -894,20 +904,21 @@ class Gateway::Impl {
     if (!opened.ok() && opened.error().code == ErrorCode::kCancelled && stopped()) return {};
     TICKFLOW_ASSIGN_OR_RETURN(auto cursor, std::move(opened));
     Pacer pacer(task.request.speed_permille, PaceAnchor(task));
-    std::uint32_t skip = task.request.resume_after;
+    std::uint64_t skip = SkipBefore(task, sent);
     while (true) {
       auto next = cursor->NextView();
       if (!next.ok() && next.error().code == ErrorCode::kCancelled && stopped()) return {};
       TICKFLOW_ASSIGN_OR_RETURN(std::span<const Trade> batch, std::move(next));
       if (batch.empty()) return {};
       if (skip > 0) {  // resuming: the first `resume_after` trades were delivered before
-        const auto n = std::min<std::size_t>(skip, batch.size());
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(skip, batch.size()));
         batch = batch.subspan(n);
-        skip -= static_cast<std::uint32_t>(n);
-        *sent += static_cast<std::uint32_t>(n);
+        skip -= n;
+        *sent += n;
       }
       for (const Trade& t : batch) {
-        if (!Emit(task, sender, pacer, t.time, sbe::TradeBar{t.symbol, *sent + 1, t.time, t.price, t.volume}, status)) {
+        if (!Emit(task, sender, pacer, t.time,
+                  sbe::TradeBar{t.symbol, static_cast<std::uint32_t>(*sent + 1), t.time, t.price, t.volume}, status)) {
           if (*status == SendStatus::kOk) ++*sent;  // appended, then a stop was seen
           return {};
         }
@@ -916,7 +927,7 @@ class Gateway::Impl {
     }
   }
 
-  Status StreamBars(StreamTask& task, detail::StreamSender& sender, std::uint32_t* sent, SendStatus* status) {
+  Status StreamBars(StreamTask& task, detail::StreamSender& sender, std::uint64_t* sent, SendStatus* status) {
     TICKFLOW_ASSIGN_OR_RETURN(auto store, options_.open_store());
     const auto stopped = [&task] { return task.stop.load(); };
     auto opened = store::ReadBars(*store, task.request.symbols, task.request.resolution, RangeOf(task.request), stopped);
@@ -924,18 +935,20 @@ class Gateway::Impl {
     TICKFLOW_ASSIGN_OR_RETURN(auto cursor, std::move(opened));
     Pacer pacer(task.request.speed_permille, PaceAnchor(task));
     std::vector<store::SymbolBar> batch(1024);
-    std::uint32_t skip = task.request.resume_after;
+    std::uint64_t skip = SkipBefore(task, sent);
     while (true) {
       auto next = cursor->Next(batch);
       if (!next.ok() && next.error().code == ErrorCode::kCancelled && stopped()) return {};
       TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, std::move(next));
       if (n == 0) return {};
-      const std::size_t first = std::min<std::size_t>(skip, n);  // resuming: delivered before
-      skip -= static_cast<std::uint32_t>(first);
-      *sent += static_cast<std::uint32_t>(first);
+      const auto first = static_cast<std::size_t>(std::min<std::uint64_t>(skip, n));  // resuming: delivered before
+      skip -= first;
+      *sent += first;
       for (std::size_t i = first; i < n; ++i) {
         const Bar& b = batch[i].bar;
-        const sbe::DataBar m{batch[i].symbol, *sent + 1, b.time, b.open, b.high, b.low, b.close, b.volume, b.trades};
+        const sbe::DataBar m{
+            batch[i].symbol, static_cast<std::uint32_t>(*sent + 1), b.time, b.open, b.high, b.low, b.close, b.volume,
+            b.trades};
         if (!Emit(task, sender, pacer, b.time, m, status)) {
           if (*status == SendStatus::kOk) ++*sent;
           return {};

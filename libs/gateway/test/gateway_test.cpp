@@ -702,7 +702,7 @@ std::string Csv(const std::vector<Trade>& trades);
 TEST_F(GatewayTest, AStreamCutShortCanBeResumedWithNothingMissingOrDoubled) {
   auto c = Open(60);
   std::vector<Trade> first;
-  std::uint32_t last_seq = 0;
+  std::uint64_t last_seq = 0;
   Callbacks cb;
   cb.on_trade = [&](const client::TradeEvent& e) {
     first.push_back(e.trade);
@@ -720,6 +720,58 @@ TEST_F(GatewayTest, AStreamCutShortCanBeResumedWithNothingMissingOrDoubled) {
   EXPECT_EQ(end.sent, 5672u) << "the Last marker counts the whole stream";
   first.insert(first.end(), rest.begin(), rest.end());
   EXPECT_EQ(Csv(first), Csv(StoreTrades({xbt_, eth_})));
+}
+
+// Sequences are 64-bit end to end, though data messages carry 32 bits: a
+// stream numbered from just below 2^32 (GatewayOptions::sequence_offset) runs
+// across the wrap with no gap, its end counts past 2^32, and a resume after a
+// sequence beyond 2^32 starts at the right trade. Trades and bars alike.
+TEST_F(GatewayTest, AStreamCrossesTwoToThe32WithoutAGapAndResumesPastIt) {
+  constexpr std::uint64_t kOffset = (std::uint64_t{1} << 32) - 1000;
+  gateway::GatewayOptions o = Options();
+  o.sequence_offset = kOffset;
+  StartGateway(o);
+  auto c = Open(61);
+  std::vector<std::uint64_t> seqs;
+  std::vector<client::Gap> gaps;
+  Callbacks cb;
+  cb.on_trade = [&](const client::TradeEvent& e) { seqs.push_back(e.sequence); };
+  cb.on_gap = [&](const client::Gap& g) { gaps.push_back(g); };
+  auto s = c->RequestTrades({.symbols = {xbt_}, .resume_after = kOffset}, cb).value();
+  const auto end = s->Wait(30000ms).value();
+  ASSERT_EQ(seqs.size(), 2672u);
+  for (std::size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], kOffset + 1 + i) << "trade " << i;
+  EXPECT_GT(seqs.back(), std::uint64_t{0xFFFFFFFF});
+  EXPECT_TRUE(gaps.empty()) << gaps.size() << " gaps, the first at " << (gaps.empty() ? 0 : gaps[0].expected);
+  EXPECT_EQ(end.sent, kOffset + 2672);
+  EXPECT_EQ(end.received, 2672u);
+  EXPECT_EQ(end.missing, 0u);
+  // Resuming after a sequence past the wrap: trade 1,100 of the store onwards.
+  const std::uint64_t after = kOffset + 1100;
+  ASSERT_GT(after, std::uint64_t{0xFFFFFFFF});
+  auto [rest, rest_end] = Replay(*c, {.symbols = {xbt_}, .resume_after = after});
+  const auto all = StoreTrades({xbt_});
+  EXPECT_EQ(Csv(rest), Csv(std::vector<Trade>(all.begin() + 1100, all.end())));
+  EXPECT_EQ(rest_end.sent, kOffset + 2672);
+  EXPECT_EQ(rest_end.missing, 0u);
+  // Bars: the same numbering, across the wrap at the 30th of XBTUSD's 60 minutes.
+  constexpr std::uint64_t kBarOffset = (std::uint64_t{1} << 32) - 30;
+  c.reset();
+  o.sequence_offset = kBarOffset;
+  StartGateway(o);
+  c = Open(62);
+  std::vector<std::uint64_t> bar_seqs;
+  Callbacks bars;
+  bars.on_bar = [&](const client::BarEvent& e) { bar_seqs.push_back(e.sequence); };
+  bars.on_gap = [&](const client::Gap& g) { gaps.push_back(g); };
+  auto b =
+      c->RequestBars({.symbols = {xbt_}, .resume_after = kBarOffset + 5}, TimeResolution::kOneMinute, bars).value();
+  const auto bar_end = b->Wait(30000ms).value();
+  ASSERT_EQ(bar_seqs.size(), 55u);
+  for (std::size_t i = 0; i < bar_seqs.size(); ++i) ASSERT_EQ(bar_seqs[i], kBarOffset + 6 + i) << "bar " << i;
+  EXPECT_TRUE(gaps.empty());
+  EXPECT_EQ(bar_end.sent, kBarOffset + 60);
+  EXPECT_EQ(bar_end.missing, 0u);
 }
 
 TEST_F(GatewayTest, ALoginThatFailsIsTriedAgainByTheNextRequest) {

@@ -205,7 +205,7 @@ class NatsTest : public ::testing::Test {
   // What one client received, in sequence order, across resumes.
   struct Run {
     std::vector<Trade> got;
-    std::uint32_t last = 0;
+    std::uint64_t last = 0;
     int cuts = 0;          // streams cut short and resumed
     std::string gave_up;  // why the resumes stopped before a stream completed (empty: one completed)
   };
@@ -523,7 +523,7 @@ TEST_F(NatsTest, AGatewayRestartEndsTheStreamWithAnErrorAndTheRestCanBeResumed) 
   auto c = Open(4);
   ASSERT_NE(c, nullptr);
   std::vector<Trade> got;
-  std::uint32_t last = 0;
+  std::uint64_t last = 0;
   Callbacks cb;
   cb.on_trade = [&](const client::TradeEvent& e) {
     got.push_back(e.trade);
@@ -551,7 +551,7 @@ TEST_F(NatsTest, ANatsServerRestartIsSurvivedOrReportedAndNothingIsLost) {
   auto c = Open(2);
   ASSERT_NE(c, nullptr);
   std::vector<Trade> got;
-  std::uint32_t last = 0;
+  std::uint64_t last = 0;
   Callbacks cb;
   cb.on_trade = [&](const client::TradeEvent& e) {
     got.push_back(e.trade);

@@ -27,6 +27,7 @@ DecodeStatus Decode(std::span<const std::byte> in, StartData* m) {
   if (h.template_id != static_cast<std::uint16_t>(MessageType::kStartData)) return DecodeStatus::kWrongTemplate;
   detail::Reader r(in.data() + kHeaderSize + 2);
   detail::DecodeFields(r, m);
+  detail::DecodeExtensions(in.data() + kHeaderSize, h.block_length, m);
   const std::size_t group = kHeaderSize + h.block_length;
   std::uint16_t block = 0, count = 0;
   if (const DecodeStatus s = SymbolsGroup(in, group, &block, &count); s != DecodeStatus::kOk) return s;

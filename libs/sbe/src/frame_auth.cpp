@@ -115,9 +115,10 @@ VerifyStatus FrameVerifier::Verify(std::string_view channel, std::span<const std
   const auto tail = frame.last(kFrameTagSize);
   FrameTag m;
   MessageHeader h;
-  // The tag's own header is not covered by the MAC: accept only the exact one.
-  if (CheckHeader(tail, &h) != DecodeStatus::kOk || h.block_length != FrameTag::kBlockLength ||
-      h.version != kSchemaVersion || Decode(tail, &m) != DecodeStatus::kOk) {
+  // The tag's own header is not covered by the MAC: accept only the exact one
+  // (FrameTag is the same in every schema version so far).
+  if (CheckHeader(tail, &h) != DecodeStatus::kOk || h.block_length != FrameTag::kBlockLength || h.version == 0 ||
+      h.version > kSchemaVersion || Decode(tail, &m) != DecodeStatus::kOk) {
     return VerifyStatus::kNoTag;
   }
   const auto body = frame.first(frame.size() - kFrameTagSize);

@@ -51,9 +51,12 @@ struct ClientOptions {
   std::size_t pull_queue = 65536;           // events buffered per pull-style stream
 };
 
+// Sequences are 64-bit: the wire carries each data message's low 32 bits and
+// the client extends them (docs/protocol.md#sequence-numbers), so a stream may
+// run past 4,294,967,295 events.
 struct TradeEvent {
   RequestId request = 0;
-  std::uint32_t sequence = 0;
+  std::uint64_t sequence = 0;
   Trade trade;  // trade.symbol is the symbol id
 };
 
@@ -62,13 +65,13 @@ struct TradeEvent {
 // ends a batch (on_gap comes between the two). The span is valid during the call only.
 struct TradeBatch {
   RequestId request = 0;
-  std::uint32_t first_sequence = 0;
+  std::uint64_t first_sequence = 0;
   std::span<const Trade> trades;
 };
 
 struct BarEvent {
   RequestId request = 0;
-  std::uint32_t sequence = 0;
+  std::uint64_t sequence = 0;
   SymbolId symbol = 0;
   Bar bar;
 };
@@ -76,15 +79,15 @@ struct BarEvent {
 struct StreamEnd {
   RequestId request = 0;
   sbe::StreamEndReason reason = sbe::StreamEndReason::kCompleted;
-  std::uint32_t sent = 0;       // messages the gateway says it sent
+  std::uint64_t sent = 0;       // messages the gateway says it sent
   std::uint64_t received = 0;   // data messages received
   std::uint64_t missing = 0;    // sequence numbers never seen
 };
 
 struct Gap {
   RequestId request = 0;
-  std::uint32_t expected = 0;
-  std::uint32_t received = 0;
+  std::uint64_t expected = 0;
+  std::uint64_t received = 0;
 };
 
 struct StreamError {
@@ -114,7 +117,7 @@ struct Request {
   UnixNanos from = UnixNanos::Min();         // inclusive; Min = from the start
   UnixNanos to = UnixNanos::Max();           // exclusive; Max = to the end
   std::uint32_t speed_permille = 0;          // 0 = as fast as possible, 1000 = real time
-  std::uint32_t resume_after = 0;            // skip the stream's first N events: resume after sequence N
+  std::uint64_t resume_after = 0;            // skip the stream's first N events: resume after sequence N
 };
 
 // One event of a pull-style stream.

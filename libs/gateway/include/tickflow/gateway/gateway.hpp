@@ -80,6 +80,10 @@ struct GatewayOptions {
   // processes of one machine).
   std::function<void(ClientId client, RequestId request, UnixNanos first, std::chrono::steady_clock::time_point due)>
       on_paced_start{};
+  // Tests only: every stream numbers its messages as if this many had been
+  // sent before the store's first row (a request resuming after N skips
+  // N - sequence_offset rows), so a short stream can cross 2^32.
+  std::uint64_t sequence_offset = 0;
   // Log lines with their level (optional); lines below `log_level` are never built.
   std::function<void(observability::LogLevel level, std::string_view line)> log{};
   observability::LogLevel log_level = observability::LogLevel::kInfo;

@@ -127,9 +127,19 @@ inline void EncodeFields(const ClientLoginAck& m, Writer& w) { w.Put(m.client_id
 inline void EncodeFields(const ClientLogoutAck& m, Writer& w) { w.Put(m.client_id); }
 inline void EncodeFields(const ClientHeartbeat& m, Writer& w) { w.Put(m.client_id); }
 inline void EncodeFields(const ClientHeartbeatAck& m, Writer& w) { w.Put(m.client_id); }
+inline std::uint32_t Low32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
+inline std::uint32_t High32(std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); }
+
 inline void EncodeFields(const StartData& m, Writer& w) {
-  w.Put(m.client_id).Put(m.request_id).Put(m.data_type).Put(m.resolution).Put(m.speed_permille)
-      .Put(m.from).Put(m.to).Put(m.resume_after);
+  w.Put(m.client_id)
+      .Put(m.request_id)
+      .Put(m.data_type)
+      .Put(m.resolution)
+      .Put(m.speed_permille)
+      .Put(m.from)
+      .Put(m.to)
+      .Put(Low32(m.resume_after))
+      .Put(High32(m.resume_after));
 }
 inline void EncodeFields(const StopData& m, Writer& w) { w.Put(m.client_id).Put(m.request_id); }
 inline void EncodeFields(const StopAllData& m, Writer& w) { w.Put(m.client_id); }
@@ -145,14 +155,14 @@ inline void EncodeFields(const DataBar& m, Writer& w) {
 }
 inline void EncodeFields(const FirstDataBar& m, Writer& w) { w.Put(m.request_id).Put(m.resolution); }
 inline void EncodeFields(const LastDataBar& m, Writer& w) {
-  w.Put(m.request_id).Put(m.message_count).Put(m.reason);
+  w.Put(m.request_id).Put(Low32(m.message_count)).Put(m.reason).Put(High32(m.message_count));
 }
 inline void EncodeFields(const TradeBar& m, Writer& w) {
   w.Put(m.symbol_id).Put(m.sequence).Put(m.time).Put(m.price).Put(m.volume);
 }
 inline void EncodeFields(const FirstTradeBar& m, Writer& w) { w.Put(m.request_id); }
 inline void EncodeFields(const LastTradeBar& m, Writer& w) {
-  w.Put(m.request_id).Put(m.message_count).Put(m.reason);
+  w.Put(m.request_id).Put(Low32(m.message_count)).Put(m.reason).Put(High32(m.message_count));
 }
 inline void EncodeFields(const ClientError& m, Writer& w) { w.Put(m.client_id).Put(m.code); }
 inline void EncodeFields(const DataError& m, Writer& w) {
@@ -177,7 +187,7 @@ inline bool DecodeFields(Reader& r, StartData* m) {
   r.Get(&m->speed_permille);
   r.Get(&m->from);
   r.Get(&m->to);
-  r.Get(&m->resume_after);
+  m->resume_after = r.Get<std::uint32_t>();  // the high half: DecodeExtensions
   return true;
 }
 inline bool DecodeFields(Reader& r, StopData* m) { r.Get(&m->client_id); r.Get(&m->request_id); return true; }
@@ -221,7 +231,7 @@ inline bool DecodeFields(Reader& r, FirstDataBar* m) {
 }
 inline bool DecodeFields(Reader& r, LastDataBar* m) {
   r.Get(&m->request_id);
-  r.Get(&m->message_count);
+  m->message_count = r.Get<std::uint32_t>();
   r.Get(&m->reason);
   return Valid(m->reason);
 }
@@ -236,7 +246,7 @@ inline bool DecodeFields(Reader& r, TradeBar* m) {
 inline bool DecodeFields(Reader& r, FirstTradeBar* m) { r.Get(&m->request_id); return true; }
 inline bool DecodeFields(Reader& r, LastTradeBar* m) {
   r.Get(&m->request_id);
-  r.Get(&m->message_count);
+  m->message_count = r.Get<std::uint32_t>();
   r.Get(&m->reason);
   return Valid(m->reason);
 }
@@ -253,56 +263,82 @@ inline bool DecodeFields(Reader& r, DataError* m) {
   return Valid(m->code);
 }
 
+// Fields added by a later schema version, at the end of the block: read when
+// the block holds them (a version-1 block is shorter and they stay 0).
+// `block` is the start of the message block (its messageType field).
+template <class M>
+inline void DecodeExtensions(const std::byte*, std::uint16_t, M*) {}
+inline void DecodeExtensions(const std::byte* block, std::uint16_t length, StartData* m) {
+  if (length >= 38) m->resume_after |= std::uint64_t{Load<std::uint32_t>(block + 34)} << 32;
+}
+inline void DecodeExtensions(const std::byte* block, std::uint16_t length, LastDataBar* m) {
+  if (length >= 15) m->message_count |= std::uint64_t{Load<std::uint32_t>(block + 11)} << 32;
+}
+inline void DecodeExtensions(const std::byte* block, std::uint16_t length, LastTradeBar* m) {
+  if (length >= 15) m->message_count |= std::uint64_t{Load<std::uint32_t>(block + 11)} << 32;
+}
+
+// The shortest block of a message any schema version wrote: its block in version 1.
+template <class M>
+constexpr std::uint16_t MinBlockLength() {
+  if constexpr (requires { M::kMinBlockLength; }) {
+    return M::kMinBlockLength;
+  } else {
+    return M::kBlockLength;
+  }
+}
+
 inline MessageHeader ReadHeader(const std::byte* p) {
   return {Load<std::uint16_t>(p), Load<std::uint16_t>(p + 2), Load<std::uint16_t>(p + 4),
           Load<std::uint16_t>(p + 6)};
 }
 
-// Block length of a template known to this schema version, 0 if unknown.
+// The shortest block accepted for a template known to this schema (its
+// version-1 block), 0 if unknown.
 inline std::uint16_t KnownBlockLength(std::uint16_t template_id) {
   switch (static_cast<MessageType>(template_id)) {
     case MessageType::kClientLogin:
-      return ClientLogin::kBlockLength;
+      return MinBlockLength<ClientLogin>();
     case MessageType::kClientLogout:
-      return ClientLogout::kBlockLength;
+      return MinBlockLength<ClientLogout>();
     case MessageType::kClientLoginAck:
-      return ClientLoginAck::kBlockLength;
+      return MinBlockLength<ClientLoginAck>();
     case MessageType::kClientLogoutAck:
-      return ClientLogoutAck::kBlockLength;
+      return MinBlockLength<ClientLogoutAck>();
     case MessageType::kClientHeartbeat:
-      return ClientHeartbeat::kBlockLength;
+      return MinBlockLength<ClientHeartbeat>();
     case MessageType::kClientHeartbeatAck:
-      return ClientHeartbeatAck::kBlockLength;
+      return MinBlockLength<ClientHeartbeatAck>();
     case MessageType::kSessionKey:
-      return SessionKey::kBlockLength;
+      return MinBlockLength<SessionKey>();
     case MessageType::kStartData:
-      return StartData::kBlockLength;
+      return MinBlockLength<StartData>();
     case MessageType::kStopData:
-      return StopData::kBlockLength;
+      return MinBlockLength<StopData>();
     case MessageType::kStopAllData:
-      return StopAllData::kBlockLength;
+      return MinBlockLength<StopAllData>();
     case MessageType::kDataBar:
-      return DataBar::kBlockLength;
+      return MinBlockLength<DataBar>();
     case MessageType::kFirstDataBar:
-      return FirstDataBar::kBlockLength;
+      return MinBlockLength<FirstDataBar>();
     case MessageType::kLastDataBar:
-      return LastDataBar::kBlockLength;
+      return MinBlockLength<LastDataBar>();
     case MessageType::kTradeBar:
-      return TradeBar::kBlockLength;
+      return MinBlockLength<TradeBar>();
     case MessageType::kFirstTradeBar:
-      return FirstTradeBar::kBlockLength;
+      return MinBlockLength<FirstTradeBar>();
     case MessageType::kLastTradeBar:
-      return LastTradeBar::kBlockLength;
+      return MinBlockLength<LastTradeBar>();
     case MessageType::kStartDataAck:
-      return StartDataAck::kBlockLength;
+      return MinBlockLength<StartDataAck>();
     case MessageType::kDataBatch:
-      return DataBatch::kBlockLength;
+      return MinBlockLength<DataBatch>();
     case MessageType::kFrameTag:
-      return FrameTag::kBlockLength;
+      return MinBlockLength<FrameTag>();
     case MessageType::kClientError:
-      return ClientError::kBlockLength;
+      return MinBlockLength<ClientError>();
     case MessageType::kDataError:
-      return DataError::kBlockLength;
+      return MinBlockLength<DataError>();
   }
   return 0;
 }
@@ -367,15 +403,17 @@ inline DecodeStatus Decode(std::span<const std::byte> in, M* m) {
     return detail::KnownBlockLength(h.template_id) == 0 ? DecodeStatus::kUnknownTemplate
                                                         : DecodeStatus::kWrongTemplate;
   }
-  if (in.size() < kHeaderSize + M::kBlockLength) return DecodeStatus::kTruncated;
+  if (in.size() < kHeaderSize + detail::MinBlockLength<M>()) return DecodeStatus::kTruncated;
   // Fast path: the exact header of this version.
-  if (h.block_length != M::kBlockLength || h.schema_id != kSchemaId ||
+  if (h.block_length != M::kBlockLength || in.size() < kHeaderSize + M::kBlockLength || h.schema_id != kSchemaId ||
       detail::Load<std::uint16_t>(in.data() + kHeaderSize) != h.template_id) {
     MessageHeader checked;
     if (const DecodeStatus s = CheckHeader(in, &checked); s != DecodeStatus::kOk) return s;
   }
   detail::Reader r(in.data() + kHeaderSize + 2);
-  return detail::DecodeFields(r, m) ? DecodeStatus::kOk : DecodeStatus::kBadEnumValue;
+  if (!detail::DecodeFields(r, m)) return DecodeStatus::kBadEnumValue;
+  detail::DecodeExtensions(in.data() + kHeaderSize, h.block_length, m);
+  return DecodeStatus::kOk;
 }
 
 DecodeStatus Decode(std::span<const std::byte> in, StartData* m);
@@ -407,7 +445,10 @@ class MessageView {
     if constexpr (!std::is_same_v<M, StartData>) {  // no repeating group
       if (checked_ && type_ == M::kType) {
         detail::Reader r(bytes_.data() + kHeaderSize + 2);
-        return detail::DecodeFields(r, m) ? DecodeStatus::kOk : DecodeStatus::kBadEnumValue;
+        if (!detail::DecodeFields(r, m)) return DecodeStatus::kBadEnumValue;
+        detail::DecodeExtensions(bytes_.data() + kHeaderSize, static_cast<std::uint16_t>(bytes_.size() - kHeaderSize),
+                                 m);
+        return DecodeStatus::kOk;
       }
     }
     return Decode(bytes_, m);

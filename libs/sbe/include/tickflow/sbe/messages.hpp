@@ -15,7 +15,11 @@
 namespace tickflow::sbe {
 
 inline constexpr std::uint16_t kSchemaId = 1;
-inline constexpr std::uint16_t kSchemaVersion = 1;
+// 2 added resumeAfterHigh (StartData) and messageCountHigh (LastTradeBar,
+// LastDataBar): 64-bit sequences and counts. Data messages carry the low 32
+// bits of their sequence; the receiver extends them. Messages of version 1
+// (shorter blocks) are still decoded, the added fields as 0.
+inline constexpr std::uint16_t kSchemaVersion = 2;
 inline constexpr std::size_t kHeaderSize = 8;
 inline constexpr std::size_t kGroupHeaderSize = 4;
 inline constexpr std::uint16_t kMaxSymbolsPerRequest = 1024;
@@ -148,7 +152,8 @@ struct FrameTag {
 // codec) so the gateway can answer an unknown one with the matching DataError.
 struct StartData {
   static constexpr MessageType kType = MessageType::kStartData;
-  static constexpr std::uint16_t kBlockLength = 34;
+  static constexpr std::uint16_t kBlockLength = 38;
+  static constexpr std::uint16_t kMinBlockLength = 34;  // version 1
   static constexpr std::uint16_t kSymbolBlockLength = 2;
   ClientId client_id = 0;
   RequestId request_id = 0;
@@ -157,7 +162,7 @@ struct StartData {
   std::uint32_t speed_permille = 0;     // 0 = as fast as possible, 1000 = real time
   UnixNanos from = UnixNanos::Min();    // Min() = unbounded (the SBE null value)
   UnixNanos to = UnixNanos::Min();      // Min() = unbounded
-  std::uint32_t resume_after = 0;       // skip the first N data messages (resume after sequence N)
+  std::uint64_t resume_after = 0;       // skip the first N data messages (resume after sequence N)
   std::vector<SymbolId> symbols;
   friend bool operator==(const StartData&, const StartData&) = default;
 };
@@ -196,7 +201,7 @@ struct DataBar {
   static constexpr MessageType kType = MessageType::kDataBar;
   static constexpr std::uint16_t kBlockLength = 72;
   SymbolId symbol_id = 0;
-  std::uint32_t sequence = 0;
+  std::uint32_t sequence = 0;  // the low 32 bits of the stream's 64-bit sequence
   UnixNanos time;  // bucket start
   Decimal open, high, low, close;
   WideDecimal volume;  // wire: volume (bits 63..0) then, after tradeCount, volumeHigh (127..64)
@@ -217,9 +222,10 @@ struct FirstDataBar {
 };
 struct LastDataBar {
   static constexpr MessageType kType = MessageType::kLastDataBar;
-  static constexpr std::uint16_t kBlockLength = 11;
+  static constexpr std::uint16_t kBlockLength = 15;
+  static constexpr std::uint16_t kMinBlockLength = 11;  // version 1
   RequestId request_id = 0;
-  std::uint32_t message_count = 0;
+  std::uint64_t message_count = 0;
   StreamEndReason reason = StreamEndReason::kCompleted;
   friend bool operator==(const LastDataBar&, const LastDataBar&) = default;
 };
@@ -227,7 +233,7 @@ struct TradeBar {
   static constexpr MessageType kType = MessageType::kTradeBar;
   static constexpr std::uint16_t kBlockLength = 32;
   SymbolId symbol_id = 0;
-  std::uint32_t sequence = 0;
+  std::uint32_t sequence = 0;  // the low 32 bits of the stream's 64-bit sequence
   UnixNanos time;
   Decimal price;
   Decimal volume;
@@ -244,9 +250,10 @@ struct FirstTradeBar {
 };
 struct LastTradeBar {
   static constexpr MessageType kType = MessageType::kLastTradeBar;
-  static constexpr std::uint16_t kBlockLength = 11;
+  static constexpr std::uint16_t kBlockLength = 15;
+  static constexpr std::uint16_t kMinBlockLength = 11;  // version 1
   RequestId request_id = 0;
-  std::uint32_t message_count = 0;
+  std::uint64_t message_count = 0;
   StreamEndReason reason = StreamEndReason::kCompleted;
   friend bool operator==(const LastTradeBar&, const LastTradeBar&) = default;
 };
