@@ -38,7 +38,7 @@ def load(path):
             raise SchemaError("messageSchema lacks %s" % attr)
     if root.attrib["byteOrder"] != "littleEndian":
         raise SchemaError("byteOrder must be littleEndian")
-    types, enums, composites = {}, {}, {}
+    types, enums, composites, lengths = {}, {}, {}, {}
     for el in root.find("types"):
         name = el.attrib["name"]
         if name in types or name in enums or name in composites:
@@ -48,6 +48,9 @@ def load(path):
             if prim not in PRIMITIVES:
                 raise SchemaError("type %s: unknown primitiveType %s" % (name, prim))
             types[name] = prim
+            lengths[name] = int(el.attrib.get("length", "1"))
+            if lengths[name] != 1 and prim != "char":
+                raise SchemaError("type %s: only char arrays are supported" % name)
         elif el.tag == "enum":
             enc = el.attrib["encodingType"]
             if enc not in ("uint8", "uint16", "char"):
@@ -79,7 +82,8 @@ def load(path):
         out, offset, ids = [], 0, set()
         for f in el.findall("field"):
             prim = field_prim(f.attrib["type"])
-            size = PRIMITIVES[prim][1]
+            count = lengths.get(f.attrib["type"], 1)
+            size = PRIMITIVES[prim][1] * count
             if "offset" in f.attrib and int(f.attrib["offset"]) != offset:
                 raise SchemaError("%s.%s: offset mismatch" % (where, f.attrib["name"]))
             fid = int(f.attrib["id"])
@@ -92,7 +96,8 @@ def load(path):
             if out and since < out[-1]["since"]:
                 raise SchemaError("%s.%s: sinceVersion %d after a field of version %d" % (
                     where, f.attrib["name"], since, out[-1]["since"]))
-            out.append({"name": f.attrib["name"], "type": f.attrib["type"], "prim": prim,
+            out.append({"name": f.attrib["name"], "type": f.attrib["type"],
+                        "prim": prim if count == 1 else "%s[%d]" % (prim, count), "char_array": count > 1,
                         "offset": offset, "size": size, "since": since})
             offset += size
         return out, offset
@@ -115,7 +120,11 @@ def load(path):
             gfields, gblock = fields_of(g, name + "." + g.attrib["name"])
             if g.attrib.get("dimensionType", "groupSizeEncoding") not in composites:
                 raise SchemaError("%s: unknown dimensionType" % name)
-            groups.append({"name": g.attrib["name"], "fields": gfields, "block": gblock})
+            since = int(g.attrib.get("sinceVersion", "0"))
+            if groups and since < groups[-1]["since"]:
+                raise SchemaError("%s.%s: sinceVersion %d after a group of version %d" % (
+                    name, g.attrib["name"], since, groups[-1]["since"]))
+            groups.append({"name": g.attrib["name"], "fields": gfields, "block": gblock, "since": since})
         messages.append({"name": name, "id": mid, "fields": fields, "block": block, "groups": groups,
                          "description": m.attrib.get("description", "")})
     return {"id": int(root.attrib["id"]), "version": int(root.attrib["version"]),
@@ -131,9 +140,9 @@ def markdown(schema):
         v1 = old[-1]["offset"] + old[-1]["size"] if old else 0
         if v1 != m["block"]:
             extra += " (version 1: %d)" % (8 + v1)
-        if m["groups"]:
-            g = m["groups"][0]
-            extra = " + 4 + %d × %s" % (g["block"], g["name"]) + extra
+        for g in m["groups"]:
+            since = " (since version %d)" % g["since"] if g["since"] > 1 else ""
+            extra += " + 4 + %d × %s%s" % (g["block"], g["name"], since)
         lines.append("### %s (templateId %d) — %d bytes%s\n" % (m["name"], m["id"], total, extra))
         if m["description"]:
             lines.append(m["description"] + ".\n")
@@ -144,12 +153,13 @@ def markdown(schema):
             since = " (since version %d)" % f["since"] if f["since"] > 1 else ""
             lines.append("| %d | %s%s | %s | %s | %d |" % (
                 8 + f["offset"], f["name"], since, f["type"], f["prim"], f["size"]))
+        off = "%d" % (8 + m["block"])
         for g in m["groups"]:
-            off = 8 + m["block"]
-            lines.append("| %d | %s (group dimension) | groupSizeEncoding | 2 × uint16 | 4 |" % (off, g["name"]))
+            lines.append("| %s | %s (group dimension) | groupSizeEncoding | 2 × uint16 | 4 |" % (off, g["name"]))
             for f in g["fields"]:
-                lines.append("| %d + 4 + %d·i | %s[i].%s | %s | %s | %d |" % (
+                lines.append("| %s + 4 + %d·i | %s[i].%s | %s | %s | %d |" % (
                     off, g["block"], g["name"], f["name"], f["type"], f["prim"], f["size"]))
+            off = "end of %s" % g["name"]
         lines.append("")
     return "\n".join(lines)
 
@@ -159,6 +169,11 @@ def encode(schema, name, values):
     out = struct.pack("<HHHH", m["block"], m["id"], schema["id"], schema["version"])
 
     def pack(f, v):
+        if f["char_array"]:
+            data = v.encode("ascii")
+            if len(data) > f["size"]:
+                raise SchemaError("%s: '%s' is longer than %d bytes" % (f["name"], v, f["size"]))
+            return data + b"\0" * (f["size"] - len(data))
         if f["type"] in ("Decimal", "DecimalHigh") and isinstance(v, str):
             whole, _, frac = v.partition(".")
             raw = (int(whole + frac) << 4) | len(frac)  # 128-bit: Decimal holds bits 63..0, DecimalHigh 127..64

@@ -45,7 +45,7 @@ class Stream::State {
   enum class Phase : std::uint8_t { kPending, kAccepted, kRejected, kEnded };
 
   State(RequestId id, Callbacks cb, std::size_t queue_limit, bus::Bus* bus, std::string control, ClientId client,
-        std::uint64_t resume_after)
+        std::uint64_t resume_after, std::vector<std::string> patterns)
       : id_(id),
         cb_(std::move(cb)),
         pull_(cb_.empty()),
@@ -53,6 +53,7 @@ class Stream::State {
         bus_(bus),
         control_(std::move(control)),
         client_(client),
+        patterns_(std::move(patterns)),
         expected_(resume_after + 1) {}
 
   // Receive thread ------------------------------------------------------------
@@ -131,7 +132,11 @@ class Stream::State {
     cv_.notify_all();
   }
 
-  void OnDataError(const StreamError& err) {
+  void OnDataError(StreamError err) {
+    if (err.code == sbe::DataErrorCode::kPatternMatchesNothing && err.symbol < patterns_.size()) {
+      err.message = "request " + std::to_string(id_) + " refused: symbol pattern '" + patterns_[err.symbol] +
+                    "' matches no symbol in the gateway's store";
+    }
     bool rejected = false;
     {
       std::lock_guard lock(mu_);
@@ -177,10 +182,10 @@ class Stream::State {
                                                     " within " + std::to_string(timeout.count()) + " ms");
     }
     if (phase_ == Phase::kRejected) {
-      const bool local = error_.code == sbe::DataErrorCode::kDataChannel && !error_.message.empty();
-      return MakeError(error_.code == sbe::DataErrorCode::kSymbolNotFound ? ErrorCode::kNotFound
-                                                                           : ErrorCode::kInvalidArgument,
-                       local ? error_.message : Describe(error_));
+      const bool not_found = error_.code == sbe::DataErrorCode::kSymbolNotFound ||
+                             error_.code == sbe::DataErrorCode::kPatternMatchesNothing;
+      return MakeError(not_found ? ErrorCode::kNotFound : ErrorCode::kInvalidArgument,
+                       error_.message.empty() ? Describe(error_) : error_.message);
     }
     return {};
   }
@@ -242,6 +247,7 @@ class Stream::State {
   bus::Bus* bus_;
   const std::string control_;
   const ClientId client_;
+  const std::vector<std::string> patterns_;  // the request's, to name one in an error
   // Receive thread only.
   static constexpr std::size_t kMaxBatch = 1024;  // a frame holds fewer; bounds the buffer whatever arrives
   std::vector<Trade> batch_;
@@ -296,7 +302,21 @@ class Client::Impl {
 
   Result<std::shared_ptr<Stream>> Request(const client::Request& r, sbe::DataType type, TimeResolution res,
                                           Callbacks cb) {
-    if (r.symbols.empty()) return MakeError(ErrorCode::kInvalidArgument, "a request needs at least one symbol");
+    if (r.symbols.empty() && r.patterns.empty()) {
+      return MakeError(ErrorCode::kInvalidArgument, "a request needs at least one symbol or symbol pattern");
+    }
+    if (r.patterns.size() > sbe::kMaxPatternsPerRequest) {
+      return MakeError(ErrorCode::kInvalidArgument, "at most " + std::to_string(sbe::kMaxPatternsPerRequest) +
+                                                        " symbol patterns per request, got " +
+                                                        std::to_string(r.patterns.size()));
+    }
+    for (const std::string& p : r.patterns) {
+      if (p.empty() || p.size() > sbe::kMaxPatternLength || p.find('\0') != std::string::npos) {
+        return MakeError(ErrorCode::kInvalidArgument, "symbol pattern '" + p + "': must be 1 to " +
+                                                          std::to_string(sbe::kMaxPatternLength) +
+                                                          " characters without NUL");
+      }
+    }
     if (r.symbols.size() > sbe::kMaxSymbolsPerRequest) {
       return MakeError(ErrorCode::kInvalidArgument, "at most " + std::to_string(sbe::kMaxSymbolsPerRequest) +
                                                         " symbols per request, got " + std::to_string(r.symbols.size()));
@@ -309,7 +329,7 @@ class Client::Impl {
       if (closed_) return MakeError(ErrorCode::kCancelled, "the client is closed");
       id = next_request_++;
       state = std::make_shared<Stream::State>(id, std::move(cb), options_.pull_queue, &bus_, session_,
-                                              options_.client_id, r.resume_after);
+                                              options_.client_id, r.resume_after, r.patterns);
       streams_[id] = state;  // registered before the request: data may beat the ack
     }
     sbe::StartData m;
@@ -322,6 +342,7 @@ class Client::Impl {
     m.to = r.to == UnixNanos::Max() ? UnixNanos::Min() : r.to;  // the wire's null means unbounded
     m.resume_after = r.resume_after;
     m.symbols = r.symbols;
+    m.patterns = r.patterns;
     Status s = Send(bus_, Session(), m, options_.timeout);
     if (s.ok()) s = state->AwaitAck(options_.timeout);
     if (!s.ok()) {

@@ -16,6 +16,7 @@
 #include "tickflow/sbe/channels.hpp"
 #include "tickflow/sbe/codec.hpp"
 #include "tickflow/sbe/frame_auth.hpp"
+#include "tickflow/store/symbol_patterns.hpp"
 
 namespace tickflow::gateway {
 namespace {
@@ -683,6 +684,26 @@ class Gateway::Impl {
     }
     if (req.data_type == sbe::DataType::kBars && !IsValid(req.resolution)) {
       return DataErr(client, rid, sbe::DataErrorCode::kResolutionNotKnown);
+    }
+    if (!req.patterns.empty()) {  // globs: expanded here, so a remote client needs no symbol list
+      auto known = store_->ListSymbols();
+      if (!known.ok()) return DataErr(client, rid, sbe::DataErrorCode::kDataUnavailable);
+      for (std::size_t i = 0; i < req.patterns.size(); ++i) {
+        const std::string pattern[] = {req.patterns[i]};
+        auto names = store::ExpandSymbolPatterns(pattern, *known);
+        if (!names.ok()) {
+          return DataErr(client, rid, sbe::DataErrorCode::kPatternMatchesNothing, static_cast<SymbolId>(i));
+        }
+        for (const std::string& name : *names) {
+          const auto info = std::find_if(known->begin(), known->end(), [&](const auto& k) { return k.symbol == name; });
+          if (std::find(req.symbols.begin(), req.symbols.end(), info->id) == req.symbols.end()) {
+            req.symbols.push_back(info->id);  // each symbol once, after those named by id
+          }
+        }
+      }
+      if (req.symbols.size() > sbe::kMaxSymbolsPerRequest) {
+        return DataErr(client, rid, sbe::DataErrorCode::kTooManySymbols);
+      }
     }
     if (req.symbols.empty()) return DataErr(client, rid, sbe::DataErrorCode::kSymbolNotFound);
     if (req.speed_permille > sbe::kMaxSpeedPermille) return DataErr(client, rid, sbe::DataErrorCode::kInvalidSpeed);

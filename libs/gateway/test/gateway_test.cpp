@@ -774,6 +774,41 @@ TEST_F(GatewayTest, AStreamCrossesTwoToThe32WithoutAGapAndResumesPastIt) {
   EXPECT_EQ(bar_end.missing, 0u);
 }
 
+// Globs in the request, expanded by the gateway (a remote client needs no
+// symbol list): the same stream as the symbols they match, each symbol once,
+// after those named by id; a pattern matching nothing refuses the request,
+// naming the pattern; malformed ones are refused by the client before sending.
+TEST_F(GatewayTest, SymbolPatternsAreExpandedByTheGateway) {
+  auto c = Open(63);
+  // '*' is every symbol in id order (ties in the merge follow it).
+  auto [all, all_end] = Replay(*c, {.symbols = {}, .patterns = {"*"}});
+  EXPECT_TRUE(Csv(all) == Csv(StoreTrades({std::min(xbt_, eth_), std::max(xbt_, eth_)}))) << all.size() << " trades";
+  EXPECT_EQ(all.size(), 5672u);
+  EXPECT_EQ(all_end.missing, 0u);
+  auto [usd, usd_end] = Replay(*c, {.symbols = {xbt_}, .patterns = {"*USD", "XBT*"}});
+  EXPECT_TRUE(Csv(usd) == Csv(StoreTrades({xbt_, eth_})))
+      << "XBTUSD once, though named and matched twice: " << usd.size() << " trades";
+  auto [eth, eth_end] = Replay(*c, {.symbols = {}, .patterns = {"ETH?SD"}});
+  EXPECT_TRUE(Csv(eth) == Csv(StoreTrades({eth_}))) << eth.size() << " trades";
+  Callbacks none;
+  auto bad = c->RequestTrades({.symbols = {xbt_}, .patterns = {"XBT*", "*XYZ"}}, none);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(bad.error().message.find("symbol pattern '*XYZ' matches no symbol"), std::string::npos)
+      << bad.error().message;
+  auto too_long = c->RequestTrades({.symbols = {}, .patterns = {std::string(33, '*')}}, none);
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.error().message.find("must be 1 to 32 characters"), std::string::npos) << too_long.error().message;
+  // Bars too.
+  std::size_t bars = 0;
+  Callbacks b;
+  b.on_bar = [&](const client::BarEvent&) { ++bars; };
+  auto stream = c->RequestBars({.symbols = {}, .patterns = {"*"}}, TimeResolution::kOneHour, b).value();
+  ASSERT_TRUE(stream->Wait(30000ms).ok());
+  EXPECT_GE(bars, 2u);
+  EXPECT_EQ(gateway_->stats().errors_by_code.at("DataError/a symbol pattern matches no symbol in the store"), 1u);
+}
+
 TEST_F(GatewayTest, ALoginThatFailsIsTriedAgainByTheNextRequest) {
   auto c = Client::Open({.client_id = 70, .bus = bus_.get(), .timeout = 300ms, .heartbeat = 50ms}).value();
   gateway_.reset();  // the session is gone and nobody answers a login

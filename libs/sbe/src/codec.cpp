@@ -1,5 +1,7 @@
 #include "tickflow/sbe/codec.hpp"
 
+#include <cstring>
+
 namespace tickflow::sbe {
 namespace detail {
 
@@ -7,16 +9,25 @@ namespace detail {
 
 namespace {
 
-// Reads StartData's symbols group dimension at `offset`.
-DecodeStatus SymbolsGroup(std::span<const std::byte> in, std::size_t offset, std::uint16_t* block,
-                          std::uint16_t* count) {
+// Reads the dimension of one of StartData's groups at `offset`.
+DecodeStatus Group(std::span<const std::byte> in, std::size_t offset, std::uint16_t min_block, std::uint16_t max_count,
+                   std::uint16_t* block, std::uint16_t* count) {
   if (in.size() < offset + kGroupHeaderSize) return DecodeStatus::kTruncated;
   *block = detail::Load<std::uint16_t>(in.data() + offset);
   *count = detail::Load<std::uint16_t>(in.data() + offset + 2);
-  if (*block < StartData::kSymbolBlockLength) return DecodeStatus::kBadGroupBlockLength;
-  if (*count > kMaxSymbolsPerRequest) return DecodeStatus::kTooManyEntries;
+  if (*block < min_block) return DecodeStatus::kBadGroupBlockLength;
+  if (*count > max_count) return DecodeStatus::kTooManyEntries;
   if (in.size() < offset + kGroupHeaderSize + std::size_t{*block} * *count) return DecodeStatus::kTruncated;
   return DecodeStatus::kOk;
+}
+DecodeStatus SymbolsGroup(std::span<const std::byte> in, std::size_t offset, std::uint16_t* block,
+                          std::uint16_t* count) {
+  return Group(in, offset, StartData::kSymbolBlockLength, kMaxSymbolsPerRequest, block, count);
+}
+// The patterns group exists from version 2 on.
+DecodeStatus PatternsGroup(std::span<const std::byte> in, std::size_t offset, std::uint16_t* block,
+                           std::uint16_t* count) {
+  return Group(in, offset, StartData::kPatternBlockLength, kMaxPatternsPerRequest, block, count);
 }
 
 }  // namespace
@@ -35,6 +46,15 @@ DecodeStatus Decode(std::span<const std::byte> in, StartData* m) {
   for (std::uint16_t i = 0; i < count; ++i) {
     m->symbols[i] = detail::Load<SymbolId>(in.data() + group + kGroupHeaderSize + std::size_t{block} * i);
   }
+  m->patterns.clear();
+  if (h.version < 2) return DecodeStatus::kOk;
+  const std::size_t patterns = group + kGroupHeaderSize + std::size_t{block} * count;
+  if (const DecodeStatus s = PatternsGroup(in, patterns, &block, &count); s != DecodeStatus::kOk) return s;
+  m->patterns.resize(count);
+  for (std::uint16_t i = 0; i < count; ++i) {
+    const auto* p = reinterpret_cast<const char*>(in.data() + patterns + kGroupHeaderSize + std::size_t{block} * i);
+    m->patterns[i].assign(p, strnlen(p, kMaxPatternLength));
+  }
   return DecodeStatus::kOk;
 }
 
@@ -46,6 +66,10 @@ DecodeStatus MessageLength(std::span<const std::byte> in, std::size_t* length) {
     std::uint16_t block = 0, count = 0;
     if (const DecodeStatus s = SymbolsGroup(in, n, &block, &count); s != DecodeStatus::kOk) return s;
     n += kGroupHeaderSize + std::size_t{block} * count;
+    if (h.version >= 2) {
+      if (const DecodeStatus s = PatternsGroup(in, n, &block, &count); s != DecodeStatus::kOk) return s;
+      n += kGroupHeaderSize + std::size_t{block} * count;
+    }
   }
   *length = n;
   return DecodeStatus::kOk;
@@ -136,6 +160,8 @@ const char* ToString(DataErrorCode code) {
     case DataErrorCode::kTooManySymbols: return "too many symbols in one request";
     case DataErrorCode::kDuplicateSymbol: return "a symbol given twice in one request";
     case DataErrorCode::kTooManyStreams: return "too many streams running for this client";
+    case DataErrorCode::kPatternMatchesNothing:
+      return "a symbol pattern matches no symbol in the store";
   }
   return "undefined data error code";
 }

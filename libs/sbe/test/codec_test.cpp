@@ -36,6 +36,7 @@ auto Samples() {
   start.to = UnixNanos{1561942800000000000};
   start.resume_after = 1000 + (std::uint64_t{1} << 32);
   start.symbols = {1, 513};
+  start.patterns = {"XBT*", "[A-E]??EUR"};
   // A volume past Decimal's 60 bits: its high half travels in volumeHigh (golden bytes by sbe_tool.py).
   WideDecimal wide;
   EXPECT_TRUE(WideDecimal::Add(D("99999999"), D("0.000000000000001"), &wide));
@@ -90,7 +91,10 @@ TEST(CodecTest, MessagesOfSchemaVersion1StillDecode) {
            ASSERT_FALSE(bytes.empty()) << name;
            EXPECT_EQ(detail::Load<std::uint16_t>(bytes.data() + 6), 1) << name << ": not a version-1 message";
            M want = m;
-           if constexpr (std::is_same_v<M, StartData>) want.resume_after &= 0xFFFFFFFF;
+           if constexpr (std::is_same_v<M, StartData>) {
+             want.resume_after &= 0xFFFFFFFF;
+             want.patterns.clear();
+           }
            if constexpr (std::is_same_v<M, LastTradeBar> || std::is_same_v<M, LastDataBar>)
              want.message_count &= 0xFFFFFFFF;
            M direct{};
@@ -149,6 +153,23 @@ TEST(CodecTest, EncodeRefusesTooSmallBuffers) {
   s.symbols.assign(kMaxSymbolsPerRequest + 1, 1);
   std::vector<std::byte> big(EncodedSize(s));
   EXPECT_EQ(Encode(s, big), 0u);
+  // Patterns: at most 64, each at most 32 bytes, no NUL (the wire pads with NULs).
+  StartData p;
+  p.symbols = {1};
+  p.patterns.assign(kMaxPatternsPerRequest + 1, "*");
+  std::vector<std::byte> room(EncodedSize(p));
+  EXPECT_EQ(Encode(p, room), 0u);
+  p.patterns = {std::string(kMaxPatternLength + 1, 'X')};
+  room.resize(EncodedSize(p));
+  EXPECT_EQ(Encode(p, room), 0u);
+  p.patterns = {std::string("XBT\0*", 5)};
+  EXPECT_EQ(Encode(p, room), 0u);
+  p.patterns = {std::string(kMaxPatternLength, 'X')};  // exactly 32: no NUL on the wire, still read back whole
+  room.resize(EncodedSize(p));
+  ASSERT_EQ(Encode(p, room), room.size());
+  StartData back;
+  ASSERT_EQ(Decode(std::span<const std::byte>(room), &back), DecodeStatus::kOk);
+  EXPECT_EQ(back.patterns, p.patterns);
 }
 
 TEST(CodecTest, RejectsHostileHeadersAndBodies) {
@@ -182,26 +203,43 @@ TEST(CodecTest, RejectsHostileHeadersAndBodies) {
 }
 
 TEST(CodecTest, RejectsOversizedGroups) {
-  auto bytes = EncodeToVector(std::get<StartData>(Samples()));  // StartData
+  StartData sample = std::get<StartData>(Samples());
+  sample.patterns.clear();  // the symbols group last: a claim past it is a truncation
+  auto bytes = EncodeToVector(sample);
   const std::size_t group = kHeaderSize + StartData::kBlockLength;
   StartData s;
   auto bad = bytes;
   detail::Store<std::uint16_t>(bad.data() + group + 2, 60000);
   EXPECT_EQ(Decode(std::span<const std::byte>(bad), &s), DecodeStatus::kTooManyEntries);
   bad = bytes;
-  detail::Store<std::uint16_t>(bad.data() + group + 2, 3);  // claims 3, carries 2
+  bad.resize(bad.size() - kGroupHeaderSize);                // the (empty) patterns group's dimension gone
+  detail::Store<std::uint16_t>(bad.data() + group + 2, 3);  // claims 3 symbols, carries 2
   EXPECT_EQ(Decode(std::span<const std::byte>(bad), &s), DecodeStatus::kTruncated);
   bad = bytes;
   detail::Store<std::uint16_t>(bad.data() + group, 1);
   EXPECT_EQ(Decode(std::span<const std::byte>(bad), &s), DecodeStatus::kBadGroupBlockLength);
+  // The patterns group (version 2), the same checks.
+  bytes = EncodeToVector(std::get<StartData>(Samples()));
+  const std::size_t patterns = group + kGroupHeaderSize + 2 * StartData::kSymbolBlockLength;
+  bad = bytes;
+  detail::Store<std::uint16_t>(bad.data() + patterns + 2, kMaxPatternsPerRequest + 1);
+  EXPECT_EQ(Decode(std::span<const std::byte>(bad), &s), DecodeStatus::kTooManyEntries);
+  bad = bytes;
+  detail::Store<std::uint16_t>(bad.data() + patterns + 2, 3);  // claims 3, carries 2
+  EXPECT_EQ(Decode(std::span<const std::byte>(bad), &s), DecodeStatus::kTruncated);
+  bad = bytes;
+  detail::Store<std::uint16_t>(bad.data() + patterns, 31);
+  EXPECT_EQ(Decode(std::span<const std::byte>(bad), &s), DecodeStatus::kBadGroupBlockLength);
+  std::size_t len = 0;
+  EXPECT_EQ(MessageLength(bad, &len), DecodeStatus::kBadGroupBlockLength);
 }
 
 TEST(CodecTest, AcceptsNewerVersionWithLongerBlock) {
   const TradeBar t = std::get<TradeBar>(Samples());
   auto bytes = EncodeToVector(t);
-  bytes.insert(bytes.end(), 4, std::byte{0xAB});  // a field added by version 2
+  bytes.insert(bytes.end(), 4, std::byte{0xAB});  // a field added by a later version
   detail::Store<std::uint16_t>(bytes.data(), TradeBar::kBlockLength + 4);
-  detail::Store<std::uint16_t>(bytes.data() + 6, 2);
+  detail::Store<std::uint16_t>(bytes.data() + 6, kSchemaVersion + 1);
   TradeBar back;
   ASSERT_EQ(Decode(std::span<const std::byte>(bytes), &back), DecodeStatus::kOk);
   EXPECT_TRUE(back == t);

@@ -114,6 +114,11 @@ struct Callbacks {
 
 struct Request {
   std::vector<SymbolId> symbols;             // merged in time order
+  // Globs over symbol names ('*USD', 'XBT*', '*' for every market), expanded
+  // by the gateway against its store: matches follow `symbols`, each symbol
+  // once. At most 64, each at most 32 bytes. A pattern that matches nothing
+  // refuses the request, naming it.
+  std::vector<std::string> patterns{};
   UnixNanos from = UnixNanos::Min();         // inclusive; Min = from the start
   UnixNanos to = UnixNanos::Max();           // exclusive; Max = to the end
   std::uint32_t speed_permille = 0;          // 0 = as fast as possible, 1000 = real time

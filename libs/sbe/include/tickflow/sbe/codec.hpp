@@ -116,7 +116,9 @@ class Reader {
 };
 
 inline bool Valid(ClientErrorCode c) { return static_cast<std::uint8_t>(c) <= 7; }
-inline bool Valid(DataErrorCode c) { return static_cast<std::uint8_t>(c) <= static_cast<std::uint8_t>(DataErrorCode::kTooManyStreams); }
+inline bool Valid(DataErrorCode c) {
+  return static_cast<std::uint8_t>(c) <= static_cast<std::uint8_t>(DataErrorCode::kPatternMatchesNothing);
+}
 inline bool Valid(StreamEndReason r) { return static_cast<std::uint8_t>(r) <= 2; }
 inline bool Valid(TimeResolution r) { return static_cast<std::uint8_t>(r) <= 9; }
 
@@ -351,8 +353,8 @@ constexpr std::size_t EncodedSize(const M&) {
   return kHeaderSize + M::kBlockLength;
 }
 inline std::size_t EncodedSize(const StartData& m) {
-  return kHeaderSize + StartData::kBlockLength + kGroupHeaderSize +
-         StartData::kSymbolBlockLength * m.symbols.size();
+  return kHeaderSize + StartData::kBlockLength + kGroupHeaderSize + StartData::kSymbolBlockLength * m.symbols.size() +
+         kGroupHeaderSize + StartData::kPatternBlockLength * m.patterns.size();
 }
 
 template <class M>
@@ -366,10 +368,17 @@ inline std::size_t Encode(const M& m, std::span<std::byte> out) {
   return size;
 }
 
-// Symbols beyond kMaxSymbolsPerRequest are not encodable: returns 0.
+// Symbols beyond kMaxSymbolsPerRequest, patterns beyond kMaxPatternsPerRequest,
+// and a pattern longer than kMaxPatternLength or holding a NUL byte are not
+// encodable: returns 0.
 inline std::size_t Encode(const StartData& m, std::span<std::byte> out) {
   const std::size_t size = EncodedSize(m);
-  if (out.size() < size || m.symbols.size() > kMaxSymbolsPerRequest) return 0;
+  if (out.size() < size || m.symbols.size() > kMaxSymbolsPerRequest || m.patterns.size() > kMaxPatternsPerRequest) {
+    return 0;
+  }
+  for (const std::string& p : m.patterns) {
+    if (p.size() > kMaxPatternLength || p.find('\0') != std::string::npos) return 0;
+  }
   detail::Writer w(out.data());
   w.Put(StartData::kBlockLength).Put(static_cast<std::uint16_t>(StartData::kType)).Put(kSchemaId)
       .Put(kSchemaVersion);
@@ -377,6 +386,13 @@ inline std::size_t Encode(const StartData& m, std::span<std::byte> out) {
   detail::EncodeFields(m, w);
   w.Put(StartData::kSymbolBlockLength).Put(static_cast<std::uint16_t>(m.symbols.size()));
   for (SymbolId s : m.symbols) w.Put(s);
+  w.Put(StartData::kPatternBlockLength).Put(static_cast<std::uint16_t>(m.patterns.size()));
+  std::byte* p = out.data() + (size - StartData::kPatternBlockLength * m.patterns.size());
+  for (const std::string& pattern : m.patterns) {
+    std::memset(p, 0, StartData::kPatternBlockLength);
+    std::memcpy(p, pattern.data(), pattern.size());
+    p += StartData::kPatternBlockLength;
+  }
   return size;
 }
 

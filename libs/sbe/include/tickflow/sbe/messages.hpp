@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "tickflow/core/decimal.hpp"
@@ -16,13 +17,16 @@ namespace tickflow::sbe {
 
 inline constexpr std::uint16_t kSchemaId = 1;
 // 2 added resumeAfterHigh (StartData) and messageCountHigh (LastTradeBar,
-// LastDataBar): 64-bit sequences and counts. Data messages carry the low 32
+// LastDataBar): 64-bit sequences and counts; and StartData's patterns group
+// (globs the gateway expands) with DataErrorCode PatternMatchesNothing. Data messages carry the low 32
 // bits of their sequence; the receiver extends them. Messages of version 1
 // (shorter blocks) are still decoded, the added fields as 0.
 inline constexpr std::uint16_t kSchemaVersion = 2;
 inline constexpr std::size_t kHeaderSize = 8;
 inline constexpr std::size_t kGroupHeaderSize = 4;
 inline constexpr std::uint16_t kMaxSymbolsPerRequest = 1024;
+inline constexpr std::uint16_t kMaxPatternsPerRequest = 64;
+inline constexpr std::size_t kMaxPatternLength = 32;  // SymbolPattern: char[32], NUL-padded
 // The fastest replay: x4,000,000 (SpeedPermille's null, 0xFFFFFFFF, lies above it).
 inline constexpr std::uint32_t kMaxSpeedPermille = 4'000'000'000u;
 inline constexpr SymbolId kNoSymbol = 0xFFFF;  // OptionalSymbolId null value
@@ -78,8 +82,9 @@ enum class DataErrorCode : std::uint8_t {
   kDuplicateRequest = 10,
   kInvalidSpeed = 11,
   kTooManySymbols = 12,
-  kDuplicateSymbol = 13,  // a symbol id twice in one request
-  kTooManyStreams = 14,   // the client's own stream limit (the gateway's is DataUnavailable)
+  kDuplicateSymbol = 13,        // a symbol id twice in one request
+  kTooManyStreams = 14,         // the client's own stream limit (the gateway's is DataUnavailable)
+  kPatternMatchesNothing = 15,  // version 2; DataError.symbol_id is the pattern's index in the request
 };
 
 enum class StreamEndReason : std::uint8_t { kCompleted = 0, kStopped = 1, kFailed = 2 };
@@ -155,6 +160,7 @@ struct StartData {
   static constexpr std::uint16_t kBlockLength = 38;
   static constexpr std::uint16_t kMinBlockLength = 34;  // version 1
   static constexpr std::uint16_t kSymbolBlockLength = 2;
+  static constexpr std::uint16_t kPatternBlockLength = 32;
   ClientId client_id = 0;
   RequestId request_id = 0;
   DataType data_type = DataType::kTrades;
@@ -164,6 +170,7 @@ struct StartData {
   UnixNanos to = UnixNanos::Min();      // Min() = unbounded
   std::uint64_t resume_after = 0;       // skip the first N data messages (resume after sequence N)
   std::vector<SymbolId> symbols;
+  std::vector<std::string> patterns;  // version 2: globs over symbol names, at most kMaxPatternLength bytes each
   friend bool operator==(const StartData&, const StartData&) = default;
 };
 struct StopData {
