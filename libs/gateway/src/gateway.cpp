@@ -694,12 +694,17 @@ class Gateway::Impl {
         if (!names.ok()) {
           return DataErr(client, rid, sbe::DataErrorCode::kPatternMatchesNothing, static_cast<SymbolId>(i));
         }
+        bool matched = false;
         for (const std::string& name : *names) {
+          // A plain name comes back as it is, found or not: only a known one counts.
           const auto info = std::find_if(known->begin(), known->end(), [&](const auto& k) { return k.symbol == name; });
+          if (info == known->end()) continue;
+          matched = true;
           if (std::find(req.symbols.begin(), req.symbols.end(), info->id) == req.symbols.end()) {
             req.symbols.push_back(info->id);  // each symbol once, after those named by id
           }
         }
+        if (!matched) return DataErr(client, rid, sbe::DataErrorCode::kPatternMatchesNothing, static_cast<SymbolId>(i));
       }
       if (req.symbols.size() > sbe::kMaxSymbolsPerRequest) {
         return DataErr(client, rid, sbe::DataErrorCode::kTooManySymbols);

@@ -796,6 +796,12 @@ TEST_F(GatewayTest, SymbolPatternsAreExpandedByTheGateway) {
   EXPECT_EQ(bad.error().code, ErrorCode::kNotFound);
   EXPECT_NE(bad.error().message.find("symbol pattern '*XYZ' matches no symbol"), std::string::npos)
       << bad.error().message;
+  auto plain = c->RequestTrades({.symbols = {}, .patterns = {"NOSUCH"}}, none);  // a name without wildcards
+  ASSERT_FALSE(plain.ok());
+  EXPECT_NE(plain.error().message.find("symbol pattern 'NOSUCH' matches no symbol"), std::string::npos)
+      << plain.error().message;
+  auto [named, named_end] = Replay(*c, {.symbols = {}, .patterns = {"ETHUSD"}});
+  EXPECT_EQ(named.size(), 3000u) << "a plain name is a pattern matching itself";
   auto too_long = c->RequestTrades({.symbols = {}, .patterns = {std::string(33, '*')}}, none);
   ASSERT_FALSE(too_long.ok());
   EXPECT_NE(too_long.error().message.find("must be 1 to 32 characters"), std::string::npos) << too_long.error().message;
@@ -806,7 +812,7 @@ TEST_F(GatewayTest, SymbolPatternsAreExpandedByTheGateway) {
   auto stream = c->RequestBars({.symbols = {}, .patterns = {"*"}}, TimeResolution::kOneHour, b).value();
   ASSERT_TRUE(stream->Wait(30000ms).ok());
   EXPECT_GE(bars, 2u);
-  EXPECT_EQ(gateway_->stats().errors_by_code.at("DataError/a symbol pattern matches no symbol in the store"), 1u);
+  EXPECT_EQ(gateway_->stats().errors_by_code.at("DataError/a symbol pattern matches no symbol in the store"), 2u);
 }
 
 TEST_F(GatewayTest, ALoginThatFailsIsTriedAgainByTheNextRequest) {
