@@ -157,27 +157,48 @@ void EncodeBlock(std::span<const UnixNanos> time, std::span<const Decimal> price
   Pack(col, &out->volume);
 }
 
-Status DecodeBlock(UnixNanos first_time, std::uint32_t count, std::string_view time, std::string_view price,
-                   std::string_view volume, SymbolId symbol, Trade* out) {
-  int tw = 0, pw = 0, vw = 0;
+Status TradeBlockDecoder::Start(UnixNanos first_time, std::uint32_t count, std::string_view time,
+                                std::string_view price, std::string_view volume, SymbolId symbol) {
+  count_ = next_ = 0;
   if (time.empty() || static_cast<unsigned char>(time[0]) >= kTimeUnits.size() ||
-      !PackedHeader(time.substr(1), count, &tw) || !PackedHeader(price, count, &pw) ||
-      !PackedHeader(volume, count, &vw)) {
+      !PackedHeader(time.substr(1), count, &tw_) || !PackedHeader(price, count, &pw_) ||
+      !PackedHeader(volume, count, &vw_)) {
     return MakeError(ErrorCode::kCorrupt, "trade block of " + std::to_string(count) +
                                               " trades has damaged columns (sizes " + std::to_string(time.size()) + ", " +
                                               std::to_string(price.size()) + ", " + std::to_string(volume.size()) + ")");
   }
-  const std::int64_t unit = kTimeUnits[static_cast<unsigned char>(time[0])];
-  const unsigned char* tb = Bytes(time) + 2;
-  const unsigned char* pb = Bytes(price) + 1;
-  const unsigned char* vb = Bytes(volume) + 1;
-  std::int64_t t = first_time.ns;
-  std::int64_t p = 0;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    t = Wrap(t, WrapMul(UnZigZag(Unpack(tb, i, tw)), unit));
-    p = Wrap(p, UnZigZag(Unpack(pb, i, pw)));
-    out[i] = Trade{UnixNanos{t}, Decimal::FromRaw(p), Decimal::FromRaw(UnZigZag(Unpack(vb, i, vw))), symbol};
+  unit_ = kTimeUnits[static_cast<unsigned char>(time[0])];
+  tb_ = Bytes(time) + 2;
+  pb_ = Bytes(price) + 1;
+  vb_ = Bytes(volume) + 1;
+  t_ = first_time.ns;
+  p_ = 0;
+  count_ = count;
+  symbol_ = symbol;
+  return {};
+}
+
+std::size_t TradeBlockDecoder::Next(std::size_t n, Trade* out) {
+  const std::uint32_t end = next_ + static_cast<std::uint32_t>(std::min<std::size_t>(n, left()));
+  std::int64_t t = t_, p = p_;
+  Trade* o = out;
+  for (std::uint32_t i = next_; i < end; ++i) {
+    t = Wrap(t, WrapMul(UnZigZag(Unpack(tb_, i, tw_)), unit_));
+    p = Wrap(p, UnZigZag(Unpack(pb_, i, pw_)));
+    *o++ = Trade{UnixNanos{t}, Decimal::FromRaw(p), Decimal::FromRaw(UnZigZag(Unpack(vb_, i, vw_))), symbol_};
   }
+  t_ = t;
+  p_ = p;
+  const std::size_t done = end - next_;
+  next_ = end;
+  return done;
+}
+
+Status DecodeBlock(UnixNanos first_time, std::uint32_t count, std::string_view time, std::string_view price,
+                   std::string_view volume, SymbolId symbol, Trade* out) {
+  TradeBlockDecoder d;
+  TICKFLOW_RETURN_IF_ERROR(d.Start(first_time, count, time, price, volume, symbol));
+  d.Next(count, out);
   return {};
 }
 

@@ -172,6 +172,15 @@ std::string BlockSelect(const char* count_column, const char* blobs, const char*
   return std::string("SELECT first_ts, ") + count_column + ", last_ts, block_key, checksum, " + blobs + " " + rest;
 }
 
+Error BlockDamage(const Stmt& st, const char* kind, SymbolId symbol, const std::string& problem) {
+  return MakeError(ErrorCode::kCorrupt,
+                   std::string(kind) + " block " + std::to_string(st.Int(kKey) & kMaxBlockNo) + " of symbol id " +
+                       std::to_string(symbol) + " (" + FormatIso8601(UnixNanos{st.Int(kFirstTs)}) + " .. " +
+                       FormatIso8601(UnixNanos{st.Int(kLastTs)}) + ") is damaged: " + problem +
+                       " (a disk fault, or the file changed outside tickflow); re-import this symbol into a new "
+                       "store");
+}
+
 // A block is believed only if its checksum matches (blocks from before schema
 // 2 have none) and its rows are valid and span exactly its stored times.
 template <class Row>
@@ -186,27 +195,116 @@ Status CheckBlock(const Stmt& st, std::span<const std::string_view> blobs, std::
     problem = "its rows do not span the times it is stored under";
   }
   if (problem.empty()) return {};
-  return MakeError(ErrorCode::kCorrupt,
-                   std::string(kind) + " block " + std::to_string(st.Int(kKey) & kMaxBlockNo) + " of symbol id " +
-                       std::to_string(symbol) + " (" + FormatIso8601(UnixNanos{st.Int(kFirstTs)}) + " .. " +
-                       FormatIso8601(UnixNanos{st.Int(kLastTs)}) + ") is damaged: " + problem +
-                       " (a disk fault, or the file changed outside tickflow); re-import this symbol into a new "
-                       "store");
+  return BlockDamage(st, kind, symbol, problem);
 }
 
-Status DecodeTradeRow(const Stmt& st, SymbolId symbol, std::uint32_t count, ValueLimits limits, Trade* out) {
-  const std::array<std::string_view, 3> blobs = {st.Blob(kBlobs), st.Blob(kBlobs + 1), st.Blob(kBlobs + 2)};
-  TICKFLOW_RETURN_IF_ERROR(DecodeBlock(UnixNanos{st.Int(kFirstTs)}, count, blobs[0], blobs[1], blobs[2], symbol, out));
-  const std::span<const Trade> rows(out, count);
-  return CheckBlock(st, blobs, rows, CheckTrades(rows, limits), "trade", symbol);
-}
 Status DecodeBarRow(const Stmt& st, SymbolId symbol, std::uint32_t count, ValueLimits limits, Bar* out) {
   const std::array<std::string_view, 1> blobs = {st.Blob(kBlobs)};
   TICKFLOW_RETURN_IF_ERROR(DecodeBarBlock(UnixNanos{st.Int(kFirstTs)}, count, blobs[0], out));
   const std::span<const Bar> rows(out, count);
   return CheckBlock(st, blobs, rows, CheckBars(rows, limits), "bar", symbol);
 }
-using SqliteTradeCursor = BlockCursor<Trade, DecodeTradeRow>;
+// One symbol's trades, block by block like BlockCursor, but each block decoded
+// in pieces of kPiece trades: a reader holds 128 KiB decoded, not the block's
+// 1 MiB, which is what a merge of every market holds per market. The block's
+// checksum is checked when it is loaded, each piece's rows as they are
+// decoded, and the block's first and last times at its first and last piece.
+class SqliteTradeCursor final : public TradeCursor {
+ public:
+  static constexpr std::size_t kPiece = 4096;
+
+  SqliteTradeCursor(const Db& db, Stmt stmt, SymbolId symbol, TimeRange range, std::uint32_t max_count,
+                    ValueLimits limits)
+      : db_(db), stmt_(std::move(stmt)), symbol_(symbol), range_(range), max_count_(max_count), limits_(limits) {}
+
+  Result<std::size_t> Next(std::span<Trade> out) override {
+    std::size_t n = 0;
+    while (n < out.size()) {
+      if (pos_ == end_) {
+        TICKFLOW_ASSIGN_OR_RETURN(const bool more, Refill());
+        if (!more) break;
+        continue;
+      }
+      const std::size_t k = std::min(out.size() - n, end_ - pos_);
+      std::copy_n(piece_.begin() + static_cast<std::ptrdiff_t>(pos_), k, out.begin() + static_cast<std::ptrdiff_t>(n));
+      pos_ += k;
+      n += k;
+    }
+    return n;
+  }
+
+  Result<std::span<const Trade>> NextView() override {
+    while (pos_ == end_) {
+      TICKFLOW_ASSIGN_OR_RETURN(const bool more, Refill());
+      if (!more) return std::span<const Trade>();
+    }
+    const std::span<const Trade> out(piece_.data() + pos_, end_ - pos_);
+    pos_ = end_;
+    return out;
+  }
+
+ private:
+  // Decodes the next piece (loading the next block first if this one is done); false at the end.
+  Result<bool> Refill() {
+    pos_ = end_ = 0;
+    if (decoder_.left() == 0) {
+      if (done_) return false;
+      TICKFLOW_ASSIGN_OR_RETURN(const bool row, stmt_.Step(db_));
+      if (!row) {
+        done_ = true;
+        return false;
+      }
+      const auto count = static_cast<std::uint32_t>(stmt_.Int(1));
+      if (count == 0 || count > max_count_) {
+        return MakeError(ErrorCode::kCorrupt,
+                         "block of symbol " + std::to_string(symbol_) + " claims " + std::to_string(count) + " rows");
+      }
+      const std::array<std::string_view, 3> blobs = {stmt_.Blob(kBlobs), stmt_.Blob(kBlobs + 1),
+                                                     stmt_.Blob(kBlobs + 2)};
+      TICKFLOW_RETURN_IF_ERROR(
+          decoder_.Start(UnixNanos{stmt_.Int(kFirstTs)}, count, blobs[0], blobs[1], blobs[2], symbol_));
+      if (!stmt_.IsNull(kChecksum) &&
+          BlockChecksum(stmt_.Int(kKey), stmt_.Int(kFirstTs), stmt_.Int(kLastTs), stmt_.Int(kCount), blobs) !=
+              static_cast<std::uint64_t>(stmt_.Int(kChecksum))) {
+        return BlockDamage(stmt_, "trade", symbol_, "its checksum does not match");
+      }
+      first_piece_ = true;
+      last_time_ = UnixNanos::Min();
+    }
+    piece_.resize(std::min<std::size_t>(kPiece, decoder_.left()));
+    decoder_.Next(piece_.size(), piece_.data());
+    const std::span<const Trade> rows(piece_);
+    std::string problem = CheckTrades(rows, limits_);
+    if (problem.empty() && rows.front().time < last_time_) problem = "its trades go back in time between pieces";
+    if (problem.empty() && ((first_piece_ && rows.front().time.ns != stmt_.Int(kFirstTs)) ||
+                            (decoder_.left() == 0 && rows.back().time.ns != stmt_.Int(kLastTs)))) {
+      problem = "its rows do not span the times it is stored under";
+    }
+    if (!problem.empty()) return BlockDamage(stmt_, "trade", symbol_, problem);
+    first_piece_ = false;
+    last_time_ = rows.back().time;
+    // Rows are in time order: the range is one slice of the piece.
+    const auto before = [](const Trade& r, UnixNanos t) { return r.time < t; };
+    pos_ = static_cast<std::size_t>(std::lower_bound(rows.begin(), rows.end(), range_.from, before) - rows.begin());
+    end_ = static_cast<std::size_t>(std::lower_bound(rows.begin(), rows.end(), range_.to, before) - rows.begin());
+    if (end_ < rows.size()) done_ = true;       // everything after starts at or after `to`
+    if (done_) decoder_ = TradeBlockDecoder();  // nothing more of this block either
+    return true;
+  }
+
+  const Db& db_;
+  Stmt stmt_;
+  SymbolId symbol_;
+  TimeRange range_;
+  std::uint32_t max_count_;
+  ValueLimits limits_;
+  TradeBlockDecoder decoder_;
+  std::vector<Trade> piece_;
+  std::size_t pos_ = 0, end_ = 0;
+  UnixNanos last_time_ = UnixNanos::Min();
+  bool first_piece_ = false;
+  bool done_ = false;
+};
 using SqliteBarCursor = BlockCursor<Bar, DecodeBarRow>;
 
 // An exclusive flock(2) on "<store>-writer.lock", which holds the holder's
