@@ -93,77 +93,99 @@ constexpr const char* kSymbolColumns =
     "symbol_id, exchange_id, symbol, base, quote, COALESCE(first_ts, 0), COALESCE(last_ts, 0), "
     "trade_count, price_scale, volume_scale";
 
-// Streams one symbol's rows (trades or 1-minute bars) block by block: one
-// decoded block in memory at a time. The statement yields (first_ts, count,
-// blobs...) in time order; `Decode` turns one row into `count` Rows.
-template <class Row, Status (*Decode)(const Stmt&, SymbolId, std::uint32_t, ValueLimits, Row*)>
-class BlockCursor final : public RowCursor<Row> {
+// One symbol's rows from a statement that yields its blocks (first_ts, count,
+// blobs...) in time order. The rows on hand are rows_[pos_, end_), already
+// trimmed to the range; Refill() decodes more (a block, or a piece of one).
+template <class Row>
+class StoredRowCursor : public RowCursor<Row> {
  public:
-  BlockCursor(const Db& db, Stmt stmt, SymbolId symbol, TimeRange range, std::uint32_t max_count, ValueLimits limits)
+  StoredRowCursor(const Db& db, Stmt stmt, SymbolId symbol, TimeRange range, std::uint32_t max_count,
+                  ValueLimits limits)
       : db_(db), stmt_(std::move(stmt)), symbol_(symbol), range_(range), max_count_(max_count), limits_(limits) {}
 
   Result<std::size_t> Next(std::span<Row> out) override {
     std::size_t n = 0;
     while (n < out.size()) {
       if (pos_ == end_) {
-        if (done_) break;
-        TICKFLOW_RETURN_IF_ERROR(LoadBlock());
+        TICKFLOW_ASSIGN_OR_RETURN(const bool more, Refill());
+        if (!more) break;
         continue;
       }
       const std::size_t k = std::min(out.size() - n, end_ - pos_);
-      std::copy(block_.begin() + static_cast<std::ptrdiff_t>(pos_),
-                block_.begin() + static_cast<std::ptrdiff_t>(pos_ + k), out.begin() + static_cast<std::ptrdiff_t>(n));
+      std::copy_n(rows_.begin() + static_cast<std::ptrdiff_t>(pos_), k, out.begin() + static_cast<std::ptrdiff_t>(n));
       pos_ += k;
       n += k;
     }
     return n;
   }
 
-  // The rest of the current block (trimmed to the range), without copying.
+  // The rows on hand, without copying.
   Result<std::span<const Row>> NextView() override {
     while (pos_ == end_) {
-      if (done_) return std::span<const Row>();
-      TICKFLOW_RETURN_IF_ERROR(LoadBlock());
+      TICKFLOW_ASSIGN_OR_RETURN(const bool more, Refill());
+      if (!more) return std::span<const Row>();
     }
-    const std::span<const Row> out(block_.data() + pos_, end_ - pos_);
+    const std::span<const Row> out(rows_.data() + pos_, end_ - pos_);
     pos_ = end_;
     return out;
   }
 
- private:
-  Status LoadBlock() {
-    block_.clear();
-    pos_ = end_ = 0;
+ protected:
+  // Decodes more rows into rows_ (then Slice()); false at the end.
+  virtual Result<bool> Refill() = 0;
+
+  // The next block's row count, after stepping the statement; 0 at the end.
+  Result<std::uint32_t> StepBlock() {
     TICKFLOW_ASSIGN_OR_RETURN(const bool row, stmt_.Step(db_));
     if (!row) {
       done_ = true;
-      return {};
+      return 0u;
     }
     const auto count = static_cast<std::uint32_t>(stmt_.Int(1));
     if (count == 0 || count > max_count_) {
       return MakeError(ErrorCode::kCorrupt, "block of symbol " + std::to_string(symbol_) + " claims " +
                                                 std::to_string(count) + " rows");
     }
-    block_.resize(count);
-    TICKFLOW_RETURN_IF_ERROR(Decode(stmt_, symbol_, count, limits_, block_.data()));
-    // Rows are in time order: the range is one slice of the block.
+    return count;
+  }
+
+  // Rows are in time order: the range is one slice of rows_. Rows past its end
+  // mean every later row is too.
+  void Slice() {
     const auto before = [](const Row& r, UnixNanos t) { return r.time < t; };
-    pos_ = static_cast<std::size_t>(std::lower_bound(block_.begin(), block_.end(), range_.from, before) - block_.begin());
-    end_ = static_cast<std::size_t>(std::lower_bound(block_.begin(), block_.end(), range_.to, before) - block_.begin());
-    if (end_ < block_.size()) done_ = true;  // later blocks start at or after `to`
-    return {};
+    pos_ = static_cast<std::size_t>(std::lower_bound(rows_.begin(), rows_.end(), range_.from, before) - rows_.begin());
+    end_ = static_cast<std::size_t>(std::lower_bound(rows_.begin(), rows_.end(), range_.to, before) - rows_.begin());
+    if (end_ < rows_.size()) done_ = true;
   }
 
   const Db& db_;
   Stmt stmt_;
-  SymbolId symbol_;
-  TimeRange range_;
-  std::uint32_t max_count_;
-  ValueLimits limits_;
-  std::vector<Row> block_;
-  std::size_t pos_ = 0;
-  std::size_t end_ = 0;
-  bool done_ = false;
+  const SymbolId symbol_;
+  const TimeRange range_;
+  const std::uint32_t max_count_;
+  const ValueLimits limits_;
+  std::vector<Row> rows_;
+  std::size_t pos_ = 0, end_ = 0;
+  bool done_ = false;  // nothing after what is on hand
+};
+
+// Decodes a whole block at a time (1-minute bars: varints, read front to back).
+template <class Row, Status (*Decode)(const Stmt&, SymbolId, std::uint32_t, ValueLimits, Row*)>
+class BlockCursor final : public StoredRowCursor<Row> {
+ public:
+  using StoredRowCursor<Row>::StoredRowCursor;
+
+ private:
+  Result<bool> Refill() override {
+    this->pos_ = this->end_ = 0;
+    if (this->done_) return false;
+    TICKFLOW_ASSIGN_OR_RETURN(const std::uint32_t count, this->StepBlock());
+    if (count == 0) return false;
+    this->rows_.resize(count);
+    TICKFLOW_RETURN_IF_ERROR(Decode(this->stmt_, this->symbol_, count, this->limits_, this->rows_.data()));
+    this->Slice();
+    return true;
+  }
 };
 
 // Block statements select these columns first, then the block's blobs.
@@ -204,61 +226,23 @@ Status DecodeBarRow(const Stmt& st, SymbolId symbol, std::uint32_t count, ValueL
   const std::span<const Bar> rows(out, count);
   return CheckBlock(st, blobs, rows, CheckBars(rows, limits), "bar", symbol);
 }
-// One symbol's trades, block by block like BlockCursor, but each block decoded
-// in pieces of kPiece trades: a reader holds 128 KiB decoded, not the block's
-// 1 MiB, which is what a merge of every market holds per market. The block's
-// checksum is checked when it is loaded, each piece's rows as they are
-// decoded, and the block's first and last times at its first and last piece.
-class SqliteTradeCursor final : public TradeCursor {
+// Trades, each block decoded in pieces of kPiece trades: a reader holds
+// 128 KiB decoded, not the block's 1 MiB, which is what a merge of every
+// market holds per market. The block's checksum is checked when it is loaded,
+// each piece's rows as they are decoded, and the block's first and last times
+// at its first and last piece.
+class SqliteTradeCursor final : public StoredRowCursor<Trade> {
  public:
   static constexpr std::size_t kPiece = 4096;
-
-  SqliteTradeCursor(const Db& db, Stmt stmt, SymbolId symbol, TimeRange range, std::uint32_t max_count,
-                    ValueLimits limits)
-      : db_(db), stmt_(std::move(stmt)), symbol_(symbol), range_(range), max_count_(max_count), limits_(limits) {}
-
-  Result<std::size_t> Next(std::span<Trade> out) override {
-    std::size_t n = 0;
-    while (n < out.size()) {
-      if (pos_ == end_) {
-        TICKFLOW_ASSIGN_OR_RETURN(const bool more, Refill());
-        if (!more) break;
-        continue;
-      }
-      const std::size_t k = std::min(out.size() - n, end_ - pos_);
-      std::copy_n(piece_.begin() + static_cast<std::ptrdiff_t>(pos_), k, out.begin() + static_cast<std::ptrdiff_t>(n));
-      pos_ += k;
-      n += k;
-    }
-    return n;
-  }
-
-  Result<std::span<const Trade>> NextView() override {
-    while (pos_ == end_) {
-      TICKFLOW_ASSIGN_OR_RETURN(const bool more, Refill());
-      if (!more) return std::span<const Trade>();
-    }
-    const std::span<const Trade> out(piece_.data() + pos_, end_ - pos_);
-    pos_ = end_;
-    return out;
-  }
+  using StoredRowCursor<Trade>::StoredRowCursor;
 
  private:
-  // Decodes the next piece (loading the next block first if this one is done); false at the end.
-  Result<bool> Refill() {
+  Result<bool> Refill() override {
     pos_ = end_ = 0;
+    if (done_) return false;
     if (decoder_.left() == 0) {
-      if (done_) return false;
-      TICKFLOW_ASSIGN_OR_RETURN(const bool row, stmt_.Step(db_));
-      if (!row) {
-        done_ = true;
-        return false;
-      }
-      const auto count = static_cast<std::uint32_t>(stmt_.Int(1));
-      if (count == 0 || count > max_count_) {
-        return MakeError(ErrorCode::kCorrupt,
-                         "block of symbol " + std::to_string(symbol_) + " claims " + std::to_string(count) + " rows");
-      }
+      TICKFLOW_ASSIGN_OR_RETURN(const std::uint32_t count, StepBlock());
+      if (count == 0) return false;
       const std::array<std::string_view, 3> blobs = {stmt_.Blob(kBlobs), stmt_.Blob(kBlobs + 1),
                                                      stmt_.Blob(kBlobs + 2)};
       TICKFLOW_RETURN_IF_ERROR(
@@ -271,39 +255,24 @@ class SqliteTradeCursor final : public TradeCursor {
       first_piece_ = true;
       last_time_ = UnixNanos::Min();
     }
-    piece_.resize(std::min<std::size_t>(kPiece, decoder_.left()));
-    decoder_.Next(piece_.size(), piece_.data());
-    const std::span<const Trade> rows(piece_);
-    std::string problem = CheckTrades(rows, limits_);
-    if (problem.empty() && rows.front().time < last_time_) problem = "its trades go back in time between pieces";
-    if (problem.empty() && ((first_piece_ && rows.front().time.ns != stmt_.Int(kFirstTs)) ||
-                            (decoder_.left() == 0 && rows.back().time.ns != stmt_.Int(kLastTs)))) {
+    rows_.resize(std::min<std::size_t>(kPiece, decoder_.left()));
+    decoder_.Next(rows_.size(), rows_.data());
+    std::string problem = CheckTrades(rows_, limits_);
+    if (problem.empty() && rows_.front().time < last_time_) problem = "its trades go back in time between pieces";
+    if (problem.empty() && ((first_piece_ && rows_.front().time.ns != stmt_.Int(kFirstTs)) ||
+                            (decoder_.left() == 0 && rows_.back().time.ns != stmt_.Int(kLastTs)))) {
       problem = "its rows do not span the times it is stored under";
     }
     if (!problem.empty()) return BlockDamage(stmt_, "trade", symbol_, problem);
     first_piece_ = false;
-    last_time_ = rows.back().time;
-    // Rows are in time order: the range is one slice of the piece.
-    const auto before = [](const Trade& r, UnixNanos t) { return r.time < t; };
-    pos_ = static_cast<std::size_t>(std::lower_bound(rows.begin(), rows.end(), range_.from, before) - rows.begin());
-    end_ = static_cast<std::size_t>(std::lower_bound(rows.begin(), rows.end(), range_.to, before) - rows.begin());
-    if (end_ < rows.size()) done_ = true;       // everything after starts at or after `to`
-    if (done_) decoder_ = TradeBlockDecoder();  // nothing more of this block either
+    last_time_ = rows_.back().time;
+    Slice();
     return true;
   }
 
-  const Db& db_;
-  Stmt stmt_;
-  SymbolId symbol_;
-  TimeRange range_;
-  std::uint32_t max_count_;
-  ValueLimits limits_;
   TradeBlockDecoder decoder_;
-  std::vector<Trade> piece_;
-  std::size_t pos_ = 0, end_ = 0;
   UnixNanos last_time_ = UnixNanos::Min();
   bool first_piece_ = false;
-  bool done_ = false;
 };
 using SqliteBarCursor = BlockCursor<Bar, DecodeBarRow>;
 
