@@ -855,7 +855,6 @@ class Gateway::Impl {
     task.finished = true;
   }
 
-  // Sleeps until `wait` has passed, in slices, so a stop is seen promptly.
   // Sleeps until `wait` has passed, looking at the stop flag every 20 ms. The
   // last 200 us are spent yielding instead of sleeping: a sleeping thread wakes
   // up to a few hundred microseconds late here, which a paced event would carry.
