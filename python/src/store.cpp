@@ -2,6 +2,7 @@
 // with the GIL released and handed to numpy without a copy.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include "tickflow/core/resolution.hpp"
 #include "tickflow/core/time.hpp"
 #include "tickflow/importer/importer.hpp"
+#include "tickflow/store/symbol_patterns.hpp"
 
 namespace tickflow::python {
 namespace {
@@ -338,9 +340,19 @@ Result<Resolved> Resolve(store::Store& s, const std::vector<std::string>& names)
   if (names.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "symbols: the list is empty; name at least one symbol (Store.symbols() lists them)");
   }
-  if (names.size() > 32767) return MakeError(ErrorCode::kInvalidArgument, "symbols: at most 32,767 symbols in one request");
+  // Globs ('*USD', 'XBT*', '*'): expanded over the store's symbols, each symbol once.
+  std::vector<std::string> expanded;
+  if (std::any_of(names.begin(), names.end(), [](const std::string& n) { return store::IsSymbolPattern(n); })) {
+    TICKFLOW_ASSIGN_OR_RETURN(const auto known, s.ListSymbols());
+    auto e = store::ExpandSymbolPatterns(names, known);
+    if (!e.ok()) return MakeError(e.error().code, "symbols: " + e.error().message);
+    expanded = std::move(e).value();
+  }
+  const std::vector<std::string>& list = expanded.empty() ? names : expanded;
+  if (list.size() > 32767)
+    return MakeError(ErrorCode::kInvalidArgument, "symbols: at most 32,767 symbols in one request");
   Resolved r;
-  for (const std::string& n : names) {
+  for (const std::string& n : list) {
     TICKFLOW_ASSIGN_OR_RETURN(const store::SymbolInfo info, s.FindSymbol(n));
     if (r.code_of[info.id] >= 0) {
       return MakeError(ErrorCode::kInvalidArgument, "symbols: " + n + " is given twice; name each symbol once");

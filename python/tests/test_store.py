@@ -49,6 +49,20 @@ def test_several_symbols_are_merged_in_time_order_keeping_the_given_order_on_tie
     assert merged["time"].is_monotonic_increasing
 
 
+def test_globs_name_the_symbols_they_match(generated_store):
+    store = tickflow.Store(generated_store)
+    names = store.symbols()["symbol"].tolist()  # in id order
+    every = store.trades("*", start="2023-01-01", end="2023-02-01")
+    assert list(every["symbol"].cat.categories) == names
+    pd.testing.assert_frame_equal(every, store.trades(names, start="2023-01-01", end="2023-02-01"))
+    usd = [n for n in names if n.endswith("USD")]
+    assert usd and list(store.trades("*USD", end="2022-02-01")["symbol"].cat.categories) == usd
+    with pytest.raises(LookupError, match=r"symbol pattern '\*XYZ' matches none of the 3 symbols"):
+        store.trades("*XYZ")
+    got = pd.concat(tickflow.replay("*", store=generated_store, start="2023-01-01", end="2023-02-01"), ignore_index=True)
+    assert len(got) == len(every)
+
+
 def test_as_numpy_gives_a_structured_array_and_the_symbol_names(sample_store):
     arr, names = tickflow.Store(sample_store).trades(["XBTUSD"], as_numpy=True)
     assert names == ["XBTUSD"]
