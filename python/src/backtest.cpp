@@ -15,6 +15,7 @@
 #include "tickflow/research/sweep.hpp"
 #include "tickflow/research/walkforward.hpp"
 #include "tickflow/session/backtest_job.hpp"
+#include "tickflow/store/symbol_patterns.hpp"
 
 namespace tickflow::python {
 namespace {
@@ -351,9 +352,11 @@ std::unique_ptr<PyResult> RunBacktest(const std::string& store, const std::vecto
     o.create = false;
     o.read_only = true;
     auto s = Unwrap(store::OpenStore(store, o));
-    for (const auto& info : Unwrap(s->ListSymbols())) {
+    const auto all = Unwrap(s->ListSymbols());
+    const auto wanted = Unwrap(store::ExpandSymbolPatterns(symbols, all));  // globs: '*USD', '*'
+    for (const auto& info : all) {
       names->by_id[info.id] = info.symbol;
-      if (std::find(symbols.begin(), symbols.end(), info.symbol) != symbols.end()) {
+      if (std::find(wanted.begin(), wanted.end(), info.symbol) != wanted.end()) {
         names->by_name[info.symbol] = info.id;
         traded.insert(info.id);
       }

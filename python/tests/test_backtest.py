@@ -74,6 +74,14 @@ def test_a_python_sma_cross_fills_exactly_like_the_built_in_one(generated_store)
     assert py.config["config"]["strategy"] == "SmaCross"
 
 
+def test_a_glob_names_the_symbols_of_a_python_backtest(generated_store):
+    params = {"fast": 5, "slow": 20}
+    by_glob = tickflow.backtest(SmaCross, store=generated_store, params=params, **dict(ARGS, symbols=["XBTU*"]))
+    by_name = tickflow.backtest(SmaCross, store=generated_store, params=params, **ARGS)
+    assert len(by_glob.fills) > 10
+    pd.testing.assert_frame_equal(by_glob.fills, by_name.fills)
+
+
 def test_the_built_in_from_python_fills_exactly_like_the_cli(generated_store, tickflow_bin, tmp_path):
     cpp = tickflow.backtest("sma-cross", store=generated_store, params={"fast": 5, "slow": 20}, **ARGS)
     r = run(tickflow_bin, "backtest", "--strategy", "sma-cross", "--param", "fast=5", "--param", "slow=20",
