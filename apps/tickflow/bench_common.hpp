@@ -56,6 +56,30 @@ struct Latency {
 Result<Latency> PacedLatency(store::Store& store, client::Client& client,
                              const std::function<std::optional<PaceAnchor>()>& anchor);
 
+// A child process, stopped (SIGTERM, then waited for) when this goes away; it
+// dies with this process (SIGTERM) even if this one crashes.
+class Child {
+ public:
+  // With `output`, its stdout and stderr go to that file.
+  static Result<Child> Spawn(std::vector<std::string> args, const std::string& output = {});
+  Child() = default;
+  Child(Child&& o) noexcept;
+  Child& operator=(Child&& o) noexcept;
+  ~Child() { Stop(); }
+  void Stop();
+  // Waits for it to exit, at most `limit` (then kills it): its exit status (as
+  // waitpid's) and max RSS in MiB; kUnavailable on the timeout.
+  struct Exit {
+    int status = 0;
+    double max_rss_mib = 0;
+  };
+  Result<Exit> Wait(std::chrono::seconds limit);
+  std::string pid() const { return std::to_string(pid_); }
+
+ private:
+  int pid_ = -1;
+};
+
 int BenchNats(const Args& a);
 int BenchScale(const Args& a);
 int BenchClickHouse(const Args& a);

@@ -2,8 +2,12 @@
 // baseline measured in the same run (medians of --runs; ratios). Figures and
 // the commands that produced them are recorded in docs/benchmarks.md.
 #include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "bench_common.hpp"
@@ -70,6 +75,65 @@ Result<Latency> PacedLatency(store::Store& store, client::Client& client,
   std::sort(us.begin(), us.end());
   const auto pct = [&](double p) { return us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))]; };
   return Latency{us.size(), pct(0.5), pct(0.99), us.back()};
+}
+
+Result<Child> Child::Spawn(std::vector<std::string> args, const std::string& output) {
+  std::vector<char*> argv;
+  for (auto& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  Child c;
+  const pid_t parent = ::getpid();
+  c.pid_ = ::fork();
+  if (c.pid_ < 0) return MakeError(ErrorCode::kUnavailable, "cannot start " + args[0]);
+  if (c.pid_ == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(1);
+    if (!output.empty()) {
+      const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd < 0) ::_exit(126);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return c;
+}
+
+Child::Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
+
+Child& Child::operator=(Child&& o) noexcept {
+  Stop();
+  pid_ = std::exchange(o.pid_, -1);
+  return *this;
+}
+
+void Child::Stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+Result<Child::Exit> Child::Wait(std::chrono::seconds limit) {
+  const auto deadline = Clock::now() + limit;
+  while (pid_ > 0) {
+    int status = 0;
+    struct rusage ru {};
+    if (::wait4(pid_, &status, WNOHANG, &ru) == pid_) {
+      pid_ = -1;
+      return Exit{status, static_cast<double>(ru.ru_maxrss) / 1024.0};
+    }
+    if (Clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      Stop();
+      return MakeError(ErrorCode::kUnavailable,
+                       "did not finish within " + std::to_string(limit.count()) + " s (killed)");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return MakeError(ErrorCode::kInternal, "no child process to wait for");
 }
 
 Status EnsureData(const std::string& dir, int files, std::uint64_t rows_per_file) {

@@ -2,11 +2,9 @@
 // a nats-server started here, against raw nats.c publish -> subscribe of the
 // same SBE frames in the same run; paced latency; and the RSS of gateway and
 // nats-server while a client reads 10x slower than the gateway can send.
-#include <fcntl.h>
 #include <nats/nats.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,54 +40,6 @@ int FreePort() {
   ::close(fd);
   return ntohs(a.sin_port);
 }
-
-// A child process, stopped (SIGTERM, then waited for) when this goes away.
-class Child {
- public:
-  // The child dies with this process (SIGTERM), even if this one crashes. With
-  // `output`, its stdout and stderr go to that file.
-  static Result<Child> Spawn(std::vector<std::string> args, const std::string& output = {}) {
-    std::vector<char*> argv;
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    Child c;
-    const pid_t parent = ::getpid();
-    c.pid_ = ::fork();
-    if (c.pid_ < 0) return MakeError(ErrorCode::kUnavailable, "cannot start " + args[0]);
-    if (c.pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (::getppid() != parent) ::_exit(1);
-      if (!output.empty()) {
-        const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0) ::_exit(126);
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::execvp(argv[0], argv.data());
-      ::_exit(127);
-    }
-    return c;
-  }
-  Child() = default;
-  Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
-  Child& operator=(Child&& o) noexcept {
-    Stop();
-    pid_ = std::exchange(o.pid_, -1);
-    return *this;
-  }
-  ~Child() { Stop(); }
-  void Stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  std::string pid() const { return std::to_string(pid_); }
-
- private:
-  pid_t pid_ = -1;
-};
 
 // Frames exactly as the gateway builds them: a DataBatch and `per_frame` TradeBars.
 std::vector<std::vector<std::byte>> GatewayFrames(store::Store& store, std::size_t count, std::size_t per_frame) {

@@ -1,27 +1,19 @@
 // tickflow bench scale: how import, store size, replay and queries grow with
 // the data, on Kraken-shaped data (tickflow generate --total N over --markets
 // markets) at several sizes in one run. Each import and replay runs as its own
-// `tickflow` process so that its max RSS is its own (wait4's ru_maxrss).
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/resource.h>
+// `tickflow` process so that its max RSS is its own (Child::Wait, from wait4).
 #include <sys/statvfs.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
-#include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 #include <vector>
 
 #include "bench_common.hpp"
 #include "common.hpp"
 #include "tickflow/importer/generator.hpp"
-
-extern char** environ;
 
 namespace tickflow::cli::bench {
 namespace {
@@ -43,46 +35,23 @@ struct ChildRun {
 Result<ChildRun> RunSelf(const std::vector<std::string>& args, const std::string& log, std::chrono::seconds limit) {
   std::vector<std::string> all = {"/proc/self/exe"};
   all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& s : all) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = -1;
-  const auto t0 = Clock::now();
-  const int rc = posix_spawn(&pid, "/proc/self/exe", &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
   std::string what;
   for (std::size_t i = 1; i < all.size(); ++i) what += (i > 1 ? " " : "") + all[i];
-  if (rc != 0) return MakeError(ErrorCode::kInternal, "cannot start `tickflow " + what + "`: " + std::strerror(rc));
-  const auto deadline = t0 + limit;
-  while (true) {
-    int status = 0;
-    struct rusage ru {};
-    const pid_t done = ::wait4(pid, &status, WNOHANG, &ru);
-    if (done == pid) {
-      ChildRun r{Seconds(t0), static_cast<double>(ru.ru_maxrss) / 1024.0};
-      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return r;
-      std::string tail;
-      if (std::FILE* f = std::fopen(log.c_str(), "r")) {
-        char buf[4096];
-        std::fseek(f, 0, SEEK_END);
-        std::fseek(f, std::max(0L, std::ftell(f) - 600), SEEK_SET);
-        tail.assign(buf, std::fread(buf, 1, sizeof buf, f));
-        std::fclose(f);
-      }
-      return MakeError(ErrorCode::kInternal, "`tickflow " + what + "` failed (see " + log + "): " + tail);
-    }
-    if (Clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return MakeError(ErrorCode::kUnavailable, "`tickflow " + what + "` did not finish within " +
-                                                    std::to_string(limit.count()) + " s (killed; see " + log + ")");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto t0 = Clock::now();
+  TICKFLOW_ASSIGN_OR_RETURN(Child child, Child::Spawn(all, log));
+  auto exit = child.Wait(limit);
+  if (!exit.ok())
+    return MakeError(exit.error().code, "`tickflow " + what + "` " + exit.error().message + "; see " + log);
+  if (WIFEXITED(exit->status) && WEXITSTATUS(exit->status) == 0) return ChildRun{Seconds(t0), exit->max_rss_mib};
+  std::string tail;
+  if (std::FILE* f = std::fopen(log.c_str(), "r")) {
+    char buf[4096];
+    std::fseek(f, 0, SEEK_END);
+    std::fseek(f, std::max(0L, std::ftell(f) - 600), SEEK_SET);
+    tail.assign(buf, std::fread(buf, 1, sizeof buf, f));
+    std::fclose(f);
   }
+  return MakeError(ErrorCode::kInternal, "`tickflow " + what + "` failed (see " + log + "): " + tail);
 }
 
 // The replay's own time, from its summary line ("N messages in T s (...)"):
