@@ -38,11 +38,8 @@ Result<ResolvedSymbols> ResolveInStore(const std::string& db, const std::vector<
 
 Result<ResolvedSymbols> ResolveInSymdb(const std::string& address, const std::vector<std::string>& args) {
   TICKFLOW_ASSIGN_OR_RETURN(auto symdb, symdb::Client::Connect(address));
-  std::vector<std::string> symbols = args;
-  if (std::any_of(args.begin(), args.end(), [](const std::string& a) { return store::IsSymbolPattern(a); })) {
-    TICKFLOW_ASSIGN_OR_RETURN(const auto known, symdb->ListSymbols());
-    TICKFLOW_ASSIGN_OR_RETURN(symbols, store::ExpandSymbolPatterns(args, known));
-  }
+  TICKFLOW_ASSIGN_OR_RETURN(const std::vector<std::string> symbols,
+                            store::ExpandSymbolPatterns(args, [&symdb] { return symdb->ListSymbols(); }));
   TICKFLOW_RETURN_IF_ERROR(CheckDistinctSymbols(symbols));
   ResolvedSymbols r;
   r.expanded = symbols;

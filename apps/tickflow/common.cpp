@@ -109,11 +109,8 @@ Result<std::unique_ptr<store::Store>> OpenStoreForWriting(const std::string& db)
 Result<ResolvedSymbols> ResolveSymbols(store::Store& store, const std::vector<std::string>& args) {
   ResolvedSymbols r;
   r.names.resize(65536);
-  std::vector<std::string> symbols = args;
-  if (std::any_of(args.begin(), args.end(), [](const std::string& a) { return store::IsSymbolPattern(a); })) {
-    TICKFLOW_ASSIGN_OR_RETURN(const auto known, store.ListSymbols());
-    TICKFLOW_ASSIGN_OR_RETURN(symbols, store::ExpandSymbolPatterns(args, known));
-  }
+  TICKFLOW_ASSIGN_OR_RETURN(const std::vector<std::string> symbols,
+                            store::ExpandSymbolPatterns(args, [&store] { return store.ListSymbols(); }));
   TICKFLOW_RETURN_IF_ERROR(CheckDistinctSymbols(symbols));
   r.expanded = symbols;
   for (const std::string& s : symbols) {

@@ -341,14 +341,9 @@ Result<Resolved> Resolve(store::Store& s, const std::vector<std::string>& names)
     return MakeError(ErrorCode::kInvalidArgument, "symbols: the list is empty; name at least one symbol (Store.symbols() lists them)");
   }
   // Globs ('*USD', 'XBT*', '*'): expanded over the store's symbols, each symbol once.
-  std::vector<std::string> expanded;
-  if (std::any_of(names.begin(), names.end(), [](const std::string& n) { return store::IsSymbolPattern(n); })) {
-    TICKFLOW_ASSIGN_OR_RETURN(const auto known, s.ListSymbols());
-    auto e = store::ExpandSymbolPatterns(names, known);
-    if (!e.ok()) return MakeError(e.error().code, "symbols: " + e.error().message);
-    expanded = std::move(e).value();
-  }
-  const std::vector<std::string>& list = expanded.empty() ? names : expanded;
+  auto expanded = store::ExpandSymbolPatterns(names, [&s] { return s.ListSymbols(); });
+  if (!expanded.ok()) return MakeError(expanded.error().code, "symbols: " + expanded.error().message);
+  const std::vector<std::string>& list = *expanded;
   if (list.size() > 32767)
     return MakeError(ErrorCode::kInvalidArgument, "symbols: at most 32,767 symbols in one request");
   Resolved r;

@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <unordered_set>
 
 namespace tickflow::store {
@@ -37,6 +38,15 @@ Result<std::vector<std::string>> ExpandSymbolPatterns(std::span<const std::strin
     }
   }
   return out;
+}
+
+Result<std::vector<std::string>> ExpandSymbolPatterns(std::span<const std::string> args,
+                                                      const std::function<Result<std::vector<SymbolInfo>>()>& list) {
+  if (std::none_of(args.begin(), args.end(), [](const std::string& a) { return IsSymbolPattern(a); })) {
+    return std::vector<std::string>(args.begin(), args.end());
+  }
+  TICKFLOW_ASSIGN_OR_RETURN(const std::vector<SymbolInfo> known, list());
+  return ExpandSymbolPatterns(args, known);
 }
 
 std::string DescribeSymbols(std::span<const std::string> names, std::size_t at_most) {

@@ -3,6 +3,7 @@
 // case-sensitive like symbol names.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,6 +24,11 @@ bool IsSymbolPattern(std::string_view text);
 // matches nothing is kNotFound naming it and how many symbols there are.
 Result<std::vector<std::string>> ExpandSymbolPatterns(std::span<const std::string> args,
                                                       std::span<const SymbolInfo> known);
+
+// The same, listing the known symbols (`list`, e.g. a store's ListSymbols) only
+// when some arg is a glob; plain names alone come back as they are.
+Result<std::vector<std::string>> ExpandSymbolPatterns(std::span<const std::string> args,
+                                                      const std::function<Result<std::vector<SymbolInfo>>()>& list);
 
 // "XBTUSD, ETHUSD" for a few symbols; "708 markets (XBTUSD, ETHUSD, XBTEUR, ...)" for many.
 std::string DescribeSymbols(std::span<const std::string> names, std::size_t at_most = 6);
