@@ -39,7 +39,7 @@ Result<ResolvedSymbols> ResolveInStore(const std::string& db, const std::vector<
 Result<ResolvedSymbols> ResolveInSymdb(const std::string& address, const std::vector<std::string>& args) {
   TICKFLOW_ASSIGN_OR_RETURN(auto symdb, symdb::Client::Connect(address));
   TICKFLOW_ASSIGN_OR_RETURN(const std::vector<std::string> symbols,
-                            store::ExpandSymbolPatterns(args, [&symdb] { return symdb->ListSymbols(); }));
+                            store::ExpandSymbolPatternsWith(args, [&symdb] { return symdb->ListSymbols(); }));
   TICKFLOW_RETURN_IF_ERROR(CheckDistinctSymbols(symbols));
   ResolvedSymbols r;
   r.expanded = symbols;

@@ -110,7 +110,7 @@ Result<ResolvedSymbols> ResolveSymbols(store::Store& store, const std::vector<st
   ResolvedSymbols r;
   r.names.resize(65536);
   TICKFLOW_ASSIGN_OR_RETURN(const std::vector<std::string> symbols,
-                            store::ExpandSymbolPatterns(args, [&store] { return store.ListSymbols(); }));
+                            store::ExpandSymbolPatternsWith(args, [&store] { return store.ListSymbols(); }));
   TICKFLOW_RETURN_IF_ERROR(CheckDistinctSymbols(symbols));
   r.expanded = symbols;
   for (const std::string& s : symbols) {

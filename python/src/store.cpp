@@ -341,7 +341,7 @@ Result<Resolved> Resolve(store::Store& s, const std::vector<std::string>& names)
     return MakeError(ErrorCode::kInvalidArgument, "symbols: the list is empty; name at least one symbol (Store.symbols() lists them)");
   }
   // Globs ('*USD', 'XBT*', '*'): expanded over the store's symbols, each symbol once.
-  auto expanded = store::ExpandSymbolPatterns(names, [&s] { return s.ListSymbols(); });
+  auto expanded = store::ExpandSymbolPatternsWith(names, [&s] { return s.ListSymbols(); });
   if (!expanded.ok()) return MakeError(expanded.error().code, "symbols: " + expanded.error().message);
   const std::vector<std::string>& list = *expanded;
   if (list.size() > 32767)

@@ -688,6 +688,8 @@ class Gateway::Impl {
     if (!req.patterns.empty()) {  // globs: expanded here, so a remote client needs no symbol list
       auto known = store_->ListSymbols();
       if (!known.ok()) return DataErr(client, rid, sbe::DataErrorCode::kDataUnavailable);
+      std::map<std::string, SymbolId, std::less<>> id_of;
+      for (const store::SymbolInfo& k : *known) id_of.emplace(k.symbol, k.id);
       for (std::size_t i = 0; i < req.patterns.size(); ++i) {
         const std::string pattern[] = {req.patterns[i]};
         auto names = store::ExpandSymbolPatterns(pattern, *known);
@@ -697,11 +699,11 @@ class Gateway::Impl {
         bool matched = false;
         for (const std::string& name : *names) {
           // A plain name comes back as it is, found or not: only a known one counts.
-          const auto info = std::find_if(known->begin(), known->end(), [&](const auto& k) { return k.symbol == name; });
-          if (info == known->end()) continue;
+          const auto id = id_of.find(name);
+          if (id == id_of.end()) continue;
           matched = true;
-          if (std::find(req.symbols.begin(), req.symbols.end(), info->id) == req.symbols.end()) {
-            req.symbols.push_back(info->id);  // each symbol once, after those named by id
+          if (std::find(req.symbols.begin(), req.symbols.end(), id->second) == req.symbols.end()) {
+            req.symbols.push_back(id->second);  // each symbol once, after those named by id
           }
         }
         if (!matched) return DataErr(client, rid, sbe::DataErrorCode::kPatternMatchesNothing, static_cast<SymbolId>(i));

@@ -73,9 +73,12 @@ constexpr DataTable kDataTables[] = {
      "symbol_id, version"},
 };
 
-std::string MergeTreeTable(const std::string& db, const DataTable& t, std::string_view suffix = {}) {
+std::string CreateTable(const std::string& db, const DataTable& t, std::string_view suffix, const std::string& engine) {
   return "CREATE TABLE IF NOT EXISTS " + db + "." + t.name + std::string(suffix) + " (" + t.columns +
-         ") ENGINE = MergeTree() ORDER BY (" + t.order_by + ")";
+         ") ENGINE = " + engine;
+}
+std::string MergeTreeTable(const std::string& db, const DataTable& t, std::string_view suffix = {}) {
+  return CreateTable(db, t, suffix, "MergeTree() ORDER BY (" + std::string(t.order_by) + ")");
 }
 
 // One statement per request (the HTTP interface runs one). On a cluster, the
@@ -86,10 +89,10 @@ std::vector<std::string> SchemaStatements(const std::string& db, const std::stri
       "CREATE TABLE IF NOT EXISTS " + db + ".tickflow_meta (key String, value String) ENGINE = TinyLog",
   };
   for (const DataTable& t : kDataTables) {
-    out.push_back(cluster.empty()
-                      ? MergeTreeTable(db, t)
-                      : "CREATE TABLE IF NOT EXISTS " + db + "." + t.name + " (" + t.columns +
-                            ") ENGINE = Distributed(" + cluster + ", " + db + ", " + t.name + "_local, symbol_id)");
+    out.push_back(
+        cluster.empty()
+            ? MergeTreeTable(db, t)
+            : CreateTable(db, t, {}, "Distributed(" + cluster + ", " + db + ", " + t.name + "_local, symbol_id)"));
   }
   out.push_back(LeaseTable(db));
   // The latest committed state of each symbol, for plain SQL.

@@ -40,8 +40,8 @@ Result<std::vector<std::string>> ExpandSymbolPatterns(std::span<const std::strin
   return out;
 }
 
-Result<std::vector<std::string>> ExpandSymbolPatterns(std::span<const std::string> args,
-                                                      const std::function<Result<std::vector<SymbolInfo>>()>& list) {
+Result<std::vector<std::string>> ExpandSymbolPatternsWith(
+    std::span<const std::string> args, const std::function<Result<std::vector<SymbolInfo>>()>& list) {
   if (std::none_of(args.begin(), args.end(), [](const std::string& a) { return IsSymbolPattern(a); })) {
     return std::vector<std::string>(args.begin(), args.end());
   }

@@ -268,16 +268,21 @@ inline bool DecodeFields(Reader& r, DataError* m) {
 // Fields added by a later schema version, at the end of the block: read when
 // the block holds them (a version-1 block is shorter and they stay 0).
 // `block` is the start of the message block (its messageType field).
+// Version 2 appended one uint32 to each extended message: the high half of a
+// 64-bit field whose low half is in the version-1 block.
+inline void AddHigh32(const std::byte* block, std::uint16_t length, std::uint16_t v1_length, std::uint64_t* field) {
+  if (length >= v1_length + 4) *field |= std::uint64_t{Load<std::uint32_t>(block + v1_length)} << 32;
+}
 template <class M>
 inline void DecodeExtensions(const std::byte*, std::uint16_t, M*) {}
 inline void DecodeExtensions(const std::byte* block, std::uint16_t length, StartData* m) {
-  if (length >= 38) m->resume_after |= std::uint64_t{Load<std::uint32_t>(block + 34)} << 32;
+  AddHigh32(block, length, StartData::kMinBlockLength, &m->resume_after);
 }
 inline void DecodeExtensions(const std::byte* block, std::uint16_t length, LastDataBar* m) {
-  if (length >= 15) m->message_count |= std::uint64_t{Load<std::uint32_t>(block + 11)} << 32;
+  AddHigh32(block, length, LastDataBar::kMinBlockLength, &m->message_count);
 }
 inline void DecodeExtensions(const std::byte* block, std::uint16_t length, LastTradeBar* m) {
-  if (length >= 15) m->message_count |= std::uint64_t{Load<std::uint32_t>(block + 11)} << 32;
+  AddHigh32(block, length, LastTradeBar::kMinBlockLength, &m->message_count);
 }
 
 // The shortest block of a message any schema version wrote: its block in version 1.

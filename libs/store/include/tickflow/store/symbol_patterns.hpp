@@ -27,8 +27,8 @@ Result<std::vector<std::string>> ExpandSymbolPatterns(std::span<const std::strin
 
 // The same, listing the known symbols (`list`, e.g. a store's ListSymbols) only
 // when some arg is a glob; plain names alone come back as they are.
-Result<std::vector<std::string>> ExpandSymbolPatterns(std::span<const std::string> args,
-                                                      const std::function<Result<std::vector<SymbolInfo>>()>& list);
+Result<std::vector<std::string>> ExpandSymbolPatternsWith(std::span<const std::string> args,
+                                                          const std::function<Result<std::vector<SymbolInfo>>()>& list);
 
 // "XBTUSD, ETHUSD" for a few symbols; "708 markets (XBTUSD, ETHUSD, XBTEUR, ...)" for many.
 std::string DescribeSymbols(std::span<const std::string> names, std::size_t at_most = 6);
