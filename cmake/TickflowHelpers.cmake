@@ -1,6 +1,9 @@
 # Helpers shared by every component: one library per component, one test
 # binary per component (registered with ctest), one benchmark binary.
 
+include(GNUInstallDirs)
+include(TickflowDependencies)
+
 function(tickflow_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
     -Wconversion -Wno-sign-conversion -Wnon-virtual-dtor -Wold-style-cast)
@@ -14,22 +17,62 @@ function(tickflow_warnings target)
   endif()
 endfunction()
 
+if(TICKFLOW_TSAN)
+  if(TICKFLOW_SANITIZE)
+    message(FATAL_ERROR "TICKFLOW_TSAN and TICKFLOW_SANITIZE (ASan) cannot be combined: choose one")
+  endif()
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()
+
 if(TICKFLOW_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
     -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
-# tickflow_add_library(NAME SOURCES ... DEPS ...)
+# tickflow_add_library(NAME SOURCES ... DEPS ... PRIVATE_DEPS ...)
+# Defines tickflow_NAME (alias and exported name tickflow::NAME), installs it
+# with its headers as the package component NAME, and records the component's
+# tickflow libraries and external dependencies (cmake/TickflowPackage.cmake
+# writes them into the installed tickflowConfig.cmake and tickflow.pc). The
+# libraries are static, so private dependencies are the consumer's too.
 function(tickflow_add_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(tickflow_${name} ${ARG_SOURCES})
   add_library(tickflow::${name} ALIAS tickflow_${name})
+  set_target_properties(tickflow_${name} PROPERTIES EXPORT_NAME ${name})
   target_include_directories(tickflow_${name}
-    PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
+    PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
     PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
   target_link_libraries(tickflow_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  target_compile_features(tickflow_${name} PUBLIC cxx_std_20)  # the headers' language, for consumers too
   tickflow_warnings(tickflow_${name})
+
+  set(requires "")
+  set(finds "")
+  foreach(item IN LISTS ARG_DEPS ARG_PRIVATE_DEPS)
+    if(item MATCHES "^tickflow::(.+)$")
+      list(APPEND requires ${CMAKE_MATCH_1})
+    else()
+      tickflow_dependency_key("${item}" key)
+      if(key)
+        list(APPEND finds ${key})
+      endif()
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES requires)
+  list(REMOVE_DUPLICATES finds)
+  set_property(GLOBAL APPEND PROPERTY TICKFLOW_COMPONENTS ${name})
+  set_property(GLOBAL PROPERTY TICKFLOW_${name}_REQUIRES "${requires}")
+  set_property(GLOBAL PROPERTY TICKFLOW_${name}_FINDS "${finds}")
+
+  install(TARGETS tickflow_${name} EXPORT tickflow-${name} ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(EXPORT tickflow-${name} NAMESPACE tickflow:: FILE tickflow-${name}-targets.cmake
+          DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tickflow)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/include)
+    install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  endif()
 endfunction()
 
 # Header-only helpers shared by the tests (tests/support).

@@ -14,7 +14,6 @@ namespace tickflow::cli {
 
 using BusFlags = session::BusSpec;
 using session::ConnectNats;
-using session::ReadCredentials;
 
 // Adds --bus and --creds.
 void AddBusOptions(CLI::App* cmd, BusFlags* flags);

@@ -68,11 +68,9 @@ Command AddGateway(CLI::App& app) {
             BusFlags bf{cfg->Get("bus"), cfg->Get("creds"), cfg->Get("bus_user"), cfg->Get("bus_password"),
                         cfg->Get("queue_group"), static_cast<int>(cfg->GetInt("replicas"))};
             Result<std::unique_ptr<bus::Bus>> bus =
-                bf.nats() ? ConnectNats(bf, std::nullopt,
-                                        [&log](std::string_view line) {
-                                          log(observability::LogLevel::kWarn, line, {});
-                                        })
-                          : Result<std::unique_ptr<bus::Bus>>(bus::MakeInProcessBus());
+                bf.nats()
+                    ? ConnectNats(bf, [&log](std::string_view line) { log(observability::LogLevel::kWarn, line, {}); })
+                    : Result<std::unique_ptr<bus::Bus>>(bus::MakeInProcessBus());
             if (!bus.ok()) return Fail(bus.error());
             gateway::GatewayOptions o;
             o.session_timeout = std::chrono::milliseconds(cfg->GetInt("session_timeout_ms"));

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "tickflow/version.hpp"
 
 int main(int argc, char** argv) {
   using namespace tickflow::cli;  // NOLINT: main's own namespace
@@ -20,7 +21,7 @@ int main(int argc, char** argv) {
       "  tickflow import data --db clickhouse://127.0.0.1:8123/tickflow   # any command, on ClickHouse\n",
       "tickflow"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "tickflow 0.1.0");
+  app.set_version_flag("--version", std::string("tickflow ") + tickflow::kVersion);
   const std::vector<Command> commands = {AddGenerate(app), AddImport(app), AddDb(app), AddSymbols(app), AddBars(app),
                                          AddTrades(app),   AddReplay(app), AddBacktest(app), AddSweep(app), AddWalkForward(app), AddAudit(app), AddGateway(app), AddNatsConfig(app), AddSymdb(app), AddDemo(app),
                                          AddBench(app)};

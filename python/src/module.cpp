@@ -9,6 +9,7 @@
 
 #include "bindings.hpp"
 #include "tickflow/core/time.hpp"
+#include "tickflow/version.hpp"
 
 namespace tickflow::python {
 namespace {
@@ -170,7 +171,7 @@ PYBIND11_MODULE(_tickflow, m) {
       PyErr_NewExceptionWithDoc("tickflow.Error", "A tickflow failure: I/O, corrupt data, an unreachable server, a busy store.",
                                 PyExc_RuntimeError, nullptr)));
   m.attr("Error") = *tp::error_type;
-  m.attr("__version__") = "0.1.0";
+  m.attr("__version__") = tickflow::kVersion;
   m.def("set_buffer_cache", &tp::SetBufferCacheLimit, py::arg("bytes"),
         "Bytes of released column buffers kept for the next query (default 1 GiB; 0: none, given back at once).");
   m.def(

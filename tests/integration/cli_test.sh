@@ -6,9 +6,7 @@ set -uo pipefail
 bin="$1"; src="$2"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 db="$work/store.db"
-pass=0; fail=0
-ok()   { pass=$((pass + 1)); }
-bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # ok, bad, bounded, wait_bounded, free_port, summary
 expect_fail() {  # expect_fail "description" "message part" cmd...
   local what="$1" part="$2"; shift 2
   local out; out=$("$@" 2>&1); local rc=$?
@@ -326,5 +324,4 @@ grep -q "^tickflow_gateway_sessions 0$" <<<"$metrics" && ok || bad "gateway /met
 kill -TERM "$gpid"; wait "$gpid"; rc=$?
 [ "$rc" -eq 0 ] && grep -q 'level=info component=gateway msg="stopped"' "$work/gateway.log" && ok || bad "gateway stop rc=$rc: $(cat "$work/gateway.log")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary cli_test

@@ -17,11 +17,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-pass=0; fail=0
-ok()   { pass=$((pass + 1)); }
-bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # ok, bad, bounded, wait_bounded, free_port, summary
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 http=$(free_port); tcp=$(free_port)
 bash "$src/scripts/clickhouse.sh" start "$ch" "$http" "$tcp" > "$work/start.out" 2>&1 || { cat "$work/start.out"; exit 1; }
 url="clickhouse://127.0.0.1:$http/cli_test"

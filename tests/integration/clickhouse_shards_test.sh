@@ -16,11 +16,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-pass=0; fail=0
-ok()   { pass=$((pass + 1)); }
-bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # ok, bad, bounded, wait_bounded, free_port, summary
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 http1=$(free_port); tcp1=$(free_port); http2=$(free_port); tcp2=$(free_port)
 for n in 1 2; do
   h="http$n"; t="tcp$n"

@@ -21,22 +21,13 @@ cleanup() {
   [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
-pass=0; fail=0
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-bounded() {  # bounded SECONDS WHAT CMD...
-  local secs="$1" what="$2"; shift 2
-  timeout --kill-after=5 "$secs" "$@"; local rc=$?
-  [ $rc -eq 124 ] || [ $rc -eq 137 ] && echo "timed out after $secs s waiting for $what" >&2
-  return $rc
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # ok, bad, bounded, wait_bounded, free_port, summary
 until_true() {  # until_true SECONDS WHAT CMD...: polls CMD every 0.2 s
   local secs="$1" what="$2"; shift 2
   for _ in $(seq 1 $((secs * 5))); do "$@" && return 0; sleep 0.2; done
   echo "timed out after $secs s waiting for $what" >&2
   return 1
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 port=$(free_port); http=$(free_port); metrics=$(free_port)
 url="nats://127.0.0.1:$port"
@@ -112,5 +103,4 @@ if [ $fail -ne 0 ]; then
   echo "--- gateway log (last 30 lines):"; grep -v "level=debug" "$work/gateway.log" | tail -30
   echo "--- nats-server log (errors):"; grep -E "\[(ERR|FTL)\]" "$work/nats/nats.log" | tail -10
 fi
-echo "jetstream_full_test: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary jetstream_full_test

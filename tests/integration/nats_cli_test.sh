@@ -15,29 +15,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-pass=0; fail=0
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-# Every wait is bounded, and says what it waited for: a command that hangs (a
-# gateway that never came up, a replay waiting for it) fails the test instead
-# of the test hanging until ctest's timeout.
-bounded() {  # bounded SECONDS WHAT CMD...: runs CMD, killed after SECONDS
-  local secs="$1" what="$2"; shift 2
-  timeout --kill-after=5 "$secs" "$@"; local rc=$?
-  [ $rc -eq 124 ] || [ $rc -eq 137 ] && echo "timed out after $secs s waiting for $what" >&2
-  return $rc
-}
-wait_bounded() {  # wait_bounded PID SECONDS WHAT: waits for a background job, kills it after SECONDS
-  local pid="$1" secs="$2" what="$3"
-  for _ in $(seq 1 $((secs * 10))); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid"; return $?; }
-    sleep 0.1
-  done
-  echo "timed out after $secs s waiting for $what" >&2
-  kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-  return 124
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # ok, bad, bounded, wait_bounded, free_port, summary
 
 port=$(free_port); http=$(free_port)
 url="nats://127.0.0.1:$port"
@@ -91,5 +69,4 @@ kill -TERM "$gw_pid"; wait_bounded "$gw_pid" 30 "the gateway to stop on SIGTERM"
 [ $rc -eq 0 ] && ok || bad "gateway exit code after SIGTERM: $rc"
 grep -q "stopped" "$work/gateway.2.log" && ok || bad "gateway log lacks stopped"
 
-echo "nats_cli_test: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary nats_cli_test

@@ -6,9 +6,7 @@
 set -uo pipefail
 bin="$1"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-pass=0; fail=0
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # ok, bad, bounded, wait_bounded, free_port, summary
 
 "$bin" generate --out "$work/data" --symbols 2 --trades 20000 --years 2 --seed 3 > /dev/null || bad "generate"
 "$bin" import "$work/data" --db "$work/s.db" > /dev/null || bad "import"
@@ -136,5 +134,4 @@ colors, ink, total = check_png(work + "/shot.png")
 check_png(work + "/shot1m.png")
 print("report: %d+%d candles, %d fill markers, %d trade rows, %d colours, %.1f %% ink" % (candles[0], candles[1], fills, rows, len(colors), 100 * ink / total))
 PY
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary report_test

@@ -44,11 +44,11 @@ class Stream::State {
  public:
   enum class Phase : std::uint8_t { kPending, kAccepted, kRejected, kEnded };
 
-  State(RequestId id, Callbacks cb, std::size_t queue_limit, bus::Bus* bus, std::string control, ClientId client,
-        std::uint64_t resume_after, std::vector<std::string> patterns)
+  State(RequestId id, std::optional<Callbacks> cb, std::size_t queue_limit, bus::Bus* bus, std::string control,
+        ClientId client, std::uint64_t resume_after, std::vector<std::string> patterns)
       : id_(id),
-        cb_(std::move(cb)),
-        pull_(cb_.empty()),
+        cb_(cb ? std::move(*cb) : Callbacks{}),
+        pull_(!cb),
         queue_limit_(queue_limit),
         bus_(bus),
         control_(std::move(control)),
@@ -56,12 +56,18 @@ class Stream::State {
         patterns_(std::move(patterns)),
         expected_(resume_after + 1) {}
 
+  // Held while this stream's callbacks may run (the receive thread holds it for
+  // the stream's messages of a frame, the response thread around on_error), so
+  // that Release waits for a running callback. Recursive: a callback may drop
+  // its own stream's handle.
+  std::unique_lock<std::recursive_mutex> EnterCallbacks() { return std::unique_lock(callback_mu_); }
+
   // Receive thread ------------------------------------------------------------
   // The batched trades so far (Callbacks::on_trades), delivered before any other
   // event of the stream and at the end of each frame.
   void Flush() {
     if (batch_.empty()) return;
-    cb_.on_trades(TradeBatch{id_, batch_first_, batch_});
+    if (!released_.load(std::memory_order_relaxed)) cb_.on_trades(TradeBatch{id_, batch_first_, batch_});
     batch_.clear();
   }
 
@@ -148,6 +154,7 @@ class Stream::State {
       }
     }
     if (!rejected) {
+      const auto in_callbacks = EnterCallbacks();
       Deliver([&](Event& e) { e.kind = Event::Kind::kError; e.error = err; }, [&] { if (cb_.on_error) cb_.on_error(err); });
       std::lock_guard lock(mu_);
       error_seen_ = true;
@@ -207,6 +214,7 @@ class Stream::State {
   }
 
   bool Next(Event* e, std::chrono::milliseconds timeout) {
+    if (!pull_) return false;
     std::unique_lock lock(mu_);
     if (!cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || (phase_ == Phase::kRejected); })) return false;
     if (queue_.empty()) return false;
@@ -223,12 +231,32 @@ class Stream::State {
 
   Status Stop(std::chrono::milliseconds wait) { return Send(*bus_, control_, sbe::StopData{client_, id_}, wait); }
 
+  bool pull() const { return pull_; }
+
+  // The handle is gone: nothing more is delivered or queued, a callback running
+  // on another thread is waited for, and a running stream is stopped at the
+  // gateway (its Last marker then ends it here as usual).
+  void Release() {
+    bool running;
+    {
+      std::lock_guard lock(mu_);
+      released_.store(true, std::memory_order_relaxed);
+      running = phase_ == Phase::kPending || phase_ == Phase::kAccepted;
+      closing_ = true;  // a pull-style delivery waiting for room gives up
+      queue_.clear();
+      cv_.notify_all();
+    }
+    { const std::lock_guard wait_for_callbacks(callback_mu_); }
+    // After Close every stream has ended (Abandon), so this never reaches a closed client's bus.
+    if (running) (void)Stop(kReleaseStopWait);
+  }
+
  private:
   // Callback mode calls `call`; pull mode queues the event (waiting for room).
   template <class Fill, class Call>
   void Deliver(Fill fill, Call call) {
     if (!pull_) {
-      call();
+      if (!released_.load(std::memory_order_relaxed)) call();
       return;
     }
     Event e;
@@ -264,12 +292,21 @@ class Stream::State {
   bool error_seen_ = false;  // a DataError was delivered after the ack
   std::deque<Event> queue_;
   bool closing_ = false;
+  // Set by Release, under mu_ and before callback_mu_ is taken: read by the
+  // callback threads under callback_mu_, so a relaxed atomic suffices.
+  std::atomic<bool> released_{false};
+  std::recursive_mutex callback_mu_;
+  static constexpr std::chrono::milliseconds kReleaseStopWait{200};
 };
 
 Result<StreamEnd> Stream::Wait(std::chrono::milliseconds timeout) { return state_->Wait(timeout); }
 Status Stream::Stop() { return state_->Stop(std::chrono::milliseconds(1000)); }
 bool Stream::Next(Event* event, std::chrono::milliseconds timeout) { return state_->Next(event, timeout); }
 bool Stream::done() const { return state_->done(); }
+bool Stream::pull() const { return state_->pull(); }
+Stream::~Stream() {
+  if (state_) state_->Release();
+}
 
 class Client::Impl {
  public:
@@ -300,8 +337,18 @@ class Client::Impl {
     return {};
   }
 
-  Result<std::shared_ptr<Stream>> Request(const client::Request& r, sbe::DataType type, TimeResolution res,
-                                          Callbacks cb) {
+  Result<std::unique_ptr<Stream>> Request(const client::Request& r, sbe::DataType type, TimeResolution res,
+                                          std::optional<Callbacks> cb) {
+    if (cb && type == sbe::DataType::kTrades && !cb->on_trade && !cb->on_trades) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "RequestTrades with callbacks needs on_trade or on_trades (a request without callbacks is "
+                       "pull-style: read its events with Stream::Next)");
+    }
+    if (cb && type == sbe::DataType::kBars && !cb->on_bar) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "RequestBars with callbacks needs on_bar (a request without callbacks is pull-style: read its "
+                       "events with Stream::Next)");
+    }
     if (r.symbols.empty() && r.patterns.empty()) {
       return MakeError(ErrorCode::kInvalidArgument, "a request needs at least one symbol or symbol pattern");
     }
@@ -350,7 +397,7 @@ class Client::Impl {
       streams_.erase(id);
       return std::move(s).error();
     }
-    return std::make_shared<Stream>(id, state);
+    return std::make_unique<Stream>(id, state);
   }
 
   Status StopAll() { return Send(bus_, Session(), sbe::StopAllData{options_.client_id}, options_.timeout); }
@@ -674,6 +721,7 @@ class Client::Impl {
     sbe::FrameReader reader(frame);
     sbe::MessageView v;
     std::shared_ptr<Stream::State> current;
+    std::unique_lock<std::recursive_mutex> in_callbacks;  // current's (declared after it: released first)
     while (!reader.done()) {
       if (reader.Next(&v) != sbe::DecodeStatus::kOk) {
         ++malformed_;
@@ -684,7 +732,9 @@ class Client::Impl {
           sbe::DataBatch m;
           if (v.As(&m) == sbe::DecodeStatus::kOk) {
             if (current) current->Flush();
+            if (in_callbacks.owns_lock()) in_callbacks.unlock();
             current = Find(m.request_id);
+            if (current) in_callbacks = current->EnterCallbacks();
           }
           break;
         }
@@ -758,26 +808,36 @@ class Client::Impl {
   std::deque<std::pair<RequestId, std::shared_ptr<Stream::State>>> ended_;  // the last 64 that ended
 };
 
-Result<std::unique_ptr<Client>> Client::Open(const ClientOptions& options) {
+Result<std::unique_ptr<Client>> Client::Open(const ClientOptions& options) { return OpenOn(options, nullptr); }
+
+Result<std::unique_ptr<Client>> Client::OpenOn(const ClientOptions& options, std::unique_ptr<bus::Bus> owned_bus) {
   if (options.bus == nullptr) return MakeError(ErrorCode::kInvalidArgument, "ClientOptions.bus is not set");
   auto impl = std::make_unique<Impl>(options);
   if (Status s = impl->Open(); !s.ok()) {
     (void)impl->Close();
     return std::move(s).error();
   }
-  return std::unique_ptr<Client>(new Client(std::move(impl)));
+  return std::unique_ptr<Client>(new Client(std::move(impl), std::move(owned_bus)));
 }
 
-Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::Client(std::unique_ptr<Impl> impl, std::unique_ptr<bus::Bus> owned_bus)
+    : owned_bus_(std::move(owned_bus)), impl_(std::move(impl)) {}
 Client::~Client() { (void)impl_->Close(); }
 
-Result<std::shared_ptr<Stream>> Client::RequestTrades(const Request& request, Callbacks callbacks) {
+Result<std::unique_ptr<Stream>> Client::RequestTrades(const Request& request, Callbacks callbacks) {
   return impl_->Request(request, sbe::DataType::kTrades, TimeResolution::kNone, std::move(callbacks));
 }
-Result<std::shared_ptr<Stream>> Client::RequestBars(const Request& request, TimeResolution resolution,
+Result<std::unique_ptr<Stream>> Client::RequestBars(const Request& request, TimeResolution resolution,
                                                     Callbacks callbacks) {
   if (!IsValid(resolution)) return MakeError(ErrorCode::kInvalidArgument, "invalid bar resolution");
   return impl_->Request(request, sbe::DataType::kBars, resolution, std::move(callbacks));
+}
+Result<std::unique_ptr<Stream>> Client::RequestTrades(const Request& request) {
+  return impl_->Request(request, sbe::DataType::kTrades, TimeResolution::kNone, std::nullopt);
+}
+Result<std::unique_ptr<Stream>> Client::RequestBars(const Request& request, TimeResolution resolution) {
+  if (!IsValid(resolution)) return MakeError(ErrorCode::kInvalidArgument, "invalid bar resolution");
+  return impl_->Request(request, sbe::DataType::kBars, resolution, std::nullopt);
 }
 Status Client::StopAll() { return impl_->StopAll(); }
 Status Client::Close() { return impl_->Close(); }

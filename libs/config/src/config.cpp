@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
 #include <span>
 #include <sstream>
 
@@ -226,6 +227,18 @@ Result<Credentials> ParseCredentials(std::string_view text, const std::string& f
     c.jetstream_api = *api;
   }
   return c;
+}
+
+Result<Credentials> ReadCredentialsFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return MakeError(ErrorCode::kNotFound, "credentials file " + path +
+                                               " cannot be read: create one with "
+                                               "`tickflow nats-config --dir DIR`");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseCredentials(text.str(), path);
 }
 
 }  // namespace tickflow::config

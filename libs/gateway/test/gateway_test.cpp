@@ -317,20 +317,19 @@ TEST_F(GatewayTest, OneClientCannotTakeEveryStreamSlot) {
   auto other = Open(21);
   ASSERT_TRUE(greedy && other);
   const Request slow{.symbols = {xbt_, eth_}, .speed_permille = 1};  // never ends within the test
-  Callbacks none;
-  auto s1 = greedy->RequestTrades(slow, none);
-  auto s2 = greedy->RequestTrades(slow, none);
+  auto s1 = greedy->RequestTrades(slow);
+  auto s2 = greedy->RequestTrades(slow);
   ASSERT_TRUE(s1.ok() && s2.ok());
-  auto s3 = greedy->RequestTrades(slow, none);
+  auto s3 = greedy->RequestTrades(slow);
   ASSERT_FALSE(s3.ok());
   EXPECT_NE(s3.error().message.find("too many streams running for this client"), std::string::npos)
       << s3.error().message;
   // The other client still gets a stream, within the symbol budget (4 of 5 taken)...
-  auto mine = other->RequestTrades({.symbols = {xbt_}}, none);
+  auto mine = other->RequestTrades({.symbols = {xbt_}});
   ASSERT_TRUE(mine.ok()) << mine.error().message;
   EXPECT_EQ((*mine)->Wait(30000ms)->reason, sbe::StreamEndReason::kCompleted);
   // ...and beyond it the gateway says it has no capacity, not that the client asked too much.
-  auto over = other->RequestTrades({.symbols = {xbt_, eth_}}, none);
+  auto over = other->RequestTrades({.symbols = {xbt_, eth_}});
   ASSERT_FALSE(over.ok());
   EXPECT_NE(over.error().message.find("unavailable"), std::string::npos) << over.error().message;
   ASSERT_TRUE((*s1)->Stop().ok());
@@ -778,6 +777,64 @@ TEST_F(GatewayTest, AStreamCrossesTwoToThe32WithoutAGapAndResumesPastIt) {
 // symbol list): the same stream as the symbols they match, each symbol once,
 // after those named by id; a pattern matching nothing refuses the request,
 // naming the pattern; malformed ones are refused by the client before sending.
+// A Stream handle owns its stream. Dropping an unread pull-style stream frees
+// the client's data thread (before, its full queue blocked every other stream of
+// the client), dropping a running stream stops it at the gateway, and no
+// callback of a dropped push-style stream runs after the handle is gone.
+TEST_F(GatewayTest, ADroppedStreamStopsAndTheClientsOtherStreamsContinue) {
+  auto c = Client::Open({.client_id = 30, .bus = bus_.get(), .timeout = 5000ms, .heartbeat = 50ms, .pull_queue = 16});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  // 5,672 trades into a queue of 16 that nobody reads: the data thread waits for room.
+  auto unread = (*c)->RequestTrades({.symbols = {xbt_, eth_}});
+  ASSERT_TRUE(unread.ok()) << unread.error().message;
+  auto paced = (*c)->RequestTrades({.symbols = {xbt_}, .speed_permille = 1});  // would run for days
+  ASSERT_TRUE(paced.ok()) << paced.error().message;
+  for (int i = 0; i < 200 && gateway_->stats().messages_sent < 100; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE((*unread)->done()) << "the unread stream should be held up by its full queue";
+  unread->reset();
+  paced->reset();
+  auto [all, end] = Replay(**c, {.symbols = {xbt_, eth_}});
+  EXPECT_EQ(end.reason, sbe::StreamEndReason::kCompleted);
+  EXPECT_EQ(all.size(), 5672u) << "the client's other stream runs to its end";
+  std::uint64_t active = 1;
+  for (int i = 0; i < 500 && (active = gateway_->stats().active_streams) != 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(active, 0u) << "the dropped paced stream still runs at the gateway";
+
+  // Push style: after the handle is destroyed, its callbacks are never called again.
+  std::atomic<std::uint64_t> delivered{0};
+  Callbacks cb;
+  cb.on_trades = [&](const client::TradeBatch& b) {
+    delivered += b.trades.size();
+    std::this_thread::sleep_for(1ms);  // a slow consumer: a callback is often running when the handle goes
+  };
+  auto pushed = (*c)->RequestTrades({.symbols = {xbt_, eth_}, .speed_permille = 3'600'000}, cb);
+  ASSERT_TRUE(pushed.ok()) << pushed.error().message;
+  for (int i = 0; i < 500 && delivered.load() == 0; ++i) std::this_thread::sleep_for(1ms);
+  pushed->reset();
+  const std::uint64_t at_drop = delivered.load();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(delivered.load(), at_drop) << "a callback ran after its stream's handle was destroyed";
+  EXPECT_LT(at_drop, 5672u) << "the paced stream ended before it could be dropped: pace it slower";
+
+  // Push or pull is the caller's choice, never a guess: callbacks without the data callback are refused.
+  Callbacks only_errors;
+  only_errors.on_error = [](const client::StreamError&) {};
+  auto refused = (*c)->RequestTrades({.symbols = {xbt_}}, only_errors);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("needs on_trade or on_trades"), std::string::npos) << refused.error().message;
+  auto no_bars = (*c)->RequestBars({.symbols = {xbt_}}, TimeResolution::kOneHour, only_errors);
+  ASSERT_FALSE(no_bars.ok());
+  EXPECT_NE(no_bars.error().message.find("needs on_bar"), std::string::npos) << no_bars.error().message;
+  Callbacks trades_only;
+  trades_only.on_trades = [](const client::TradeBatch&) {};
+  auto push = (*c)->RequestTrades({.symbols = {xbt_}}, trades_only);
+  ASSERT_TRUE(push.ok());
+  client::Event e;
+  EXPECT_FALSE((*push)->Next(&e, 0ms)) << "a push-style stream has nothing to pull";
+  EXPECT_FALSE((*push)->pull());
+  EXPECT_EQ((*push)->Wait(30000ms)->reason, sbe::StreamEndReason::kCompleted);
+}
+
 TEST_F(GatewayTest, SymbolPatternsAreExpandedByTheGateway) {
   auto c = Open(63);
   // '*' is every symbol in id order (ties in the merge follow it).
@@ -790,19 +847,18 @@ TEST_F(GatewayTest, SymbolPatternsAreExpandedByTheGateway) {
       << "XBTUSD once, though named and matched twice: " << usd.size() << " trades";
   auto [eth, eth_end] = Replay(*c, {.symbols = {}, .patterns = {"ETH?SD"}});
   EXPECT_TRUE(Csv(eth) == Csv(StoreTrades({eth_}))) << eth.size() << " trades";
-  Callbacks none;
-  auto bad = c->RequestTrades({.symbols = {xbt_}, .patterns = {"XBT*", "*XYZ"}}, none);
+  auto bad = c->RequestTrades({.symbols = {xbt_}, .patterns = {"XBT*", "*XYZ"}});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, ErrorCode::kNotFound);
   EXPECT_NE(bad.error().message.find("symbol pattern '*XYZ' matches no symbol"), std::string::npos)
       << bad.error().message;
-  auto plain = c->RequestTrades({.symbols = {}, .patterns = {"NOSUCH"}}, none);  // a name without wildcards
+  auto plain = c->RequestTrades({.symbols = {}, .patterns = {"NOSUCH"}});  // a name without wildcards
   ASSERT_FALSE(plain.ok());
   EXPECT_NE(plain.error().message.find("symbol pattern 'NOSUCH' matches no symbol"), std::string::npos)
       << plain.error().message;
   auto [named, named_end] = Replay(*c, {.symbols = {}, .patterns = {"ETHUSD"}});
   EXPECT_EQ(named.size(), 3000u) << "a plain name is a pattern matching itself";
-  auto too_long = c->RequestTrades({.symbols = {}, .patterns = {std::string(33, '*')}}, none);
+  auto too_long = c->RequestTrades({.symbols = {}, .patterns = {std::string(33, '*')}});
   ASSERT_FALSE(too_long.ok());
   EXPECT_NE(too_long.error().message.find("must be 1 to 32 characters"), std::string::npos) << too_long.error().message;
   // Bars too.
@@ -952,6 +1008,7 @@ TEST_F(GatewayTest, AStoreFailureMidStreamIsReportedAndEndsTheStream) {
   auto c = Open(50);
   std::vector<client::StreamError> errors;
   Callbacks cb;
+  cb.on_trades = [](const client::TradeBatch&) {};
   cb.on_error = [&](const client::StreamError& e) { errors.push_back(e); };
   auto s = c->RequestTrades({.symbols = {xbt_}}, cb).value();
   auto end = s->Wait(5000ms);

@@ -192,7 +192,7 @@ class NatsTest : public ::testing::Test {
 
   // Asks until a gateway accepts (the request logs in again first when the
   // session was lost), for up to 5 s.
-  static Result<std::shared_ptr<client::Stream>> RequestUntilAccepted(Client& c, const client::Request& r,
+  static Result<std::unique_ptr<client::Stream>> RequestUntilAccepted(Client& c, const client::Request& r,
                                                                       const Callbacks& cb) {
     auto s = c.RequestTrades(r, cb);
     for (int i = 0; i < 50 && !s.ok(); ++i) {

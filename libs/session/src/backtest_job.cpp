@@ -15,6 +15,7 @@
 #include "tickflow/backtest/threaded.hpp"
 #include "tickflow/core/text.hpp"
 #include "tickflow/session/replay.hpp"
+#include "tickflow/version.hpp"
 
 namespace tickflow::session {
 namespace {
@@ -163,7 +164,7 @@ Result<Prepared> Prepare(BacktestJob& job, store::Store& store) {
   out.config.initial_cash = options.initial_cash;
   out.config.base_currency = base;
   out.config.fee_in_base = options.fee_in_base;
-  out.config.version = "tickflow 0.1.0";
+  out.config.version = std::string("tickflow ") + kVersion;
   if (job.strategy != nullptr) {
     job.make = [info = job.strategy, params = job.params] { return info->make(params); };
   }

@@ -30,17 +30,14 @@ Result<ReplaySession> ReplaySession::Start(const std::string& db, ClientId clien
 
 Result<ReplaySession> ReplaySession::Connect(const BusSpec& spec, std::optional<ClientId> client_id,
                                              std::function<void(std::string_view)> log) {
-  if (!client_id && !spec.creds.empty()) {
-    TICKFLOW_ASSIGN_OR_RETURN(const config::Credentials c, ReadCredentials(spec.creds));
-    client_id = c.client_id;
-  }
-  const ClientId id = client_id.value_or(1);
+  client::ConnectOptions o;
+  o.credentials_file = spec.creds;
+  o.user = spec.user;
+  o.password = spec.password;
+  o.client_id = client_id;
+  o.log = std::move(log);
   ReplaySession s;
-  TICKFLOW_ASSIGN_OR_RETURN(s.bus, ConnectNats(spec, id, std::move(log)));
-  client::ClientOptions co;
-  co.client_id = id;
-  co.bus = s.bus.get();
-  TICKFLOW_ASSIGN_OR_RETURN(s.client, client::Client::Open(co));
+  TICKFLOW_ASSIGN_OR_RETURN(s.client, client::Client::Connect(spec.url, o));
   return s;
 }
 

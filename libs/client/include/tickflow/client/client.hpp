@@ -4,14 +4,18 @@
 //   auto stream = client->RequestTrades({.symbols = {1}}, {.on_trade = [](const TradeEvent& t) {...}}).value();
 //   auto end = stream->Wait(std::chrono::seconds(60));
 //
+// A gateway in another process: Client::Connect("nats://HOST:PORT",
+// {.credentials_file = "client-7.creds"}) instead of Open.
+//
 // Open creates the client's error channel, logs in on its control channel
 // (`qd.control.<id>`) and waits for the acknowledgement (a timeout is an
 // error); the gateway then creates the data channel, which the client reads,
 // and everything else goes to the session channel of the gateway that
 // answered (`qd.control.s.<gateway>.<id>`).
 // Requests wait for the gateway's StartDataAck (or its DataError, returned as
-// an Error). Results arrive through callbacks or, when a request has no
-// callbacks, through Stream::Next (pull). Gaps in sequence numbers are counted
+// an Error). Results arrive through callbacks (push) or, for a request made
+// without callbacks, through Stream::Next (pull); the Stream handle owns the
+// stream (dropping it stops the stream). Gaps in sequence numbers are counted
 // and reported. While open the client sends a heartbeat every `heartbeat`; if
 // the gateway stops answering for `timeout` (it died) or no longer knows the
 // client (it restarted), every running stream ends with an error instead of
@@ -30,8 +34,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tickflow/bus/bus.hpp"
@@ -109,7 +115,6 @@ struct Callbacks {
   std::function<void(const StreamEnd&)> on_end{};
   std::function<void(const StreamError&)> on_error{};
   std::function<void(const Gap&)> on_gap{};
-  bool empty() const { return !on_trade && !on_trades && !on_bar && !on_start && !on_end && !on_error && !on_gap; }
 };
 
 struct Request {
@@ -136,22 +141,45 @@ struct Event {
   StreamEnd end;
 };
 
+// Client::Connect: a client of a gateway in another process, over NATS.
+struct ConnectOptions {
+  std::string credentials_file;  // written by `tickflow nats-config`: user, password, client id
+  std::string user;              // or the user and password themselves
+  std::string password;
+  std::optional<ClientId> client_id;  // default: the credentials file's, else 1
+  // The NATS connection's events (disconnects, reconnects); may be empty.
+  std::function<void(std::string_view)> log{};
+  // Timeouts, heartbeat, pull queue; its client_id and bus are set by Connect.
+  ClientOptions client{};
+};
+
 class Client;
 
+// The handle of one request's stream. It owns the stream: destroying it stops
+// the stream at the gateway and detaches its callbacks (destruction waits for a
+// callback running on another thread to return; none is called afterwards) and
+// drops a pull-style stream's queued events, so a stream nobody reads never
+// holds up the client's other streams.
 class Stream {
  public:
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  ~Stream();
+
   RequestId id() const { return id_; }
   // Waits until the stream has ended; its end, or an error on timeout or failure. A Failed end
   // waits up to 0.5 s more for the DataError that explains it (delivered to on_error first).
   Result<StreamEnd> Wait(std::chrono::milliseconds timeout);
   // Asks the gateway to stop the stream; it then ends with reason Stopped.
   Status Stop();
-  // Pull style (a request without callbacks): the next event, false on timeout
-  // or after the end event has been taken. A stream the client ends itself
-  // (the gateway stopped answering, the bus lost its frames, Close) yields a
-  // kError event with the reason as its last event.
+  // Pull style (a request made without callbacks): the next event, false on
+  // timeout or after the end event has been taken. A stream the client ends
+  // itself (the gateway stopped answering, the bus lost its frames, Close)
+  // yields a kError event with the reason as its last event. A push-style
+  // stream has no events to pull: false at once.
   bool Next(Event* event, std::chrono::milliseconds timeout);
   bool done() const;
+  bool pull() const;
 
   class State;
   Stream(RequestId id, std::shared_ptr<State> state) : id_(id), state_(std::move(state)) {}
@@ -164,13 +192,21 @@ class Stream {
 class Client {
  public:
   static Result<std::unique_ptr<Client>> Open(const ClientOptions& options);
+  // Connects to the NATS server at `url` (nats://HOST:PORT) as the client of
+  // the credentials, then opens as Open does; the client owns the connection.
+  static Result<std::unique_ptr<Client>> Connect(std::string_view url, const ConnectOptions& options = {});
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  Result<std::shared_ptr<Stream>> RequestTrades(const Request& request, Callbacks callbacks = {});
-  Result<std::shared_ptr<Stream>> RequestBars(const Request& request, TimeResolution resolution,
-                                              Callbacks callbacks = {});
+  // Push style: the stream's events go to `callbacks`, which must have the
+  // data callback of the request (on_trade or on_trades; on_bar for bars).
+  Result<std::unique_ptr<Stream>> RequestTrades(const Request& request, Callbacks callbacks);
+  Result<std::unique_ptr<Stream>> RequestBars(const Request& request, TimeResolution resolution, Callbacks callbacks);
+  // Pull style: the stream's events are read with Stream::Next (up to
+  // ClientOptions::pull_queue are buffered; the gateway is back-pressured beyond).
+  Result<std::unique_ptr<Stream>> RequestTrades(const Request& request);
+  Result<std::unique_ptr<Stream>> RequestBars(const Request& request, TimeResolution resolution);
   Status StopAll();
   // Logs out (waiting for the acknowledgement) and deletes the channels. Idempotent.
   Status Close();
@@ -183,7 +219,9 @@ class Client {
   class Impl;
 
  private:
-  explicit Client(std::unique_ptr<Impl> impl);
+  static Result<std::unique_ptr<Client>> OpenOn(const ClientOptions& options, std::unique_ptr<bus::Bus> owned_bus);
+  Client(std::unique_ptr<Impl> impl, std::unique_ptr<bus::Bus> owned_bus);
+  std::unique_ptr<bus::Bus> owned_bus_;  // Connect's; outlives impl_ (declared first, destroyed last)
   std::unique_ptr<Impl> impl_;
 };
 

@@ -66,5 +66,7 @@ struct Credentials {
   std::optional<std::string> jetstream_api;  // where the client reaches JetStream (nats-config writes it)
 };
 Result<Credentials> ParseCredentials(std::string_view text, const std::string& file_name);
+// Reads and parses a credentials file; errors name the file and say how to write one.
+Result<Credentials> ReadCredentialsFile(const std::string& path);
 
 }  // namespace tickflow::config

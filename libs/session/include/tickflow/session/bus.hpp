@@ -6,7 +6,6 @@
 
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,13 +25,9 @@ struct BusSpec {
   bool nats() const { return url != "inproc"; }
 };
 
-// Reads a credentials file; errors name the file.
-Result<config::Credentials> ReadCredentials(const std::string& path);
-
-// Connects to the NATS server of `spec` as a client (its reply inbox is the
-// client's own) or, without a client id, as a service. `log` receives the
-// connection's events (disconnects, reconnects); it may be empty.
-Result<std::unique_ptr<bus::Bus>> ConnectNats(const BusSpec& spec, std::optional<ClientId> client,
-                                              std::function<void(std::string_view)> log = {});
+// Connects a service (a gateway) to the NATS server of `spec`; clients use
+// client::Client::Connect. `log` receives the connection's events
+// (disconnects, reconnects); it may be empty.
+Result<std::unique_ptr<bus::Bus>> ConnectNats(const BusSpec& spec, std::function<void(std::string_view)> log = {});
 
 }  // namespace tickflow::session
