@@ -702,13 +702,15 @@ TEST_F(GatewayTest, AStreamCutShortCanBeResumedWithNothingMissingOrDoubled) {
   auto c = Open(60);
   std::vector<Trade> first;
   std::uint64_t last_seq = 0;
+  std::atomic<std::size_t> received{0};  // what this thread may read while the data thread writes `first`
   Callbacks cb;
   cb.on_trade = [&](const client::TradeEvent& e) {
     first.push_back(e.trade);
     last_seq = e.sequence;
+    ++received;
   };
   auto s = c->RequestTrades({.symbols = {xbt_, eth_}, .speed_permille = 0}, cb).value();
-  while (first.size() < 1000 && !s->done()) std::this_thread::sleep_for(1ms);
+  while (received.load() < 1000 && !s->done()) std::this_thread::sleep_for(1ms);
   ASSERT_TRUE(s->Stop().ok());
   (void)s->Wait(5000ms);
   ASSERT_GT(last_seq, 0u);

@@ -524,14 +524,16 @@ TEST_F(NatsTest, AGatewayRestartEndsTheStreamWithAnErrorAndTheRestCanBeResumed) 
   ASSERT_NE(c, nullptr);
   std::vector<Trade> got;
   std::uint64_t last = 0;
+  std::atomic<std::size_t> received{0};  // what this thread may read while the data thread writes `got`
   Callbacks cb;
   cb.on_trade = [&](const client::TradeEvent& e) {
     got.push_back(e.trade);
     last = e.sequence;
-    if (got.size() % 100 == 0) std::this_thread::sleep_for(1ms);
+    if (++received % 100 == 0) std::this_thread::sleep_for(1ms);
   };
   auto s = c->RequestTrades({.symbols = {xbt_, eth_}}, cb).value();
-  while (got.size() < 2000) std::this_thread::sleep_for(1ms);
+  for (int i = 0; i < 30000 && received.load() < 2000; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_GE(received.load(), 2000u) << "timed out after 30 s waiting for the first 2000 trades";
   gateway_.reset();  // the gateway goes away mid-stream
   gateway_bus_.reset();
   auto end = s->Wait(15s);
@@ -552,14 +554,16 @@ TEST_F(NatsTest, ANatsServerRestartIsSurvivedOrReportedAndNothingIsLost) {
   ASSERT_NE(c, nullptr);
   std::vector<Trade> got;
   std::uint64_t last = 0;
+  std::atomic<std::size_t> received{0};  // what this thread may read while the data thread writes `got`
   Callbacks cb;
   cb.on_trade = [&](const client::TradeEvent& e) {
     got.push_back(e.trade);
     last = e.sequence;
-    if (got.size() % 100 == 0) std::this_thread::sleep_for(1ms);
+    if (++received % 100 == 0) std::this_thread::sleep_for(1ms);
   };
   auto s = c->RequestTrades({.symbols = {xbt_, eth_}}, cb).value();
-  while (got.size() < 2000) std::this_thread::sleep_for(1ms);
+  for (int i = 0; i < 30000 && received.load() < 2000; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_GE(received.load(), 2000u) << "timed out after 30 s waiting for the first 2000 trades";
   StopServer(0);
   std::this_thread::sleep_for(300ms);
   StartServer(0);
