@@ -24,29 +24,33 @@ Command AddGateway(CLI::App& app) {
       "SIGINT, SIGTERM and SIGHUP end every stream with its Last marker and stop. Prometheus metrics and a health\n"
       "check are served on --metrics (/metrics, /healthz). /healthz answers 503 with the reason while the bus is\n"
       "down (e.g. JetStream's store full); logins are then refused at once with BusUnavailable, and served again\n"
-      "when it recovers (docs/services.md). --log-level warn|error keeps only those lines.\n\n"
+      "when it recovers (docs/services.md). --log-level warn|error keeps only those lines; --log-format json\n"
+      "writes JSON Lines instead of logfmt.\n\n"
       "Examples:\n"
       "  tickflow nats-config --dir /tmp/nats --clients 1-8 && scripts/nats.sh start /tmp/nats\n"
       "  tickflow gateway --bus nats://127.0.0.1:4222 --creds /tmp/nats/creds/gateway.creds --db trades.db\n"
       "  tickflow gateway --print-config --env cluster");
   auto f = std::make_shared<ServiceFlags>();
-  AddServiceFlags(cmd, f.get(),
-                  {{"bus", "inproc, or nats://HOST:PORT"},
-                   {"creds", "NATS credentials file (user and password) from tickflow nats-config"},
-                   {"bus_user", "NATS user, when not given by --creds"},
-                   {"bus_password", "password for the bus user (redacted when printed)"},
-                   {"queue_group", "NATS queue group, so several gateways share the control subjects"},
-                   {"session_timeout_ms", "a client silent this long (no heartbeat) loses its session"},
-                   {"gateway_id", "1..65535, unique among gateways sharing a queue group (0: random)"},
-                   {"replicas", "JetStream replicas of each client's data stream (3 in a 3-node cluster)"},
-                   {"control_channel", "control channel the gateway listens on"},
-                   {"db", "store: SQLite file or clickhouse://HOST:PORT/DATABASE (default: $TICKFLOW_DB or the user data directory)"},
-                   {"metrics", "HOST:PORT of /metrics and /healthz (port 0: any free port)"},
-                   {"max_streams", "concurrent streams over all clients"},
-                   {"max_streams_per_client", "concurrent streams of one client (beyond: TooManyStreams)"},
-                   {"max_open_symbols", "symbols streamed at once over all streams; each holds one decoded store block"},
-                   {"messages_per_frame", "SBE messages per bus frame"},
-                   {"log_level", "debug, info, warn or error"}});
+  AddServiceFlags(
+      cmd, f.get(),
+      {{"bus", "inproc, or nats://HOST:PORT"},
+       {"creds", "NATS credentials file (user and password) from tickflow nats-config"},
+       {"bus_user", "NATS user, when not given by --creds"},
+       {"bus_password", "password for the bus user (redacted when printed)"},
+       {"queue_group", "NATS queue group, so several gateways share the control subjects"},
+       {"session_timeout_ms", "a client silent this long (no heartbeat) loses its session"},
+       {"gateway_id", "1..65535, unique among gateways sharing a queue group (0: random)"},
+       {"replicas", "JetStream replicas of each client's data stream (3 in a 3-node cluster)"},
+       {"control_channel", "control channel the gateway listens on"},
+       {"db",
+        "store: SQLite file or clickhouse://HOST:PORT/DATABASE (default: $TICKFLOW_DB or the user data directory)"},
+       {"metrics", "HOST:PORT of /metrics and /healthz (port 0: any free port)"},
+       {"max_streams", "concurrent streams over all clients"},
+       {"max_streams_per_client", "concurrent streams of one client (beyond: TooManyStreams)"},
+       {"max_open_symbols", "symbols streamed at once over all streams; each holds one decoded store block"},
+       {"messages_per_frame", "SBE messages per bus frame"},
+       {"log_level", "debug, info, warn or error"},
+       {"log_format", "logfmt or json (JSON Lines)"}});
   return {cmd, [f] {
             auto cfg = LoadServiceConfig(config::ServiceId::kGateway, *f);
             if (!cfg.ok()) return Fail(cfg.error());
@@ -59,18 +63,14 @@ Command AddGateway(CLI::App& app) {
             if (!probe.ok()) return Fail(probe.error());
             const std::string location = (*probe)->location();  // without a password
             probe->reset();
-            const auto log = [](observability::LogLevel level, std::string_view msg, const observability::Labels& fields) {
-              fmt::print("{}\n", observability::LogLine(level, "gateway", msg, fields));
-              std::fflush(stdout);
-            };
+            const ServiceLog log(*cfg, "gateway");
             const ShutdownSignals signals;  // before any thread starts
 
             BusFlags bf{cfg->Get("bus"), cfg->Get("creds"), cfg->Get("bus_user"), cfg->Get("bus_password"),
                         cfg->Get("queue_group"), static_cast<int>(cfg->GetInt("replicas"))};
-            Result<std::unique_ptr<bus::Bus>> bus =
-                bf.nats()
-                    ? ConnectNats(bf, [&log](std::string_view line) { log(observability::LogLevel::kWarn, line, {}); })
-                    : Result<std::unique_ptr<bus::Bus>>(bus::MakeInProcessBus());
+            Result<std::unique_ptr<bus::Bus>> bus = bf.nats()
+                                                        ? ConnectNats(bf, log.logger().For("bus"))
+                                                        : Result<std::unique_ptr<bus::Bus>>(bus::MakeInProcessBus());
             if (!bus.ok()) return Fail(bus.error());
             gateway::GatewayOptions o;
             o.session_timeout = std::chrono::milliseconds(cfg->GetInt("session_timeout_ms"));
@@ -99,8 +99,7 @@ Command AddGateway(CLI::App& app) {
               so.create = false;
               return store::OpenStore(db, so);
             };
-            o.log_level = observability::ParseLogLevel(cfg->Get("log_level")).value_or(observability::LogLevel::kInfo);
-            o.log = [&log](observability::LogLevel level, std::string_view line) { log(level, line, {}); };
+            o.log = log.logger();
             auto gw = gateway::Gateway::Start(**bus, o);
             if (!gw.ok()) return Fail(gw.error());
             gateway::Gateway* g = gw->get();

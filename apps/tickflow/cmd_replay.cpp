@@ -113,9 +113,11 @@ Command AddReplay(CLI::App& app) {
             const std::vector<SymbolId>& ids = resolved->ids;
             const std::vector<std::string>& names = resolved->names;
             auto session = a->bus.nats()
-                               ? ReplaySession::Connect(a->bus,
-                                                        a->client_id < 0 ? std::nullopt : std::optional<ClientId>(a->client_id),
-                                                        [](std::string_view line) { fmt::print(stderr, "tickflow: {}\n", line); })
+                               ? ReplaySession::Connect(
+                                     a->bus, a->client_id < 0 ? std::nullopt : std::optional<ClientId>(a->client_id),
+                                     Logger([](LogLevel, std::string_view, std::string_view line) {
+                                       fmt::print(stderr, "tickflow: {}\n", line);
+                                     }))
                                : ReplaySession::Start(a->db);
             if (!session.ok()) return Fail(session.error());
 

@@ -20,11 +20,14 @@ Command AddSymdb(CLI::App& app) {
       "check are served on --metrics (/metrics, /healthz).\n\n"
       "Example: tickflow symdb --listen 127.0.0.1:50051");
   auto f = std::make_shared<ServiceFlags>();
-  AddServiceFlags(cmd, f.get(),
-                  {{"listen", "HOST:PORT of the gRPC service (port 0: any free port)"},
-                   {"db", "store: SQLite file or clickhouse://HOST:PORT/DATABASE (default: $TICKFLOW_DB or the user data directory)"},
-                   {"metrics", "HOST:PORT of /metrics and /healthz (port 0: any free port)"},
-                   {"log_level", "debug, info, warn or error"}});
+  AddServiceFlags(
+      cmd, f.get(),
+      {{"listen", "HOST:PORT of the gRPC service (port 0: any free port)"},
+       {"db",
+        "store: SQLite file or clickhouse://HOST:PORT/DATABASE (default: $TICKFLOW_DB or the user data directory)"},
+       {"metrics", "HOST:PORT of /metrics and /healthz (port 0: any free port)"},
+       {"log_level", "debug, info, warn or error"},
+       {"log_format", "logfmt or json (JSON Lines)"}});
   return {cmd, [f] {
             auto cfg = LoadServiceConfig(config::ServiceId::kSymdb, *f);
             if (!cfg.ok()) return Fail(cfg.error());
@@ -37,10 +40,7 @@ Command AddSymdb(CLI::App& app) {
               return std::pair(address.substr(0, colon), std::stoi(address.substr(colon + 1)));
             };
             const std::string db = cfg->Get("db").empty() ? DefaultDbPath() : cfg->Get("db");
-            const auto log = [](observability::LogLevel level, std::string_view msg, const observability::Labels& fields) {
-              fmt::print("{}\n", observability::LogLine(level, "symdb", msg, fields));
-              std::fflush(stdout);
-            };
+            const ServiceLog log(*cfg, "symdb");
             symdb::RouteProtobufLogs([log](const std::string& line) {
               log(observability::LogLevel::kWarn, "request refused", {{"detail", line}});
             });

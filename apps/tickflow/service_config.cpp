@@ -58,4 +58,17 @@ Result<config::ServiceConfig> LoadServiceConfig(config::ServiceId service, const
   return config::ServiceConfig::Load(service, in);
 }
 
+ServiceLog::ServiceLog(const config::ServiceConfig& cfg, std::string component)
+    : format_(ParseLogFormat(cfg.Get("log_format")).value_or(LogFormat::kLogfmt)),  // validated by the config
+      component_(std::move(component)),
+      logger_(
+          PrintingLogger(stdout, format_, ParseLogLevel(cfg.Get("log_level")).value_or(LogLevel::kInfo), component_)) {}
+
+void ServiceLog::operator()(LogLevel level, std::string_view message, const LogFields& fields) const {
+  if (!logger_.Enabled(level)) return;
+  const std::string line = FormatLogLine(format_, level, component_, message, fields) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+}
+
 }  // namespace tickflow::cli

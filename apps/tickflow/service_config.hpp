@@ -10,6 +10,7 @@
 
 #include "common.hpp"
 #include "tickflow/config/config.hpp"
+#include "tickflow/core/log.hpp"
 
 namespace tickflow::cli {
 
@@ -29,6 +30,20 @@ class ShutdownSignals {
 
  private:
   sigset_t set_{};
+};
+
+// A service's log, from its log_level and log_format: lines of its own (with
+// fields) and the Logger it hands to the libraries, both to stdout.
+class ServiceLog {
+ public:
+  ServiceLog(const config::ServiceConfig& cfg, std::string component);
+  void operator()(LogLevel level, std::string_view message, const LogFields& fields = {}) const;
+  const Logger& logger() const { return logger_; }
+
+ private:
+  LogFormat format_;
+  std::string component_;
+  Logger logger_;
 };
 
 // Adds --config, --env, --print-config, and one flag per key in `keys`.

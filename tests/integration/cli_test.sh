@@ -324,4 +324,18 @@ grep -q "^tickflow_gateway_sessions 0$" <<<"$metrics" && ok || bad "gateway /met
 kill -TERM "$gpid"; wait "$gpid"; rc=$?
 [ "$rc" -eq 0 ] && grep -q 'level=info component=gateway msg="stopped"' "$work/gateway.log" && ok || bad "gateway stop rc=$rc: $(cat "$work/gateway.log")"
 
+# Log lines as JSON Lines, and only from the level asked for.
+"$bin" gateway --db "$db" --metrics 127.0.0.1:0 --log-format json > "$work/gateway.json" 2>&1 &
+gpid=$!
+for _ in $(seq 100); do grep -q '"msg":"gateway serving"' "$work/gateway.json" && break; sleep 0.1; done
+kill -TERM "$gpid"; wait "$gpid"
+python3 -c 'import json,sys; lines=[json.loads(l) for l in open(sys.argv[1])]; assert lines and all(l["component"]=="gateway" and l["level"] in ("info","warn","error") for l in lines), lines; assert any(l["msg"]=="stopped" for l in lines)' "$work/gateway.json" \
+  && ok || bad "gateway --log-format json: $(cat "$work/gateway.json")"
+"$bin" gateway --db "$db" --metrics 127.0.0.1:0 --log-level warn > "$work/gateway.warn" 2>&1 &
+gpid=$!
+sleep 1; kill -TERM "$gpid"; wait "$gpid"
+grep -q "level=info" "$work/gateway.warn" && bad "--log-level warn printed info lines: $(cat "$work/gateway.warn")" || ok
+expect_fail "bad log format" "gateway.log_format: 'xml' (from flag --log-format) is not logfmt or json" \
+  "$bin" gateway --print-config --log-format xml
+
 summary cli_test

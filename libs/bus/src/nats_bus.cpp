@@ -190,8 +190,8 @@ class NatsBus final : public Bus {
       jerr = static_cast<jsErrCode>(0);
       s = AddStream(&sc, &jerr);
       if (s == NATS_OK) {
-        log("too few JetStream peers for " + std::to_string(o_.replicas) + " replicas of " + stream + ": created with " +
-            std::to_string(sc.Replicas));
+        log(LogLevel::kWarn, "too few JetStream peers for " + std::to_string(o_.replicas) + " replicas of " + stream +
+                                 ": created with " + std::to_string(sc.Replicas));
       }
     }
     if (s != NATS_OK) {
@@ -259,7 +259,7 @@ class NatsBus final : public Bus {
       if (const auto unread = StreamMessages(channel); !unread.ok() && unread.error().code == ErrorCode::kNotFound) {
         return PublishStatus::kNoSuchChannel;
       }
-      log("frames on " + subject + " were lost: " + st->broken_why);
+      log(LogLevel::kWarn, "frames on " + subject + " were lost: " + st->broken_why);
       return PublishStatus::kLost;
     }
     const auto deadline = Clock::now() + wait;
@@ -344,7 +344,7 @@ class NatsBus final : public Bus {
       return MakeError(ErrorCode::kBusy, "cannot subscribe to " + subject + ": " + text +
                                              " (the account's subscription limit: tickflow nats-config sets it)");
     }
-    if (s != NATS_OK) log("subscribe to " + subject + " not confirmed: " + Describe(s));
+    if (s != NATS_OK) log(LogLevel::kWarn, "subscribe to " + subject + " not confirmed: " + Describe(s));
     return std::unique_ptr<Subscription>(std::make_unique<CoreSubscription>(sub));
   }
 
@@ -559,8 +559,8 @@ class NatsBus final : public Bus {
     return "; JetStream's store is full: free space in nats-server's store_dir (or raise max_file_store)";
   }
 
-  void log(const std::string& line) const {
-    if (o_.log) o_.log(line);
+  void log(LogLevel level, const std::string& line) const {
+    o_.log.Log(level, [&] { return line; });
   }
 
   static std::string Redacted(const std::string& url) { return RedactUrlPassword(url); }
@@ -569,13 +569,15 @@ class NatsBus final : public Bus {
     auto* self = static_cast<NatsBus*>(closure);
     const char* text = nullptr;
     (void)natsConnection_GetLastError(nc, &text);
-    self->log(std::string("NATS: ") + (text != nullptr && *text != '\0' ? text : natsStatus_GetText(err)));
+    self->log(LogLevel::kError,
+              std::string("NATS: ") + (text != nullptr && *text != '\0' ? text : natsStatus_GetText(err)));
   }
   static void OnDisconnected(natsConnection* nc, void* closure) {
-    if (!natsConnection_IsClosed(nc)) static_cast<NatsBus*>(closure)->log("NATS: disconnected; reconnecting");
+    if (!natsConnection_IsClosed(nc))
+      static_cast<NatsBus*>(closure)->log(LogLevel::kWarn, "NATS: disconnected; reconnecting");
   }
   static void OnReconnected(natsConnection*, void* closure) {
-    static_cast<NatsBus*>(closure)->log("NATS: reconnected");
+    static_cast<NatsBus*>(closure)->log(LogLevel::kInfo, "NATS: reconnected");
   }
   static void OnPublishFailed(jsCtx*, jsPubAckErr* pae, void* closure) {
     auto* self = static_cast<NatsBus*>(closure);

@@ -9,12 +9,13 @@
 #include <sstream>
 
 #include "tickflow/core/check.hpp"
+#include "tickflow/core/log.hpp"
 #include "tickflow/core/text.hpp"
 
 namespace tickflow::config {
 namespace {
 
-enum class Kind : std::uint8_t { kString, kPositiveInt, kAddress, kLevel, kBus, kPath };
+enum class Kind : std::uint8_t { kString, kPositiveInt, kAddress, kLevel, kLogFormat, kBus, kPath };
 
 struct KeySpec {
   const char* key;
@@ -42,12 +43,14 @@ constexpr KeySpec kGatewayKeys[] = {
     {"max_open_symbols", Kind::kPositiveInt, "4096", "4096", false, "symbols streamed at once over all streams"},
     {"messages_per_frame", Kind::kPositiveInt, "256", "256", false, "SBE messages per bus frame"},
     {"log_level", Kind::kLevel, "info", "info", false, "debug, info, warn or error"},
+    {"log_format", Kind::kLogFormat, "logfmt", "json", false, "log lines as logfmt or json (JSON Lines)"},
 };
 constexpr KeySpec kSymdbKeys[] = {
     {"listen", Kind::kAddress, "127.0.0.1:50051", "0.0.0.0:50051", false, "HOST:PORT of the gRPC service"},
     {"db", Kind::kPath, "", "", false, "store: SQLite file"},
     {"metrics", Kind::kAddress, "127.0.0.1:9465", "0.0.0.0:9465", false, "HOST:PORT of /metrics and /healthz"},
     {"log_level", Kind::kLevel, "info", "info", false, "debug, info, warn or error"},
+    {"log_format", Kind::kLogFormat, "logfmt", "json", false, "log lines as logfmt or json (JSON Lines)"},
 };
 
 std::span<const KeySpec> KeysOf(ServiceId s) {
@@ -80,7 +83,9 @@ std::string Check(const KeySpec& k, const std::string& v) {
       return port >= 0 && port <= 65535 ? "" : "is not HOST:PORT with a port 0..65535";
     }
     case Kind::kLevel:
-      return v == "debug" || v == "info" || v == "warn" || v == "error" ? "" : "is not one of debug, info, warn, error";
+      return ParseLogLevel(v) ? "" : "is not one of debug, info, warn, error";
+    case Kind::kLogFormat:
+      return ParseLogFormat(v) ? "" : "is not logfmt or json";
     case Kind::kBus:
       return v == "inproc" || v.rfind("nats://", 0) == 0 ? "" : "is not inproc or nats://HOST:PORT";
   }

@@ -291,7 +291,7 @@ class Gateway::Impl {
   // The line is built only when someone listens at its level.
   template <class MakeLine>
   void Log(LogLevel level, MakeLine&& make) const {
-    if (options_.log && level >= options_.log_level) options_.log(level, make());
+    options_.log.Log(level, std::forward<MakeLine>(make));
   }
 
   std::shared_ptr<sbe::SessionAuth> AuthOf(ClientId client) {

@@ -139,7 +139,11 @@ class NatsTest : public ::testing::Test {
     o.connect_timeout = 1000ms;
     o.queue_group = "qd.gateways";
     o.confirm_core_publishes = user != "gateway";  // as tickflow gateway runs
-    o.log = [user](std::string_view line) { std::fprintf(stderr, "[%s] %.*s\n", user.c_str(), static_cast<int>(line.size()), line.data()); };
+    o.log = Logger(
+        [user](LogLevel, std::string_view, std::string_view line) {
+          std::fprintf(stderr, "[%s] %.*s\n", user.c_str(), static_cast<int>(line.size()), line.data());
+        },
+        LogLevel::kDebug);
     return bus::MakeNatsBus(o);
   }
 
@@ -155,10 +159,11 @@ class NatsTest : public ::testing::Test {
     o.open_store = [db] { return store::OpenStore(db, {.create = false}); };
     o.messages_per_frame = per_frame;
     o.session_timeout = 1500ms;
-    o.log_level = observability::LogLevel::kDebug;
-    o.log = [id](observability::LogLevel, std::string_view line) {
-      std::fprintf(stderr, "[gw%d] %.*s\n", id, static_cast<int>(line.size()), line.data());
-    };
+    o.log = Logger(
+        [id](LogLevel, std::string_view, std::string_view line) {
+          std::fprintf(stderr, "[gw%d] %.*s\n", id, static_cast<int>(line.size()), line.data());
+        },
+        LogLevel::kDebug);
     if (tweak) tweak(o);
     return gateway::Gateway::Start(bus, o).value();
   }

@@ -196,25 +196,8 @@ HttpServer::Handler MetricsHandler(const MetricsRegistry& registry, std::functio
   };
 }
 
-std::optional<LogLevel> ParseLogLevel(std::string_view name) {
-  if (name == "debug") return LogLevel::kDebug;
-  if (name == "info") return LogLevel::kInfo;
-  if (name == "warn") return LogLevel::kWarn;
-  if (name == "error") return LogLevel::kError;
-  return std::nullopt;
-}
-
 std::string LogLine(LogLevel level, std::string_view component, std::string_view message, const Labels& fields) {
-  static constexpr const char* kLevels[] = {"debug", "info", "warn", "error"};
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  const UnixNanos t{std::chrono::duration_cast<std::chrono::milliseconds>(now).count() * 1000000};
-  std::string line = "ts=" + FormatIso8601(t) + " level=" + kLevels[static_cast<int>(level)] +
-                     " component=" + std::string(component) + " msg=\"" + Escape(message) + "\"";
-  for (const auto& [k, v] : fields) {
-    const bool quote = v.empty() || v.find_first_of(" \"=") != std::string::npos;
-    line += " " + k + "=" + (quote ? "\"" + Escape(v) + "\"" : v);
-  }
-  return line;
+  return FormatLogLine(LogFormat::kLogfmt, level, component, message, fields);
 }
 
 }  // namespace tickflow::observability

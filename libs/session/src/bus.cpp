@@ -4,7 +4,7 @@
 
 namespace tickflow::session {
 
-Result<std::unique_ptr<bus::Bus>> ConnectNats(const BusSpec& spec, std::function<void(std::string_view)> log) {
+Result<std::unique_ptr<bus::Bus>> ConnectNats(const BusSpec& spec, Logger log) {
   if (!spec.url.starts_with("nats://")) {
     return MakeError(ErrorCode::kInvalidArgument, "bus '" + spec.url + "': use inproc or nats://HOST:PORT");
   }

@@ -13,12 +13,13 @@ Result<ReplaySession> ReplaySession::Start(const std::string& db, ClientId clien
     return store::OpenStore(db, so);
   };
   o.authenticate_frames = false;  // no one else shares an in-process bus
-  o.log_level = observability::LogLevel::kWarn;
-  o.log = [problems = s.problems](observability::LogLevel, std::string_view line) {
-    if (line.find(" failed: ") == std::string_view::npos) return;
-    std::lock_guard lock(problems->mu);
-    problems->last = std::string(line);
-  };
+  o.log = Logger(
+      [problems = s.problems](LogLevel, std::string_view, std::string_view line) {
+        if (line.find(" failed: ") == std::string_view::npos) return;
+        std::lock_guard lock(problems->mu);
+        problems->last = std::string(line);
+      },
+      LogLevel::kWarn, "gateway");
   if (configure) configure(o);
   TICKFLOW_ASSIGN_OR_RETURN(s.gateway, gateway::Gateway::Start(*s.bus, o));
   client::ClientOptions co;
@@ -28,8 +29,7 @@ Result<ReplaySession> ReplaySession::Start(const std::string& db, ClientId clien
   return s;
 }
 
-Result<ReplaySession> ReplaySession::Connect(const BusSpec& spec, std::optional<ClientId> client_id,
-                                             std::function<void(std::string_view)> log) {
+Result<ReplaySession> ReplaySession::Connect(const BusSpec& spec, std::optional<ClientId> client_id, Logger log) {
   client::ConnectOptions o;
   o.credentials_file = spec.creds;
   o.user = spec.user;

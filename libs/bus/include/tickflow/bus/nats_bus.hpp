@@ -32,6 +32,7 @@
 #include <string_view>
 
 #include "tickflow/bus/bus.hpp"
+#include "tickflow/core/log.hpp"
 #include "tickflow/core/result.hpp"
 
 namespace tickflow::bus {
@@ -68,7 +69,7 @@ struct NatsBusOptions {
   bool confirm_core_publishes = true;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds ack_timeout{5000};  // a publish unacknowledged this long is lost
-  std::function<void(std::string_view)> log{};  // async events: errors, disconnects, reconnects
+  Logger log{};  // the connection's events: errors, disconnects (warn), reconnects (info), lost frames
 };
 
 Result<std::unique_ptr<Bus>> MakeNatsBus(const NatsBusOptions& options);

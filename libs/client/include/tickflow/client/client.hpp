@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "tickflow/bus/bus.hpp"
+#include "tickflow/core/log.hpp"
 #include "tickflow/core/market.hpp"
 #include "tickflow/core/resolution.hpp"
 #include "tickflow/core/result.hpp"
@@ -147,8 +148,8 @@ struct ConnectOptions {
   std::string user;              // or the user and password themselves
   std::string password;
   std::optional<ClientId> client_id;  // default: the credentials file's, else 1
-  // The NATS connection's events (disconnects, reconnects); may be empty.
-  std::function<void(std::string_view)> log{};
+  // The NATS connection's events (disconnects, reconnects; default: nowhere).
+  Logger log{};
   // Timeouts, heartbeat, pull queue; its client_id and bus are set by Connect.
   ClientOptions client{};
 };

@@ -84,9 +84,8 @@ struct GatewayOptions {
   // sent before the store's first row (a request resuming after N skips
   // N - sequence_offset rows), so a short stream can cross 2^32.
   std::uint64_t sequence_offset = 0;
-  // Log lines with their level (optional); lines below `log_level` are never built.
-  std::function<void(observability::LogLevel level, std::string_view line)> log{};
-  observability::LogLevel log_level = observability::LogLevel::kInfo;
+  // Where log lines go (default: nowhere); a line below its threshold is never built.
+  Logger log{};
 };
 
 struct ClientStats {

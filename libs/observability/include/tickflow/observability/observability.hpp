@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "tickflow/core/log.hpp"
 #include "tickflow/core/result.hpp"
 
 namespace tickflow::observability {
@@ -86,11 +87,11 @@ struct Health {
 // HTTP thread; default: always ok).
 HttpServer::Handler MetricsHandler(const MetricsRegistry& registry, std::function<Health()> health = {});
 
-enum class LogLevel : std::uint8_t { kDebug, kInfo, kWarn, kError };
+// Logging is core's (tickflow/core/log.hpp); these names stay for the services' code.
+using LogLevel = tickflow::LogLevel;
+using tickflow::ParseLogLevel;
 
-// "debug", "info", "warn" or "error"; nullopt for anything else.
-std::optional<LogLevel> ParseLogLevel(std::string_view name);
-
+// FormatLogLine(LogFormat::kLogfmt, ...):
 // "ts=2026-11-24T06:59:18.123Z level=info component=symdb msg=\"listening\" port=50051"
 std::string LogLine(LogLevel level, std::string_view component, std::string_view message,
                     const Labels& fields = {});

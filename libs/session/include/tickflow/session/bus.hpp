@@ -11,6 +11,7 @@
 
 #include "tickflow/bus/bus.hpp"
 #include "tickflow/config/config.hpp"
+#include "tickflow/core/log.hpp"
 #include "tickflow/core/result.hpp"
 
 namespace tickflow::session {
@@ -27,7 +28,7 @@ struct BusSpec {
 
 // Connects a service (a gateway) to the NATS server of `spec`; clients use
 // client::Client::Connect. `log` receives the connection's events
-// (disconnects, reconnects); it may be empty.
-Result<std::unique_ptr<bus::Bus>> ConnectNats(const BusSpec& spec, std::function<void(std::string_view)> log = {});
+// (disconnects, reconnects).
+Result<std::unique_ptr<bus::Bus>> ConnectNats(const BusSpec& spec, Logger log = {});
 
 }  // namespace tickflow::session

@@ -38,8 +38,7 @@ struct ReplaySession {
   static Result<ReplaySession> Start(const std::string& db, ClientId client_id = 1,
                                      const std::function<void(gateway::GatewayOptions&)>& configure = {});
   // Client id: `client_id` if set, else the creds file's, else 1. `log` gets the NATS connection's events.
-  static Result<ReplaySession> Connect(const BusSpec& spec, std::optional<ClientId> client_id,
-                                       std::function<void(std::string_view)> log = {});
+  static Result<ReplaySession> Connect(const BusSpec& spec, std::optional<ClientId> client_id, Logger log = {});
   ~ReplaySession();  // client first, then gateway, then bus
   ReplaySession() = default;
   ReplaySession(ReplaySession&&) = default;
