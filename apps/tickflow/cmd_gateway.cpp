@@ -105,6 +105,8 @@ Command AddGateway(CLI::App& app) {
             gateway::Gateway* g = gw->get();
             observability::MetricsRegistry registry;
             registry.AddCollector([g](observability::MetricsWriter& w) { gateway::WriteMetrics(g->stats(), w); });
+            registry.AddCollector(
+                [](observability::MetricsWriter& w) { observability::WriteProcessMetrics(w, "gateway"); });
             const std::string metrics = cfg->Get("metrics");
             const auto colon = metrics.rfind(':');
             auto http =

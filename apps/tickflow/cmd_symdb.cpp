@@ -55,6 +55,8 @@ Command AddSymdb(CLI::App& app) {
             if (!server.ok()) return Fail(server.error());
             symdb::Server* srv = server->get();
             observability::MetricsRegistry registry;
+            registry.AddCollector(
+                [](observability::MetricsWriter& w) { observability::WriteProcessMetrics(w, "symdb"); });
             registry.AddCollector([srv, n](observability::MetricsWriter& w) {
               w.Gauge("tickflow_symdb_symbols", "Symbols served", static_cast<double>(n));
               w.Counter("tickflow_symdb_requests_total", "Calls answered", static_cast<double>(srv->requests()));

@@ -321,6 +321,8 @@ scrape() { python3 -c "import urllib.request,sys;print(urllib.request.urlopen('h
 [ "$(scrape /healthz)" = "ok" ] && ok || bad "gateway /healthz"
 metrics=$(scrape /metrics)  # captured first: grep -q on a pipe can break the writer
 grep -q "^tickflow_gateway_sessions 0$" <<<"$metrics" && ok || bad "gateway /metrics: $(head -5 <<<"$metrics")"
+grep -q '^tickflow_build_info{version="[0-9.]*",component="gateway"} 1$' <<<"$metrics" && grep -q "^process_resident_memory_bytes [0-9]" <<<"$metrics" \
+  && grep -q '^tickflow_gateway_request_seconds_bucket{le="+Inf"} 0$' <<<"$metrics" && ok || bad "gateway build info, process and histogram metrics: $(grep -E 'build_info|process_|_bucket' <<<"$metrics" | head -5)"
 kill -TERM "$gpid"; wait "$gpid"; rc=$?
 [ "$rc" -eq 0 ] && grep -q 'level=info component=gateway msg="stopped"' "$work/gateway.log" && ok || bad "gateway stop rc=$rc: $(cat "$work/gateway.log")"
 

@@ -202,7 +202,7 @@ class Gateway::Impl {
     std::lock_guard lock(stats_mu_);
     s.errors_by_code = errors_by_code_;
     s.requests = requests_;
-    s.request_seconds_sum = request_seconds_;
+    s.request_seconds = request_seconds_;
     return s;
   }
 
@@ -497,7 +497,7 @@ class Gateway::Impl {
         StartData(std::move(m));
         std::lock_guard lock(stats_mu_);
         ++requests_;
-        request_seconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
+        request_seconds_.Observe(std::chrono::duration<double>(Clock::now() - t0).count());
         return;
       }
       case sbe::MessageType::kStopData: {
@@ -1021,7 +1021,7 @@ class Gateway::Impl {
   mutable std::mutex stats_mu_;
   std::map<std::string, std::uint64_t> errors_by_code_;
   std::uint64_t requests_ = 0;
-  double request_seconds_ = 0;
+  observability::Histogram request_seconds_ = observability::Histogram::Latency();
 };
 
 Result<std::unique_ptr<Gateway>> Gateway::Start(bus::Bus& bus, GatewayOptions options) {
@@ -1060,8 +1060,8 @@ void WriteMetrics(const GatewayStats& s, observability::MetricsWriter& out) {
     out.Counter("tickflow_gateway_errors_total", "Error messages sent to clients, by code", static_cast<double>(n),
                 {{"code", code}});
   }
-  out.Counter("tickflow_gateway_request_seconds_sum", "Time from StartData to its answer", s.request_seconds_sum);
-  out.Counter("tickflow_gateway_request_seconds_count", "StartData requests answered", static_cast<double>(s.requests));
+  out.Histogram("tickflow_gateway_request_seconds", "Time from StartData to its answer (ack or error), in seconds",
+                s.request_seconds);
   for (const ClientStats& c : s.clients) {
     const observability::Labels l = {{"client", std::to_string(c.client)}};
     out.Gauge("tickflow_gateway_client_lag_frames", "Frames waiting in the client's data channel",

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,9 +13,15 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 
 #include "tickflow/core/time.hpp"
+#include "tickflow/version.hpp"
 
 namespace tickflow::observability {
 namespace {
@@ -65,6 +72,78 @@ void MetricsWriter::Counter(std::string_view name, std::string_view help, double
 }
 void MetricsWriter::Gauge(std::string_view name, std::string_view help, double value, const Labels& labels) {
   Sample("gauge", name, help, value, labels);
+}
+
+Histogram::Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
+
+Histogram Histogram::Latency() {
+  return Histogram({0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+}
+
+void Histogram::Observe(double value) {
+  const auto it = std::lower_bound(bounds_.begin(), bounds_.end(), value);  // first bound >= value: le is inclusive
+  ++counts_[static_cast<std::size_t>(it - bounds_.begin())];
+  sum_ += value;
+  ++count_;
+}
+
+void MetricsWriter::Histogram(std::string_view name, std::string_view help, const observability::Histogram& h,
+                              const Labels& labels) {
+  const std::string base(name);
+  if (std::find(described_.begin(), described_.end(), base) == described_.end()) {
+    described_.push_back(base);
+    text_ += "# HELP " + base + " " + std::string(help) + "\n";
+    text_ += "# TYPE " + base + " histogram\n";
+    // The samples' own names must not describe themselves again.
+    described_.push_back(base + "_bucket");
+    described_.push_back(base + "_sum");
+    described_.push_back(base + "_count");
+  }
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < h.counts().size(); ++i) {
+    cumulative += h.counts()[i];
+    Labels l = labels;
+    l.emplace_back("le", i < h.bounds().size() ? Number(h.bounds()[i]) : "+Inf");
+    Sample("histogram", base + "_bucket", help, static_cast<double>(cumulative), l);
+  }
+  Sample("histogram", base + "_sum", help, h.sum(), labels);
+  Sample("histogram", base + "_count", help, static_cast<double>(h.count()), labels);
+}
+
+void WriteProcessMetrics(MetricsWriter& out, std::string_view component) {
+  out.Gauge("tickflow_build_info", "The tickflow version serving, always 1", 1,
+            {{"version", kVersion}, {"component", std::string(component)}});
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
+  // /proc/self/stat: the fields after the command's closing parenthesis; utime is the 14th field.
+  std::ifstream stat_file("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  if (const auto close = stat.rfind(')'); close != std::string::npos) {
+    std::istringstream in(stat.substr(close + 2));
+    std::vector<std::string> f((std::istream_iterator<std::string>(in)), std::istream_iterator<std::string>());
+    if (f.size() > 21) {  // f[0] is field 3 (state)
+      out.Counter("process_cpu_seconds_total", "User and system CPU time spent, in seconds",
+                  (std::stod(f[11]) + std::stod(f[12])) / tick);
+      std::ifstream uptime_file("/proc/uptime");
+      double uptime = 0;
+      uptime_file >> uptime;
+      const double boot = static_cast<double>(std::time(nullptr)) - uptime;
+      out.Gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds",
+                boot + std::stod(f[19]) / tick);
+      out.Gauge("process_virtual_memory_bytes", "Virtual memory size, in bytes", std::stod(f[20]));
+      out.Gauge("process_resident_memory_bytes", "Resident memory size, in bytes", std::stod(f[21]) * page);
+    }
+  }
+  std::error_code ec;
+  std::size_t fds = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++fds;
+  }
+  if (!ec) out.Gauge("process_open_fds", "Open file descriptors", static_cast<double>(fds));
+  if (rlimit r{}; ::getrlimit(RLIMIT_NOFILE, &r) == 0) {
+    out.Gauge("process_max_fds", "Maximum number of open file descriptors", static_cast<double>(r.rlim_cur));
+  }
 }
 
 void MetricsRegistry::AddCollector(std::function<void(MetricsWriter&)> collector) {

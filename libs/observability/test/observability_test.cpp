@@ -1,4 +1,5 @@
 #include "tickflow/observability/observability.hpp"
+#include "tickflow/version.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <regex>
 #include <set>
@@ -61,7 +63,7 @@ std::string Get(int port, const std::string& path, const std::string& method = "
 // Every line is a comment or `name{labels} value`; every sample's metric has HELP and TYPE.
 void ExpectValidExposition(const std::string& text) {
   const std::regex sample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$)");
-  const std::regex type(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge)$)");
+  const std::regex type(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$)");
   std::set<std::string> typed;
   std::istringstream in(text);
   std::string line;
@@ -73,7 +75,10 @@ void ExpectValidExposition(const std::string& text) {
       continue;
     }
     ASSERT_TRUE(std::regex_match(line, m, sample)) << "not a sample: " << line;
-    EXPECT_TRUE(typed.count(m[1])) << "sample before its TYPE: " << line;
+    // A histogram's samples are NAME_bucket, NAME_sum and NAME_count of the TYPE line's NAME.
+    const std::string name = m[1];
+    const std::string family = std::regex_replace(name, std::regex("_(bucket|sum|count)$"), "");
+    EXPECT_TRUE(typed.count(name) || typed.count(family)) << "sample before its TYPE: " << line;
   }
 }
 
@@ -156,6 +161,44 @@ TEST(HttpServerTest, ServesOverIpv6) {
   EXPECT_NE(Get((*server)->port(), "/healthz", "GET", true).find("\r\n\r\nok\n"), std::string::npos);
 }
 
+TEST(HistogramTest, BucketsAreCumulativeWithSumAndCount) {
+  Histogram h({0.1, 1, 10});
+  for (double v : {0.05, 0.1, 0.5, 2.0, 20.0}) h.Observe(v);
+  MetricsWriter w;
+  w.Histogram("t_seconds", "Latency", h, {{"op", "get"}});
+  const std::string text = w.Take();
+  EXPECT_EQ(text,
+            "# HELP t_seconds Latency\n# TYPE t_seconds histogram\n"
+            "t_seconds_bucket{op=\"get\",le=\"0.10000000000000001\"} 2\n"
+            "t_seconds_bucket{op=\"get\",le=\"1\"} 3\n"
+            "t_seconds_bucket{op=\"get\",le=\"10\"} 4\n"
+            "t_seconds_bucket{op=\"get\",le=\"+Inf\"} 5\n"
+            "t_seconds_sum{op=\"get\"} 22.649999999999999\n"
+            "t_seconds_count{op=\"get\"} 5\n")
+      << text;
+}
+
+TEST(ProcessMetricsTest, BuildInfoAndProcessFigures) {
+  MetricsWriter w;
+  WriteProcessMetrics(w, "gateway");
+  const std::string text = w.Take();
+  EXPECT_NE(text.find(std::string("tickflow_build_info{version=\"") + kVersion + "\",component=\"gateway\"} 1\n"),
+            std::string::npos)
+      << text;
+  const auto value = [&](const std::string& name) {
+    const auto at = text.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size() + 2));
+  };
+  EXPECT_GT(value("process_resident_memory_bytes"), 1e6) << text;
+  EXPECT_GE(value("process_virtual_memory_bytes"), value("process_resident_memory_bytes"));
+  EXPECT_GT(value("process_open_fds"), 2);
+  EXPECT_GE(value("process_max_fds"), value("process_open_fds"));
+  EXPECT_GE(value("process_cpu_seconds_total"), 0);
+  const double now = static_cast<double>(std::time(nullptr));
+  EXPECT_GT(value("process_start_time_seconds"), now - 3600) << "started within the hour";
+  EXPECT_LE(value("process_start_time_seconds"), now + 1);
+}
+
 TEST(LogLineTest, IsStructured) {
   const std::string line = LogLine(LogLevel::kWarn, "gateway", "client \"7\" slow", {{"client", "7"}, {"why", "a b"}});
   EXPECT_TRUE(std::regex_match(line, std::regex(R"(ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z level=warn component=gateway msg="client \\"7\\" slow" client=7 why="a b")")))
@@ -199,6 +242,8 @@ TEST(GatewayMetricsTest, CountersMoveWhenAStreamRuns) {
   EXPECT_EQ(Value(after, "tickflow_gateway_streams_started_total"), 1);
   EXPECT_GT(Value(after, "tickflow_gateway_bytes_sent_total"), 2672 * 40);
   EXPECT_EQ(Value(after, "tickflow_gateway_request_seconds_count"), 2);
+  EXPECT_EQ(Value(after, "tickflow_gateway_request_seconds_bucket{le=\"+Inf\"}"), 2) << "a histogram, so p99 is known";
+  EXPECT_GT(Value(after, "tickflow_gateway_request_seconds_sum"), 0);
   EXPECT_EQ(Value(after, "tickflow_gateway_errors_total{code=\"DataError/symbol not found\"}"), 1);
   EXPECT_EQ(Value(after, "tickflow_gateway_sessions"), 0);
   http.reset();

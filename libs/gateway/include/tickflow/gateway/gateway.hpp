@@ -109,7 +109,8 @@ struct GatewayStats {
   bool bus_healthy = true;                              // the last health check of the bus passed
   std::map<std::string, std::uint64_t> errors_by_code;  // "ClientError/client not logged in" -> count
   std::uint64_t requests = 0;                     // StartData handled
-  double request_seconds_sum = 0;                 // StartData received -> answered (ack or error)
+  // StartData received -> answered (ack or error), in seconds.
+  observability::Histogram request_seconds = observability::Histogram::Latency();
   std::vector<ClientStats> clients;
 };
 

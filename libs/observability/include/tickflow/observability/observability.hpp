@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -22,11 +23,34 @@ namespace tickflow::observability {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
+// Observations counted into fixed buckets (upper bounds, ascending), with
+// their sum: a Prometheus histogram. Not thread-safe (callers hold their lock).
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> bounds);
+  // 100 µs .. 10 s, for request latencies.
+  static Histogram Latency();
+  void Observe(double value);
+  const std::vector<double>& bounds() const { return bounds_; }
+  const std::vector<std::uint64_t>& counts() const { return counts_; }  // per bucket, not cumulative; last: +Inf
+  double sum() const { return sum_; }
+  std::uint64_t count() const { return count_; }
+
+ private:
+  std::vector<double> bounds_;
+  std::vector<std::uint64_t> counts_;
+  double sum_ = 0;
+  std::uint64_t count_ = 0;
+};
+
 // Writes samples; each metric's HELP and TYPE lines appear once, before its samples.
 class MetricsWriter {
  public:
   void Counter(std::string_view name, std::string_view help, double value, const Labels& labels = {});
   void Gauge(std::string_view name, std::string_view help, double value, const Labels& labels = {});
+  // NAME_bucket{le="..."} (cumulative, +Inf last), NAME_sum, NAME_count.
+  void Histogram(std::string_view name, std::string_view help, const observability::Histogram& h,
+                 const Labels& labels = {});
   std::string Take() { return std::move(text_); }
 
  private:
@@ -34,6 +58,11 @@ class MetricsWriter {
   std::string text_;
   std::vector<std::string> described_;
 };
+
+// tickflow_build_info{version,component} 1, and the process_* metrics of the
+// Prometheus client conventions (CPU seconds, resident and virtual memory,
+// open and maximum file descriptors, start time), read from /proc.
+void WriteProcessMetrics(MetricsWriter& out, std::string_view component);
 
 // Collectors are called on every scrape, on the scraping thread.
 class MetricsRegistry {
