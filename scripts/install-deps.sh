@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libfmt-dev libcli11-dev libzip-dev zlib1g-dev libxxhash-dev libmicrohttpd-dev
   clang libclang-rt-14-dev
-  python3 zip unzip
+  python3 zip unzip help2man
   chromium fonts-dejavu-core
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libtomlplusplus-dev
   nats-server libnats-dev curl procps

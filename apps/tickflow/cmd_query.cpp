@@ -15,6 +15,15 @@ void AddFormatOption(CLI::App* cmd, std::string* format) {
       ->capture_default_str();
 }
 
+void AddTimeOption(CLI::App* cmd, std::string* ts) {
+  *ts = "iso";
+  cmd->add_option("--ts", *ts, "Times as iso (ISO 8601 UTC) or ns (integer nanoseconds since the epoch)")
+      ->check(CLI::IsMember({"iso", "ns"}))
+      ->capture_default_str();
+}
+
+TimeStyle ToTimeStyle(const std::string& ts) { return ts == "ns" ? TimeStyle::kNanos : TimeStyle::kIso; }
+
 Format ToFormat(const std::string& f) {
   if (f == "csv") return Format::kCsv;
   return f == "json" ? Format::kJson : Format::kTable;
@@ -50,7 +59,7 @@ Command AddBars(CLI::App& app) {
       "Times: ISO 8601 UTC (2023-01-01, 2023-01-01T12:00:00Z) or unix seconds.\n\n"
       "Example: tickflow bars XBTUSD --res 1w --from 2023-01-01 --format csv");
   struct Args {
-    std::string symbol, res, from, to, db, format;
+    std::string symbol, res, from, to, db, format, ts;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("SYMBOL", a->symbol, "Symbol, as listed by `tickflow symbols`")->required();
@@ -59,6 +68,7 @@ Command AddBars(CLI::App& app) {
   cmd->add_option("--to", a->to, "End time, exclusive");
   AddDbOption(cmd, &a->db);
   AddFormatOption(cmd, &a->format);
+  AddTimeOption(cmd, &a->ts);
   return {cmd, [a] {
             auto res = ParseResolution(a->res);
             if (!res.ok()) return Fail(res.error());
@@ -70,7 +80,7 @@ Command AddBars(CLI::App& app) {
             if (!symbol.ok()) return Fail(symbol.error());
             auto cursor = store::ReadBars(**store, symbol->id, *res, *range);
             if (!cursor.ok()) return Fail(cursor.error());
-            const BarPrinter printer(ToFormat(a->format));
+            const BarPrinter printer(ToFormat(a->format), ToTimeStyle(a->ts));
             printer.Header();
             std::vector<Bar> buf(4096);
             while (true) {
@@ -94,7 +104,7 @@ Command AddTrades(CLI::App& app) {
       "  tickflow trades --all --limit 100                                            # every market");
   struct Args {
     std::vector<std::string> symbols;
-    std::string from, to, db, format;
+    std::string from, to, db, format, ts;
     std::uint64_t limit = 0;
     bool all = false;
   };
@@ -109,6 +119,7 @@ Command AddTrades(CLI::App& app) {
   cmd->add_option("--limit", a->limit, "Print at most N trades (0 = all)")->check(CLI::NonNegativeNumber);
   AddDbOption(cmd, &a->db);
   AddFormatOption(cmd, &a->format);
+  AddTimeOption(cmd, &a->ts);
   return {cmd, [a] {
             auto range = ParseRange(a->from, a->to);
             if (!range.ok()) return Fail(range.error());
@@ -121,7 +132,7 @@ Command AddTrades(CLI::App& app) {
             const std::vector<std::string>& names = resolved->names;
             auto cursor = (*store)->Trades(ids, *range);
             if (!cursor.ok()) return Fail(cursor.error());
-            const TradePrinter printer(ToFormat(a->format), ids.size() > 1);
+            const TradePrinter printer(ToFormat(a->format), ids.size() > 1, ToTimeStyle(a->ts));
             printer.Header();
             std::vector<Trade> buf(4096);
             std::uint64_t printed = 0;

@@ -77,5 +77,6 @@ Command AddGateway(CLI::App& app);
 Command AddNatsConfig(CLI::App& app);
 Command AddDemo(CLI::App& app);
 Command AddBench(CLI::App& app);
+Command AddCompletion(CLI::App& app);
 
 }  // namespace tickflow::cli

@@ -22,9 +22,10 @@ int main(int argc, char** argv) {
       "tickflow"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("tickflow ") + tickflow::kVersion);
-  const std::vector<Command> commands = {AddGenerate(app), AddImport(app), AddDb(app), AddSymbols(app), AddBars(app),
-                                         AddTrades(app),   AddReplay(app), AddBacktest(app), AddSweep(app), AddWalkForward(app), AddAudit(app), AddGateway(app), AddNatsConfig(app), AddSymdb(app), AddDemo(app),
-                                         AddBench(app)};
+  const std::vector<Command> commands = {
+      AddGenerate(app),   AddImport(app),   AddDb(app),    AddSymbols(app),     AddBars(app),      AddTrades(app),
+      AddReplay(app),     AddBacktest(app), AddSweep(app), AddWalkForward(app), AddAudit(app),     AddGateway(app),
+      AddNatsConfig(app), AddSymdb(app),    AddDemo(app),  AddBench(app),       AddCompletion(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -35,6 +35,10 @@ void PrintSymbols(std::span<const store::SymbolInfo> symbols, Format format) {
   }
 }
 
+std::string FormatTime(UnixNanos t, TimeStyle style) {
+  return style == TimeStyle::kNanos ? std::to_string(t.ns) : FormatIso8601(t);
+}
+
 void TradePrinter::Header() const {
   if (format_ == Format::kJson) return;  // JSON Lines: every line names its fields
   if (format_ == Format::kCsv) {
@@ -48,15 +52,15 @@ void TradePrinter::Header() const {
 void TradePrinter::Row(const Trade& t, const std::string& symbol) const {
   if (format_ == Format::kJson) {
     fmt::print("{{{}\"time\":\"{}\",\"price\":\"{}\",\"volume\":\"{}\"}}\n",
-               with_symbol_ ? "\"symbol\":" + JsonString(symbol) + "," : "", FormatIso8601(t.time), t.price.ToString(),
-               t.volume.ToString());
+               with_symbol_ ? "\"symbol\":" + JsonString(symbol) + "," : "", FormatTime(t.time, ts_),
+               t.price.ToString(), t.volume.ToString());
     return;
   }
   if (format_ == Format::kCsv) {
-    fmt::print("{}{},{},{}\n", with_symbol_ ? symbol + "," : "", FormatIso8601(t.time), t.price.ToString(),
+    fmt::print("{}{},{},{}\n", with_symbol_ ? symbol + "," : "", FormatTime(t.time, ts_), t.price.ToString(),
                t.volume.ToString());
   } else {
-    fmt::print("{}{:<30} {:>18} {:>20}\n", with_symbol_ ? fmt::format("{:<10} ", symbol) : "", FormatIso8601(t.time),
+    fmt::print("{}{:<30} {:>18} {:>20}\n", with_symbol_ ? fmt::format("{:<10} ", symbol) : "", FormatTime(t.time, ts_),
                t.price.ToString(), t.volume.ToString());
   }
 }
@@ -76,15 +80,15 @@ void BarPrinter::Row(const Bar& b) const {
     fmt::print(
         "{{\"time\":\"{}\",\"open\":\"{}\",\"high\":\"{}\",\"low\":\"{}\",\"close\":\"{}\",\"volume\":\"{}\","
         "\"trades\":{}}}\n",
-        FormatIso8601(b.time), b.open.ToString(), b.high.ToString(), b.low.ToString(), b.close.ToString(),
+        FormatTime(b.time, ts_), b.open.ToString(), b.high.ToString(), b.low.ToString(), b.close.ToString(),
         b.volume.ToString(), b.trades);
     return;
   }
   if (format_ == Format::kCsv) {
-    fmt::print("{},{},{},{},{},{},{}\n", FormatIso8601(b.time), b.open.ToString(), b.high.ToString(),
+    fmt::print("{},{},{},{},{},{},{}\n", FormatTime(b.time, ts_), b.open.ToString(), b.high.ToString(),
                b.low.ToString(), b.close.ToString(), b.volume.ToString(), b.trades);
   } else {
-    fmt::print("{:<24} {:>14} {:>14} {:>14} {:>14} {:>22} {:>9}\n", FormatIso8601(b.time), b.open.ToString(),
+    fmt::print("{:<24} {:>14} {:>14} {:>14} {:>14} {:>22} {:>9}\n", FormatTime(b.time, ts_), b.open.ToString(),
                b.high.ToString(), b.low.ToString(), b.close.ToString(), b.volume.ToString(), b.trades);
   }
 }

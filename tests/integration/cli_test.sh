@@ -312,6 +312,24 @@ grep -q ",99999999.000000000000001,2$" <<<"$out" && ok || bad "1d bar of a wide 
 out=$("$bin" replay XBTUSD --bars 1h --db "$work/wide.db" --print csv 2>/dev/null)
 grep -q "^XBTUSD,2019-07-01T00:00:00Z,1,1,1,1,99999999.000000000000001,2$" <<<"$out" && ok || bad "replayed wide bar: $out"
 
+# Shell completion from the command tree, and the man page built beside the program.
+"$bin" completion bash > "$work/completion.bash" && ok || bad "completion bash"
+out=$(bash -c 'source "$1"; COMP_WORDS=(tickflow tra); COMP_CWORD=1; _tickflow; echo "${COMPREPLY[*]}";
+  COMP_WORDS=(tickflow trades XBTUSD --f); COMP_CWORD=3; _tickflow; echo "${COMPREPLY[*]}";
+  COMP_WORDS=(tickflow db ""); COMP_CWORD=2; _tickflow; echo "${COMPREPLY[*]}"' sh "$work/completion.bash")
+[ "$out" = $'trades\n--from --format\ninit --help -h' ] && ok || bad "bash completion: $out"
+"$bin" completion zsh | head -1 | grep -q "bashcompinit" && ok || bad "completion zsh"
+man_page="$(dirname "$bin")/share/tickflow.1"
+grep -q '^\.SH NAME' "$man_page" 2>/dev/null && grep -q "tickflow $("$bin" --version | cut -d' ' -f2)" "$man_page" && ok \
+  || bad "no man page of this version at $man_page"
+
+# Times as integer nanoseconds since the epoch (a string in JSON: beyond a double's 2^53).
+out=$("$bin" trades XBTUSD --db "$db" --ts ns --format csv --limit 1 2>&1)
+[ "$(tail -1 <<<"$out")" = "1561939203172000000,10749.4,0.004" ] && ok || bad "trades --ts ns: $out"
+out=$("$bin" bars XBTUSD --res 1h --db "$db" --ts ns --format json 2>&1)
+grep -q '^{"time":"1561939200000000000","open":"10749.4",' <<<"$out" && ok || bad "bars --ts ns: $out"
+expect_fail "--ts ms" "--ts: ms not in {iso,ns}" "$bin" trades XBTUSD --db "$db" --ts ms
+
 # The gateway service: metrics and health, then a graceful stop on SIGTERM.
 "$bin" gateway --db "$db" --metrics 127.0.0.1:0 > "$work/gateway.log" 2>&1 &
 gpid=$!
