@@ -143,7 +143,7 @@ Result<SizeResult> MeasureSize(const Args& a, std::uint64_t total) {
   // One hour in the middle of the biggest market: open the cursor, read every row.
   std::vector<double> ms;
   const UnixNanos mid{big->first_time.ns + (big->last_time.ns - big->first_time.ns) / 2};
-  const store::TimeRange hour{mid, UnixNanos{mid.ns + 3600 * kNanosPerSecond}};
+  const store::TimeRange hour{mid, mid + std::chrono::hours(1)};
   for (int i = 0; i < 7; ++i) {
     const SymbolId ids[] = {big->id};
     t0 = Clock::now();

@@ -106,7 +106,7 @@ Command AddDemo(CLI::App& app) {
             }
 
             title("5. " + first.symbol + ": daily candles of the last 90 days");
-            const store::TimeRange last90{UnixNanos{first.last_time.ns - 90 * kNanosPerDay}, UnixNanos::Max()};
+            const store::TimeRange last90{first.last_time - std::chrono::days(90), UnixNanos::Max()};
             auto days = LoadBars(**store, first.id, TimeResolution::kOneDay, last90);
             if (!days.ok()) return Fail(days.error());
             fmt::print("{}", CandleChart(*days, 14, color));
@@ -135,8 +135,8 @@ Command AddDemo(CLI::App& app) {
             client::Request req;
             for (const auto& s : *symbols) req.symbols.push_back(s.id);
             std::uint64_t trades = 0, gaps = 0;
-            std::vector<std::uint64_t> per_symbol(65536);
-            std::vector<std::string> names(65536);
+            SymbolTable<std::uint64_t> per_symbol;
+            SymbolTable<std::string> names;
             for (const auto& s : *symbols) names[s.id] = s.symbol;
             UnixNanos previous = UnixNanos::Min();
             bool ordered = true;

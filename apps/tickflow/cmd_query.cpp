@@ -129,7 +129,7 @@ Command AddTrades(CLI::App& app) {
             auto resolved = ResolveSymbols(**store, a->symbols);
             if (!resolved.ok()) return Fail(resolved.error());
             const std::vector<SymbolId>& ids = resolved->ids;
-            const std::vector<std::string>& names = resolved->names;
+            const SymbolTable<std::string>& names = resolved->names;
             auto cursor = (*store)->Trades(ids, *range);
             if (!cursor.ok()) return Fail(cursor.error());
             const TradePrinter printer(ToFormat(a->format), ids.size() > 1, ToTimeStyle(a->ts));

@@ -43,7 +43,6 @@ Result<ResolvedSymbols> ResolveInSymdb(const std::string& address, const std::ve
   TICKFLOW_RETURN_IF_ERROR(CheckDistinctSymbols(symbols));
   ResolvedSymbols r;
   r.expanded = symbols;
-  r.names.resize(65536);
   for (const std::string& s : symbols) {
     TICKFLOW_ASSIGN_OR_RETURN(const SymbolId id, symdb->LookupSymbolId(s));
     r.ids.push_back(id);
@@ -111,7 +110,7 @@ Command AddReplay(CLI::App& app) {
             auto resolved = a->symdb.empty() ? ResolveInStore(a->db, a->symbols) : ResolveInSymdb(a->symdb, a->symbols);
             if (!resolved.ok()) return Fail(resolved.error());
             const std::vector<SymbolId>& ids = resolved->ids;
-            const std::vector<std::string>& names = resolved->names;
+            const SymbolTable<std::string>& names = resolved->names;
             auto session = a->bus.nats()
                                ? ReplaySession::Connect(
                                      a->bus, a->client_id < 0 ? std::nullopt : std::optional<ClientId>(a->client_id),

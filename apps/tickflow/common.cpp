@@ -108,7 +108,6 @@ Result<std::unique_ptr<store::Store>> OpenStoreForWriting(const std::string& db)
 
 Result<ResolvedSymbols> ResolveSymbols(store::Store& store, const std::vector<std::string>& args) {
   ResolvedSymbols r;
-  r.names.resize(65536);
   TICKFLOW_ASSIGN_OR_RETURN(const std::vector<std::string> symbols,
                             store::ExpandSymbolPatternsWith(args, [&store] { return store.ListSymbols(); }));
   TICKFLOW_RETURN_IF_ERROR(CheckDistinctSymbols(symbols));

@@ -46,7 +46,7 @@ Result<std::unique_ptr<store::Store>> OpenStoreForWriting(const std::string& db)
 // Symbol names to ids (in the order given) and an id-indexed table of names.
 struct ResolvedSymbols {
   std::vector<SymbolId> ids;
-  std::vector<std::string> names;     // 65,536 entries, by symbol id
+  SymbolTable<std::string> names;     // by symbol id
   std::vector<std::string> expanded;  // the symbols named, globs expanded, in request order
 };
 using session::CheckDistinctSymbols;

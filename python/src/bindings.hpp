@@ -135,7 +135,7 @@ struct TradeColumnsOut {
     volume_mantissa.resize(at + n), price_scale.resize(at + n), volume_scale.resize(at + n), symbol.resize(at + n);
     return at;
   }
-  void Write(std::size_t at, std::span<const Trade> trades, const std::vector<std::int16_t>& code_of) {
+  void Write(std::size_t at, std::span<const Trade> trades, const SymbolTable<std::int16_t>& code_of) {
     std::int64_t* t = time.data() + at;
     double* p = price.data() + at;
     double* v = volume.data() + at;
@@ -156,7 +156,7 @@ struct TradeColumnsOut {
       s[i] = code_of[x.symbol];
     }
   }
-  void Append(std::span<const Trade> trades, const std::vector<std::int16_t>& code_of) {
+  void Append(std::span<const Trade> trades, const SymbolTable<std::int16_t>& code_of) {
     Write(Grow(trades.size()), trades, code_of);
   }
   std::size_t size() const { return time.size(); }
@@ -215,7 +215,7 @@ struct BarColumnsOut {
 struct Resolved {
   std::vector<SymbolId> ids;
   std::vector<std::string> names;
-  std::vector<std::int16_t> code_of = std::vector<std::int16_t>(65536, -1);
+  SymbolTable<std::int16_t> code_of = SymbolTable<std::int16_t>(-1);
   std::uint64_t trades = 0;  // stored trades of these symbols, over all time
 };
 

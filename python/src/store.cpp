@@ -69,7 +69,7 @@ struct TradeRecordsOut {
     rows.resize(at + n);
     return at;
   }
-  void Write(std::size_t at, std::span<const Trade> trades, const std::vector<std::int16_t>& code_of) {
+  void Write(std::size_t at, std::span<const Trade> trades, const SymbolTable<std::int16_t>& code_of) {
     TradeRecord* out = rows.data() + at;
     for (std::size_t i = 0; i < trades.size(); ++i) {
       const Trade& x = trades[i];

@@ -121,7 +121,7 @@ class Backtester::Impl {
       : options_(std::move(options)),
         fees_(options_.fees ? *options_.fees : FeeSchedule::Kraken()),
         currency_table_(options_.currencies ? *options_.currencies : CurrencyTable::Kraken()),
-        market_index_(65536, -1) {
+        market_index_(-1) {
     if (options_.models.empty()) options_.models = DefaultModels();
     if (options_.initial_cash.empty()) options_.initial_cash[options_.base_currency] = Amount::FromInt(100000);
     CurrencyIndex(options_.base_currency);
@@ -286,7 +286,7 @@ class Backtester::Impl {
   std::vector<int> currency_decimals_;
   std::vector<Market> markets_;
   std::vector<SymbolId> market_ids_;
-  std::vector<int> market_index_;
+  SymbolTable<int> market_index_;  // index into markets_, -1: none
   std::size_t symbol_slots_ = 0;  // 1 + the largest market id
   std::vector<std::optional<std::vector<Hop>>> paths_to_base_, paths_to_usd_;
   std::vector<std::unique_ptr<Run>> runs_;
@@ -328,7 +328,7 @@ class Backtester::Impl::Run final : public Account {
     o.id = orders_.size() + 1;
     o.request = request;
     o.placed = now_;
-    o.arrives = UnixNanos{now_.ns + DrawLatency()};
+    o.arrives = now_ + std::chrono::nanoseconds(DrawLatency());
     orders_.push_back(o);
     ++out_.metrics.orders;
     Order& stored = orders_.back();
@@ -347,7 +347,7 @@ class Backtester::Impl::Run final : public Account {
   bool Cancel(OrderId id) override {
     Order* o = Find(id);
     if (o == nullptr || !IsOpen(*o)) return false;
-    pending_.push_back(Pending{id, UnixNanos{now_.ns + DrawLatency()}, true, std::nullopt, std::nullopt});
+    pending_.push_back(Pending{id, now_ + std::chrono::nanoseconds(DrawLatency()), true, std::nullopt, std::nullopt});
     if (model_.latency.IsZero()) ApplyPending(now_);  // no latency: it reaches the exchange now
     return true;
   }
@@ -355,7 +355,7 @@ class Backtester::Impl::Run final : public Account {
     Order* o = Find(id);
     if (o == nullptr || !IsOpen(*o)) return false;
     if (limit && o->request.type != OrderType::kLimit && o->request.type != OrderType::kStopLimit) return false;
-    pending_.push_back(Pending{id, UnixNanos{now_.ns + DrawLatency()}, false, quantity, limit});
+    pending_.push_back(Pending{id, now_ + std::chrono::nanoseconds(DrawLatency()), false, quantity, limit});
     if (model_.latency.IsZero()) ApplyPending(now_);
     return true;
   }

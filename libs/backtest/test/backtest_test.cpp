@@ -634,7 +634,7 @@ TEST(StrategyApiTest, TimersFireOnEventTime) {
     void OnTimer(Account& a, std::uint64_t tag) override {
       out_->push_back(a.now().ns - kT0);
       EXPECT_EQ(tag, 7u);
-      if (out_->size() < 3) a.SetTimer(UnixNanos{a.now().ns + 100}, 7);
+      if (out_->size() < 3) a.SetTimer(a.now() + std::chrono::nanoseconds(100), 7);
     }
     std::vector<std::int64_t>* out_;
   } s(&fired);

@@ -64,5 +64,18 @@ TEST(TimeTest, TimesOutsideTheRepresentableRangeAreRefusedNotWrapped) {
   EXPECT_EQ(FormatIso8601(ParseTime("1677-09-22").value()), "1677-09-22T00:00:00Z");
 }
 
+TEST(UnixNanosTest, MovesByChronoDurations) {
+  const UnixNanos t = ParseTime("2024-02-28T12:00:00Z").value();
+  EXPECT_EQ(FormatIso8601(t + std::chrono::days(2)), "2024-03-01T12:00:00Z") << "2024 is a leap year";
+  EXPECT_EQ(FormatIso8601(t - std::chrono::hours(13)), "2024-02-27T23:00:00Z");
+  EXPECT_EQ((t + std::chrono::nanoseconds(1)).ns, t.ns + 1);
+  EXPECT_EQ((t + std::chrono::milliseconds(1500)) - t, std::chrono::nanoseconds(1'500'000'000));
+  UnixNanos u = t;
+  u += std::chrono::minutes(90);
+  u -= std::chrono::seconds(1);
+  EXPECT_EQ(FormatIso8601(u), "2024-02-28T13:29:59Z");
+  static_assert((UnixNanos{10} + std::chrono::nanoseconds(5)).ns == 15, "constexpr");
+}
+
 }  // namespace
 }  // namespace tickflow

@@ -43,7 +43,7 @@ Result<std::vector<Fold>> MakeFolds(UnixNanos from, UnixNanos to, const WalkForw
     f.oos_from = UnixNanos{oos_from};
     f.oos_to = UnixNanos{oos_to};
     f.is_to = UnixNanos{oos_from - o.purge_ns};
-    f.is_from = o.anchored ? from : UnixNanos{f.is_to.ns - o.in_sample_ns};
+    f.is_from = o.anchored ? from : f.is_to - std::chrono::nanoseconds(o.in_sample_ns);
     folds.push_back(f);
     if (folds.size() > 100000) return MakeError(ErrorCode::kInvalidArgument, "walk-forward: more than 100,000 folds");
   }

@@ -257,7 +257,8 @@ class ClickHouseStore final : public Store {
       TICKFLOW_ASSIGN_OR_RETURN(const Committed c, Find(s));
       const SymbolInfo& info = c.info;
       const UnixNanos begin = std::max(range.from, info.first_time);
-      const UnixNanos end = info.trade_count == 0 ? begin : std::min(range.to, UnixNanos{info.last_time.ns + 1});
+      const UnixNanos end =
+          info.trade_count == 0 ? begin : std::min(range.to, info.last_time + std::chrono::nanoseconds(1));
       // The first page: kFirstPageRows at the symbol's average rate.
       const double span = static_cast<double>(info.last_time.ns - info.first_time.ns) + 1.0;
       const double per_ns = static_cast<double>(std::max<std::uint64_t>(info.trade_count, 1)) / span;
@@ -273,7 +274,8 @@ class ClickHouseStore final : public Store {
   Result<std::unique_ptr<BarCursor>> MinuteBars(SymbolId symbol, TimeRange range) override {
     TICKFLOW_ASSIGN_OR_RETURN(const Committed c, Find(symbol));
     const UnixNanos begin = std::max(range.from, BucketStart(c.info.first_time, TimeResolution::kOneMinute));
-    const UnixNanos end = c.info.trade_count == 0 ? begin : std::min(range.to, UnixNanos{c.info.last_time.ns + 1});
+    const UnixNanos end =
+        c.info.trade_count == 0 ? begin : std::min(range.to, c.info.last_time + std::chrono::nanoseconds(1));
     constexpr std::int64_t kFirstWidth = 7 * 24 * 60 * kNanosPerMinute;  // a week: at most 10,080 bars
     TICKFLOW_ASSIGN_OR_RETURN(auto conn, ClickHouseHttp::Connect(http_->url()));
     return std::unique_ptr<BarCursor>(std::make_unique<KeyRangeCursor<Bar, BarPage>>(
@@ -333,9 +335,9 @@ class ClickHouseStore final : public Store {
     if (c.version == 0) return std::optional<Bar>();
     const UnixNanos minute = BucketStart(c.info.last_time, TimeResolution::kOneMinute);
     TICKFLOW_ASSIGN_OR_RETURN(auto conn, ClickHouseHttp::Connect(http_->url()));
-    auto cursor = std::make_unique<KeyRangeCursor<Bar, BarPage>>(BarPage(std::move(conn), db_ + ".bars_1m", c.info, c.version),
-                                                                 minute, UnixNanos{minute.ns + kNanosPerMinute},
-                                                                 kNanosPerMinute);
+    auto cursor =
+        std::make_unique<KeyRangeCursor<Bar, BarPage>>(BarPage(std::move(conn), db_ + ".bars_1m", c.info, c.version),
+                                                       minute, minute + std::chrono::minutes(1), kNanosPerMinute);
     Bar bar;
     TICKFLOW_ASSIGN_OR_RETURN(const std::size_t n, cursor->Next(std::span<Bar>(&bar, 1)));
     return n == 1 ? std::optional<Bar>(bar) : std::optional<Bar>();

@@ -242,7 +242,7 @@ Result<std::unique_ptr<BarCursor>> ReadBars(Store& store, SymbolId symbol, TimeR
   if (range.from != UnixNanos::Min()) {
     minutes.from = BucketStart(range.from, res) == range.from ? range.from : NextBucketStart(range.from, res);
   }
-  if (range.to != UnixNanos::Max()) minutes.to = NextBucketStart(UnixNanos{range.to.ns - 1}, res);
+  if (range.to != UnixNanos::Max()) minutes.to = NextBucketStart(range.to - std::chrono::nanoseconds(1), res);
   if (minutes.from >= minutes.to) {
     minutes.to = minutes.from;  // no bucket starts in the range
   }

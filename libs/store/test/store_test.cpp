@@ -164,7 +164,7 @@ TEST_P(StoreTest, ABurstOfOneTimestampLargerThanAnyPageComesBackWhole) {
     ASSERT_TRUE(Decimal::FromParts(i + 1, 8, &v));
     cols.push_back(burst, D("2"), v);
   }
-  for (int i = 0; i < 1000; ++i) cols.push_back(UnixNanos{burst.ns + (i + 1) * kNanosPerSecond}, D("3"), D("1"));
+  for (int i = 0; i < 1000; ++i) cols.push_back(burst + std::chrono::seconds(i + 1), D("3"), D("1"));
   Import("XBTUSD", cols);
   const SymbolId ids[] = {1};
   for (const TimeRange range : {TimeRange{}, TimeRange{cols.time[500], UnixNanos::Max()}}) {

@@ -5,6 +5,7 @@
 //  - unix seconds with up to 9 fractional digits: "1561939203.172".
 #pragma once
 
+#include <chrono>
 #include <compare>
 #include <cstdint>
 #include <limits>
@@ -21,6 +22,29 @@ struct UnixNanos {
   static constexpr UnixNanos Min() { return {std::numeric_limits<std::int64_t>::min()}; }
   static constexpr UnixNanos Max() { return {std::numeric_limits<std::int64_t>::max()}; }
   friend constexpr auto operator<=>(UnixNanos, UnixNanos) = default;
+
+  // A time point moved by a duration (t + 90 * 24h, t - 1ns), and the
+  // duration between two (no overflow check: Min and Max are sentinels, not
+  // times to compute with).
+  template <class Rep, class Period>
+  friend constexpr UnixNanos operator+(UnixNanos t, std::chrono::duration<Rep, Period> d) {
+    return {t.ns + std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()};
+  }
+  template <class Rep, class Period>
+  friend constexpr UnixNanos operator-(UnixNanos t, std::chrono::duration<Rep, Period> d) {
+    return {t.ns - std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()};
+  }
+  template <class Rep, class Period>
+  constexpr UnixNanos& operator+=(std::chrono::duration<Rep, Period> d) {
+    return *this = *this + d;
+  }
+  template <class Rep, class Period>
+  constexpr UnixNanos& operator-=(std::chrono::duration<Rep, Period> d) {
+    return *this = *this - d;
+  }
+  friend constexpr std::chrono::nanoseconds operator-(UnixNanos a, UnixNanos b) {
+    return std::chrono::nanoseconds(a.ns - b.ns);
+  }
 };
 
 inline constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
