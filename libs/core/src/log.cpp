@@ -11,20 +11,6 @@ namespace {
 
 constexpr std::string_view kLevels[] = {"debug", "info", "warn", "error"};
 
-// A logfmt value inside quotes: backslash, quote and newline escaped.
-std::string LogfmtEscape(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::optional<LogLevel> ParseLogLevel(std::string_view name) {
@@ -53,10 +39,10 @@ std::string FormatLogLine(LogFormat format, LogLevel level, std::string_view com
     return line + "}";
   }
   std::string line = "ts=" + FormatIso8601(t) + " level=" + std::string(LogLevelName(level)) +
-                     " component=" + std::string(component) + " msg=\"" + LogfmtEscape(message) + "\"";
+                     " component=" + std::string(component) + " msg=\"" + EscapeQuotedValue(message) + "\"";
   for (const auto& [k, v] : fields) {
     const bool quote = v.empty() || v.find_first_of(" \"=\n") != std::string::npos;
-    line += " " + k + "=" + (quote ? "\"" + LogfmtEscape(v) + "\"" : v);
+    line += " " + k + "=" + (quote ? "\"" + EscapeQuotedValue(v) + "\"" : v);
   }
   return line;
 }

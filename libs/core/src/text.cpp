@@ -124,4 +124,18 @@ std::string JsonString(std::string_view text) {
   return out + "\"";
 }
 
+std::string EscapeQuotedValue(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace tickflow

@@ -20,24 +20,12 @@
 #include <iterator>
 #include <sstream>
 
+#include "tickflow/core/text.hpp"
 #include "tickflow/core/time.hpp"
 #include "tickflow/version.hpp"
 
 namespace tickflow::observability {
 namespace {
-
-std::string Escape(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
 
 std::string Number(double v) {
   if (std::isnan(v)) return "NaN";
@@ -60,7 +48,7 @@ void MetricsWriter::Sample(std::string_view type, std::string_view name, std::st
   if (!labels.empty()) {
     text_ += '{';
     for (std::size_t i = 0; i < labels.size(); ++i) {
-      text_ += (i ? "," : "") + labels[i].first + "=\"" + Escape(labels[i].second) + "\"";
+      text_ += (i ? "," : "") + labels[i].first + "=\"" + EscapeQuotedValue(labels[i].second) + "\"";
     }
     text_ += '}';
   }

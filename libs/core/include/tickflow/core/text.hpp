@@ -28,6 +28,10 @@ std::string DescribeUnusualBytes(std::string_view text);
 // Text inside HTML (element content or a quoted attribute): < > & " as entities.
 std::string EscapeHtml(std::string_view text);
 
+// The inside of a double-quoted value in logfmt and in Prometheus's text
+// format: backslash and double quote escaped with a backslash, newline as \n.
+std::string EscapeQuotedValue(std::string_view text);
+
 // A JSON string literal, quotes included; control bytes as \u00XX, and '<' as
 // \u003c so the literal can sit inside an HTML <script> element.
 std::string JsonString(std::string_view text);
