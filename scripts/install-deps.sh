@@ -9,7 +9,7 @@ packages=(
   libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libfmt-dev libcli11-dev libzip-dev zlib1g-dev libxxhash-dev libmicrohttpd-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-tidy
   python3 zip unzip help2man
   chromium fonts-dejavu-core
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libtomlplusplus-dev

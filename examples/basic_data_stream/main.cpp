@@ -56,14 +56,15 @@ int main(int argc, char** argv) {
   // Bars through the pull-style iterator instead of callbacks.
   auto b = (*client)->RequestBars({.symbols = {symbol}}, TimeResolution::kFiveMinutes);
   if (!b.ok()) return std::fprintf(stderr, "bars: %s\n", b.error().message.c_str()), 1;
-  client::Event e;
   long bars = 0;
-  while ((*b)->Next(&e, std::chrono::seconds(10)) && e.kind != client::Event::Kind::kEnd) {
-    if (e.kind == client::Event::Kind::kBar && bars++ < limit) {
-      std::printf("5m bar %s O %s H %s L %s C %s V %s (%llu trades)\n", FormatIso8601(e.bar.bar.time).c_str(),
-                  e.bar.bar.open.ToString().c_str(), e.bar.bar.high.ToString().c_str(), e.bar.bar.low.ToString().c_str(),
-                  e.bar.bar.close.ToString().c_str(), e.bar.bar.volume.ToString().c_str(),
-                  static_cast<unsigned long long>(e.bar.bar.trades));
+  while (auto e = (*b)->Next(std::chrono::seconds(10))) {
+    if (std::holds_alternative<client::StreamEnd>(*e)) break;
+    const auto* bar = std::get_if<client::BarEvent>(&*e);
+    if (bar != nullptr && bars++ < limit) {
+      const Bar& x = bar->bar;
+      std::printf("5m bar %s O %s H %s L %s C %s V %s (%llu trades)\n", FormatIso8601(x.time).c_str(),
+                  x.open.ToString().c_str(), x.high.ToString().c_str(), x.low.ToString().c_str(),
+                  x.close.ToString().c_str(), x.volume.ToString().c_str(), static_cast<unsigned long long>(x.trades));
     }
   }
   std::printf("bars end: %ld bars received\n", bars);

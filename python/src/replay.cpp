@@ -55,9 +55,9 @@ class Replay {
       const auto size = [&] { return sequences.size(); };
       Clock::time_point last_event = Clock::now();
       while (!finished_ && size() < a_.batch_rows) {
-        client::Event e;
         // Short waits: a paced stream's batch is handed over when the stream pauses, and Ctrl-C is seen.
-        if (!stream_->Next(&e, std::chrono::milliseconds(100))) {
+        const std::optional<client::Event> e = stream_->Next(std::chrono::milliseconds(100));
+        if (!e) {
           if (size() > 0) break;
           {
             py::gil_scoped_acquire acquire;
@@ -84,32 +84,26 @@ class Replay {
           continue;
         }
         last_event = Clock::now();
-        switch (e.kind) {
-          case client::Event::Kind::kStart:
-          case client::Event::Kind::kGap:
-            break;
-          case client::Event::Kind::kError:
-            last_error_ = fmt::format("gateway reported {}{}", sbe::ToString(e.error.code),
-                                      e.error.message.empty() ? "" : ": " + e.error.message);
-            break;
-          case client::Event::Kind::kTrade:
-            // Only events in sequence order count: after a gap the stream resumes after the last in order.
-            if (e.trade.sequence != last_seq_ + 1) break;
-            last_seq_ = e.trade.sequence;
-            trades.Append(std::span<const Trade>(&e.trade.trade, 1), symbols_.code_of);
+        if (const auto* error = std::get_if<client::StreamError>(&*e)) {
+          last_error_ = fmt::format("gateway reported {}{}", sbe::ToString(error->code),
+                                    error->message.empty() ? "" : ": " + error->message);
+        } else if (const auto* t = std::get_if<client::TradeEvent>(&*e)) {
+          // Only events in sequence order count: after a gap the stream resumes after the last in order.
+          if (t->sequence == last_seq_ + 1) {
+            last_seq_ = t->sequence;
+            trades.Append(std::span<const Trade>(&t->trade, 1), symbols_.code_of);
             sequences.push_back(last_seq_);
-            break;
-          case client::Event::Kind::kBar:
-            if (e.bar.sequence != last_seq_ + 1) break;
-            last_seq_ = e.bar.sequence;
-            bars.Append(e.bar.bar, symbols_.code_of[e.bar.symbol]);
+          }
+        } else if (const auto* b = std::get_if<client::BarEvent>(&*e)) {
+          if (b->sequence == last_seq_ + 1) {
+            last_seq_ = b->sequence;
+            bars.Append(b->bar, symbols_.code_of[b->symbol]);
             sequences.push_back(last_seq_);
-            break;
-          case client::Event::Kind::kEnd:
-            end_ = e.end;
-            if (Status s = AfterEnd(); !s.ok()) failure = std::move(s);
-            break;
-        }
+          }
+        } else if (const auto* end = std::get_if<client::StreamEnd>(&*e)) {
+          end_ = *end;
+          if (Status s = AfterEnd(); !s.ok()) failure = std::move(s);
+        }  // StreamStart and Gap: nothing to do
         if (!failure.ok()) break;
       }
     }

@@ -73,7 +73,7 @@ class Stream::State {
 
   void OnStart() {
     Flush();
-    Deliver([&](Event& e) { e.kind = Event::Kind::kStart; },
+    Deliver([&] { return StreamStart{id_}; },
             [&] {
               if (cb_.on_start) cb_.on_start(id_);
             });
@@ -95,7 +95,10 @@ class Stream::State {
       Flush();
       const Gap gap{id_, expected_, seq};
       if (seq > expected_) missing_ += seq - expected_;
-      Deliver([&](Event& e) { e.kind = Event::Kind::kGap; e.gap = gap; }, [&] { if (cb_.on_gap) cb_.on_gap(gap); });
+      Deliver([&] { return gap; },
+              [&] {
+                if (cb_.on_gap) cb_.on_gap(gap);
+              });
     }
     expected_ = seq + 1;
     ++received_;
@@ -111,21 +114,30 @@ class Stream::State {
       return;
     }
     const TradeEvent t{id_, seq, Trade{m.time, m.price, m.volume, m.symbol_id}};
-    Deliver([&](Event& e) { e.kind = Event::Kind::kTrade; e.trade = t; }, [&] { if (cb_.on_trade) cb_.on_trade(t); });
+    Deliver([&] { return t; },
+            [&] {
+              if (cb_.on_trade) cb_.on_trade(t);
+            });
   }
 
   void OnBar(const sbe::DataBar& m) {
     Flush();
     const std::uint64_t seq = CheckSequence(m.sequence);
     const BarEvent b{id_, seq, m.symbol_id, Bar{m.time, m.open, m.high, m.low, m.close, m.volume, m.trade_count}};
-    Deliver([&](Event& e) { e.kind = Event::Kind::kBar; e.bar = b; }, [&] { if (cb_.on_bar) cb_.on_bar(b); });
+    Deliver([&] { return b; },
+            [&] {
+              if (cb_.on_bar) cb_.on_bar(b);
+            });
   }
 
   void OnEnd(std::uint64_t sent, sbe::StreamEndReason reason) {
     Flush();
     if (sent + 1 > expected_) missing_ += sent + 1 - expected_;  // lost at the tail
     const StreamEnd end{id_, reason, sent, received_, missing_};
-    Deliver([&](Event& e) { e.kind = Event::Kind::kEnd; e.end = end; }, [&] { if (cb_.on_end) cb_.on_end(end); });
+    Deliver([&] { return end; },
+            [&] {
+              if (cb_.on_end) cb_.on_end(end);
+            });
     std::lock_guard lock(mu_);
     end_ = end;
     phase_ = Phase::kEnded;
@@ -155,7 +167,10 @@ class Stream::State {
     }
     if (!rejected) {
       const auto in_callbacks = EnterCallbacks();
-      Deliver([&](Event& e) { e.kind = Event::Kind::kError; e.error = err; }, [&] { if (cb_.on_error) cb_.on_error(err); });
+      Deliver([&] { return err; },
+              [&] {
+                if (cb_.on_error) cb_.on_error(err);
+              });
       std::lock_guard lock(mu_);
       error_seen_ = true;
       cv_.notify_all();
@@ -166,16 +181,13 @@ class Stream::State {
   void Abandon(const std::string& why) {
     std::lock_guard lock(mu_);
     if (phase_ == Phase::kEnded || phase_ == Phase::kRejected) return;
-    error_ = StreamError{id_, sbe::DataErrorCode::kDataChannel, sbe::kNoSymbol, why};
+    error_ = StreamError{id_, sbe::DataErrorCode::kDataChannelError, sbe::kNoSymbol, why};
     phase_ = Phase::kRejected;
     closing_ = true;
     if (pull_) {
       // A pull-style reader sees why its stream ended, after the events already queued (beyond the
       // queue's bound: nothing more is queued after it).
-      Event e;
-      e.kind = Event::Kind::kError;
-      e.error = error_;
-      queue_.push_back(std::move(e));
+      queue_.emplace_back(error_);
     }
     cv_.notify_all();
   }
@@ -213,15 +225,17 @@ class Stream::State {
     return end_;
   }
 
-  bool Next(Event* e, std::chrono::milliseconds timeout) {
-    if (!pull_) return false;
+  std::optional<Event> Next(std::chrono::milliseconds timeout) {
+    if (!pull_) return std::nullopt;
     std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || (phase_ == Phase::kRejected); })) return false;
-    if (queue_.empty()) return false;
-    *e = std::move(queue_.front());
+    if (!cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || (phase_ == Phase::kRejected); })) {
+      return std::nullopt;
+    }
+    if (queue_.empty()) return std::nullopt;
+    std::optional<Event> e(std::move(queue_.front()));
     queue_.pop_front();
     cv_.notify_all();
-    return true;
+    return e;
   }
 
   bool done() const {
@@ -252,15 +266,14 @@ class Stream::State {
   }
 
  private:
-  // Callback mode calls `call`; pull mode queues the event (waiting for room).
-  template <class Fill, class Call>
-  void Deliver(Fill fill, Call call) {
+  // Callback mode calls `call`; pull mode queues the event `make` returns (waiting for room).
+  template <class Make, class Call>
+  void Deliver(Make make, Call call) {
     if (!pull_) {
       if (!released_.load(std::memory_order_relaxed)) call();
       return;
     }
-    Event e;
-    fill(e);
+    Event e = make();
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return queue_.size() < queue_limit_ || closing_; });
     if (closing_) return;
@@ -301,7 +314,7 @@ class Stream::State {
 
 Result<StreamEnd> Stream::Wait(std::chrono::milliseconds timeout) { return state_->Wait(timeout); }
 Status Stream::Stop() { return state_->Stop(std::chrono::milliseconds(1000)); }
-bool Stream::Next(Event* event, std::chrono::milliseconds timeout) { return state_->Next(event, timeout); }
+std::optional<Event> Stream::Next(std::chrono::milliseconds timeout) { return state_->Next(timeout); }
 bool Stream::done() const { return state_->done(); }
 bool Stream::pull() const { return state_->pull(); }
 Stream::~Stream() {
@@ -469,16 +482,16 @@ class Client::Impl {
                                                       " ms: is a gateway serving " + options_.control_channel + "?");
       }
       if (login_ == LoginState::kRefused) {
-        if (login_error_ == sbe::ClientErrorCode::kAlreadyLoggedIn) {
+        if (login_error_ == sbe::ClientErrorCode::kClientAlreadyLoggedIn) {
           return MakeError(ErrorCode::kAlreadyExists, "client id " + std::to_string(options_.client_id) +
                                                           " is in use: it is already logged in at the gateway");
         }
         return MakeError(ErrorCode::kUnavailable,
                          "login of client " + std::to_string(options_.client_id) +
                              " refused: " + sbe::ToString(login_error_) +
-                             (login_error_ == sbe::ClientErrorCode::kLoginError
+                             (login_error_ == sbe::ClientErrorCode::kClientLogInError
                                   ? " (the gateway could not create the data channel; its log says why)"
-                              : login_error_ == sbe::ClientErrorCode::kBusUnavailable
+                              : login_error_ == sbe::ClientErrorCode::kClientBusUnavailable
                                   ? " (it cannot create data channels now; its /healthz and log say why, e.g. "
                                     "JetStream's store is full)"
                                   : ""));
@@ -681,7 +694,7 @@ class Client::Impl {
               login_ = LoginState::kRefused;
               login_error_ = m.code;
             }
-            lost = login_ == LoginState::kAcked && m.code == sbe::ClientErrorCode::kNotLoggedIn;
+            lost = login_ == LoginState::kAcked && m.code == sbe::ClientErrorCode::kClientNotLoggedIn;
             cv_.notify_all();
           }
           if (lost) SessionLost("the gateway has no session for client " + std::to_string(options_.client_id) +
@@ -701,10 +714,10 @@ class Client::Impl {
             st->OnDataError(StreamError{m.request_id, m.code, m.symbol_id, {}});
             // The bus lost frames of a running stream: its Last marker may be
             // lost too, so it ends here (the caller resumes).
-            if (m.code == sbe::DataErrorCode::kDataSend) {
+            if (m.code == sbe::DataErrorCode::kDataSendError) {
               st->Abandon("the bus lost frames of stream " + std::to_string(m.request_id) +
                           " (DataSendError): resume after the last sequence received in order");
-            } else if (m.code == sbe::DataErrorCode::kDataChannel) {
+            } else if (m.code == sbe::DataErrorCode::kDataChannelError) {
               st->Abandon("the gateway ended stream " + std::to_string(m.request_id) +
                           ": its data channel stayed full too long (DataChannelError)");
             }
@@ -800,7 +813,7 @@ class Client::Impl {
   std::string session_;                          // set by each ClientLoginAck
   Clock::time_point last_beat_;                  // heartbeat thread only
   LoginState login_ = LoginState::kPending;
-  sbe::ClientErrorCode login_error_ = sbe::ClientErrorCode::kUnknown;
+  sbe::ClientErrorCode login_error_ = sbe::ClientErrorCode::kUnknownClientError;
   bool logged_out_ = false;
   bool closed_ = false;
   RequestId next_request_ = 1;

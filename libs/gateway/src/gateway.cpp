@@ -457,7 +457,7 @@ class Gateway::Impl {
         return "client " + std::to_string(sender) + " sent " + sbe::ToString(M::kType) + " for client " +
                std::to_string(m->client_id) + ": refused";
       });
-      ClientErr(sender, sbe::ClientErrorCode::kIdentityMismatch);
+      ClientErr(sender, sbe::ClientErrorCode::kClientIdentityMismatch);
       return false;
     }
     // A login is judged by how long the session it would replace was silent (Login).
@@ -533,7 +533,7 @@ class Gateway::Impl {
         return "login of client " + std::to_string(client) + " refused: more than " +
                std::to_string(static_cast<int>(kLoginBurst)) + " logins at once (then one a second)";
       });
-      return ClientErr(client, sbe::ClientErrorCode::kLoginError);
+      return ClientErr(client, sbe::ClientErrorCode::kClientLogInError);
     }
     bool replace = false;
     {
@@ -541,7 +541,7 @@ class Gateway::Impl {
       if (auto it = sessions_.find(client); it != sessions_.end()) {
         const auto stale_after = std::max<Clock::duration>(options_.session_timeout / 3, std::chrono::seconds(1));
         if (Clock::now() - it->second.last_seen < stale_after) {
-          return ClientErr(client, sbe::ClientErrorCode::kAlreadyLoggedIn);
+          return ClientErr(client, sbe::ClientErrorCode::kClientAlreadyLoggedIn);
         }
         replace = true;
       }
@@ -554,7 +554,7 @@ class Gateway::Impl {
     }
     if (const observability::Health h = health(); !h.ok) {
       Log(LogLevel::kWarn, [&] { return "login of client " + std::to_string(client) + " refused: " + h.detail; });
-      return ClientErr(client, sbe::ClientErrorCode::kBusUnavailable);
+      return ClientErr(client, sbe::ClientErrorCode::kClientBusUnavailable);
     }
     const std::string data = sbe::DataChannel(client);
     Status created = bus_.HasChannel(data) ? bus_.DeleteChannel(data) : Status{};
@@ -565,8 +565,8 @@ class Gateway::Impl {
                created.error().message;
       });
       // The bus may have gone bad since the last check: look again now.
-      return ClientErr(client,
-                       CheckHealth() ? sbe::ClientErrorCode::kLoginError : sbe::ClientErrorCode::kBusUnavailable);
+      return ClientErr(client, CheckHealth() ? sbe::ClientErrorCode::kClientLogInError
+                                             : sbe::ClientErrorCode::kClientBusUnavailable);
     }
     std::shared_ptr<sbe::SessionAuth> auth;
     if (options_.authenticate_frames) auth = std::make_shared<sbe::SessionAuth>(sbe::NewSessionKey());
@@ -608,7 +608,7 @@ class Gateway::Impl {
   }
 
   void Logout(ClientId client) {
-    if (!EndSession(client)) return ClientErr(client, sbe::ClientErrorCode::kNotLoggedIn);
+    if (!EndSession(client)) return ClientErr(client, sbe::ClientErrorCode::kClientNotLoggedIn);
     Log(LogLevel::kInfo, [&] { return "client " + std::to_string(client) + " logged out"; });
     Reply(client, sbe::ClientLogoutAck{client});  // still tagged with the ended session's key
     ForgetAuth(client);
@@ -625,7 +625,7 @@ class Gateway::Impl {
       std::lock_guard lock(mu_);
       known = sessions_.contains(client);
     }
-    if (!known) return ClientErr(client, sbe::ClientErrorCode::kNotLoggedIn);
+    if (!known) return ClientErr(client, sbe::ClientErrorCode::kClientNotLoggedIn);
     Reply(client, sbe::ClientHeartbeatAck{client});
   }
 
@@ -652,7 +652,7 @@ class Gateway::Impl {
   void StopData(ClientId client, RequestId request) {
     std::lock_guard lock(mu_);
     auto it = sessions_.find(client);
-    if (it == sessions_.end()) return ClientErr(client, sbe::ClientErrorCode::kNotLoggedIn);
+    if (it == sessions_.end()) return ClientErr(client, sbe::ClientErrorCode::kClientNotLoggedIn);
     auto s = it->second.streams.find(request);
     if (s == it->second.streams.end() || s->second->finished.load()) {
       return DataErr(client, request, sbe::DataErrorCode::kUnknownRequest);
@@ -663,7 +663,7 @@ class Gateway::Impl {
   void StopAll(ClientId client) {
     std::lock_guard lock(mu_);
     auto it = sessions_.find(client);
-    if (it == sessions_.end()) return ClientErr(client, sbe::ClientErrorCode::kNotLoggedIn);
+    if (it == sessions_.end()) return ClientErr(client, sbe::ClientErrorCode::kClientNotLoggedIn);
     for (auto& [rid, t] : it->second.streams) t->stop = true;
   }
 
@@ -673,7 +673,7 @@ class Gateway::Impl {
     {
       std::lock_guard lock(mu_);
       auto it = sessions_.find(client);
-      if (it == sessions_.end()) return ClientErr(client, sbe::ClientErrorCode::kNotLoggedIn);
+      if (it == sessions_.end()) return ClientErr(client, sbe::ClientErrorCode::kClientNotLoggedIn);
       auto s = it->second.streams.find(rid);
       if (s != it->second.streams.end() && !s->second->finished.load()) {
         return DataErr(client, rid, sbe::DataErrorCode::kDuplicateRequest);
@@ -832,7 +832,8 @@ class Gateway::Impl {
         return "client " + std::to_string(task.client) + " stopped reading; stream " + std::to_string(req.request_id) +
                " ended";
       });
-      DataErr(task.client, req.request_id, sbe::DataErrorCode::kDataChannel);  // the Last marker may never get through
+      DataErr(task.client, req.request_id,
+              sbe::DataErrorCode::kDataChannelError);  // the Last marker may never get through
     } else if (status == SendStatus::kBroken) {
       reason = sbe::StreamEndReason::kFailed;
       Log(LogLevel::kWarn, [&] {
@@ -840,7 +841,7 @@ class Gateway::Impl {
                " broken: " + (bus_ok_ ? std::string("the bus lost frames") : health().detail) +
                "; the client can resume after its last sequence";
       });
-      DataErr(task.client, req.request_id, sbe::DataErrorCode::kDataSend);
+      DataErr(task.client, req.request_id, sbe::DataErrorCode::kDataSendError);
     }
     if (status != SendStatus::kClientGone) {
       if (trades) {

@@ -152,11 +152,11 @@ TEST_F(GatewayTest, LoginIsAcknowledgedAndASecondLoginIsRefused) {
   SendRaw(sbe::ClientLogin{7});
   EXPECT_EQ(Expect<sbe::ClientLoginAck>(*raw.errors).client_id, 7);
   SendRaw(sbe::ClientLogin{7});
-  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kAlreadyLoggedIn);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kClientAlreadyLoggedIn);
   SendRaw(sbe::ClientLogout{7});
   EXPECT_EQ(Expect<sbe::ClientLogoutAck>(*raw.errors).client_id, 7);
   SendRaw(sbe::ClientLogout{7});
-  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kNotLoggedIn);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kClientNotLoggedIn);
 }
 
 // A client that gave the gateway up for dead logs in again: its own stale
@@ -169,7 +169,7 @@ TEST_F(GatewayTest, ALoginAfterASilenceReplacesTheCallersStaleSession) {
   SendRaw(sbe::ClientLogin{31});
   Expect<sbe::ClientLoginAck>(*raw.errors);
   SendRaw(sbe::ClientLogin{31});  // heard from just now: a second login
-  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kAlreadyLoggedIn);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kClientAlreadyLoggedIn);
   o.session_timeout = 3000ms;  // stale after 1 s
   StartGateway(o);
   SendRaw(sbe::ClientLogin{31});
@@ -187,11 +187,11 @@ TEST_F(GatewayTest, RequestsBeforeLoginAreRefused) {
   req.request_id = 1;
   req.symbols = {xbt_};
   SendRaw(req);
-  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kNotLoggedIn);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kClientNotLoggedIn);
   SendRaw(sbe::StopData{8, 1});
-  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kNotLoggedIn);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kClientNotLoggedIn);
   SendRaw(sbe::StopAllData{8});
-  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kNotLoggedIn);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kClientNotLoggedIn);
 }
 
 TEST_F(GatewayTest, ClientOpenFailsClearlyWithoutAGatewayOrWhenTheIdIsTaken) {
@@ -540,13 +540,12 @@ TEST_F(GatewayTest, PullStyleStreamEndedByTheClientYieldsItsReasonLast) {
   auto c = Open(16);
   // Paced at real time: the stream would run for hours.
   auto s = c->RequestTrades({.symbols = {xbt_}, .speed_permille = 1000}).value();
-  client::Event e;
-  ASSERT_TRUE(s->Next(&e, 5000ms));
+  ASSERT_TRUE(s->Next(5000ms));
   ASSERT_TRUE(c->Close().ok());
   std::optional<client::StreamError> error;
-  while (s->Next(&e, 5000ms)) {
+  while (auto e = s->Next(5000ms)) {
     EXPECT_FALSE(error) << "an event after the error";
-    if (e.kind == client::Event::Kind::kError) error = e.error;
+    if (const auto* err = std::get_if<client::StreamError>(&*e)) error = *err;
   }
   ASSERT_TRUE(error) << "the stream ended without saying why";
   EXPECT_NE(error->message.find("the client was closed before stream"), std::string::npos) << error->message;
@@ -556,15 +555,16 @@ TEST_F(GatewayTest, PullStyleStreamEndedByTheClientYieldsItsReasonLast) {
 TEST_F(GatewayTest, PullStyleStreamsYieldEveryEvent) {
   auto c = Open(15);
   auto s = c->RequestTrades({.symbols = {xbt_}}).value();  // no callbacks: pull
-  client::Event e;
   std::size_t trades = 0;
   bool started = false, ended = false;
-  while (!ended && s->Next(&e, 5000ms)) {
-    if (e.kind == client::Event::Kind::kStart) started = true;
-    if (e.kind == client::Event::Kind::kTrade) ++trades;
-    if (e.kind == client::Event::Kind::kEnd) {
+  while (!ended) {
+    const auto e = s->Next(5000ms);
+    if (!e) break;
+    if (std::holds_alternative<client::StreamStart>(*e)) started = true;
+    if (std::holds_alternative<client::TradeEvent>(*e)) ++trades;
+    if (const auto* end = std::get_if<client::StreamEnd>(&*e)) {
       ended = true;
-      EXPECT_EQ(e.end.sent, 2672u);
+      EXPECT_EQ(end->sent, 2672u);
     }
   }
   EXPECT_TRUE(started);
@@ -684,13 +684,13 @@ TEST_F(GatewayTest, OnlyTheClientANameBelongsToMaySpeakForIt) {
   r.request_id = 1;
   r.symbols = {xbt_};
   SendRaw(r, 51);
-  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kIdentityMismatch);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kClientIdentityMismatch);
   SendRaw(sbe::ClientLogout{50}, 51);
-  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kIdentityMismatch);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kClientIdentityMismatch);
   SendRaw(sbe::ClientLogin{50}, 51);
-  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kIdentityMismatch);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kClientIdentityMismatch);
   SendRaw(sbe::StopAllData{50}, 51);
-  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kIdentityMismatch);
+  EXPECT_EQ(Expect<sbe::ClientError>(*raw.errors).code, sbe::ClientErrorCode::kClientIdentityMismatch);
   // 50 is untouched.
   EXPECT_EQ(Replay(*a, {.symbols = {xbt_}}).first.size(), 2672u);
   EXPECT_EQ(gateway_->stats().errors_by_code.at("ClientError/client id does not match the authenticated identity"), 4u);
@@ -831,8 +831,7 @@ TEST_F(GatewayTest, ADroppedStreamStopsAndTheClientsOtherStreamsContinue) {
   trades_only.on_trades = [](const client::TradeBatch&) {};
   auto push = (*c)->RequestTrades({.symbols = {xbt_}}, trades_only);
   ASSERT_TRUE(push.ok());
-  client::Event e;
-  EXPECT_FALSE((*push)->Next(&e, 0ms)) << "a push-style stream has nothing to pull";
+  EXPECT_FALSE((*push)->Next(0ms)) << "a push-style stream has nothing to pull";
   EXPECT_FALSE((*push)->pull());
   EXPECT_EQ((*push)->Wait(30000ms)->reason, sbe::StreamEndReason::kCompleted);
 }

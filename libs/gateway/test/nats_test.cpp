@@ -315,7 +315,7 @@ TEST_F(NatsTest, TheServerKeepsClientsOutOfEachOthersChannels) {
   ASSERT_EQ(own->Poll(&reply, 5000ms), bus::PollStatus::kFrame);
   sbe::ClientError err;
   ASSERT_EQ(sbe::Decode(std::span<const std::byte>(reply), &err), sbe::DecodeStatus::kOk);
-  EXPECT_EQ(err.code, sbe::ClientErrorCode::kIdentityMismatch);
+  EXPECT_EQ(err.code, sbe::ClientErrorCode::kClientIdentityMismatch);
   // A client library on B's connection cannot open as A.
   auto as_a = Client::Open({.client_id = 1, .bus = b.get(), .timeout = 2000ms});
   ASSERT_FALSE(as_a.ok());

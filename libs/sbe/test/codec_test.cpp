@@ -48,7 +48,7 @@ auto Samples() {
       StopAllData{7}, StartDataAck{7, 42, 2}, DataBatch{42, 256}, FrameTag{9, 0x1122334455667788, 0x99AABBCC}, bar,
       FirstDataBar{42, TimeResolution::kOneHour}, LastDataBar{42, 24, StreamEndReason::kCompleted}, trade,
       FirstTradeBar{42}, LastTradeBar{42, 2672 + (std::uint64_t{3} << 32), StreamEndReason::kStopped},
-      ClientError{7, ClientErrorCode::kAlreadyLoggedIn}, DataError{7, 42, DataErrorCode::kSymbolNotFound, 999});
+      ClientError{7, ClientErrorCode::kClientAlreadyLoggedIn}, DataError{7, 42, DataErrorCode::kSymbolNotFound, 999});
 }
 
 template <class M>
@@ -196,7 +196,7 @@ TEST(CodecTest, RejectsHostileHeadersAndBodies) {
   bad[3] = std::byte{0x11};
   EXPECT_EQ(Decode(std::span<const std::byte>(bad), &t), DecodeStatus::kUnknownTemplate);
 
-  auto err = EncodeToVector(ClientError{7, ClientErrorCode::kNotLoggedIn});
+  auto err = EncodeToVector(ClientError{7, ClientErrorCode::kClientNotLoggedIn});
   err[12] = std::byte{200};
   ClientError ce;
   EXPECT_EQ(Decode(std::span<const std::byte>(err), &ce), DecodeStatus::kBadEnumValue);

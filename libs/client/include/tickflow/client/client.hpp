@@ -14,7 +14,7 @@
 // answered (`qd.control.s.<gateway>.<id>`).
 // Requests wait for the gateway's StartDataAck (or its DataError, returned as
 // an Error). Results arrive through callbacks (push) or, for a request made
-// without callbacks, through Stream::Next (pull); the Stream handle owns the
+// without callbacks, through Stream::Next (pull, a std::variant Event); the Stream handle owns the
 // stream (dropping it stops the stream). Gaps in sequence numbers are counted
 // and reported. While open the client sends a heartbeat every `heartbeat`; if
 // the gateway stops answering for `timeout` (it died) or no longer knows the
@@ -38,6 +38,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "tickflow/bus/bus.hpp"
@@ -99,7 +100,7 @@ struct Gap {
 
 struct StreamError {
   RequestId request = 0;
-  sbe::DataErrorCode code = sbe::DataErrorCode::kUnknown;
+  sbe::DataErrorCode code = sbe::DataErrorCode::kUnknownDataError;
   SymbolId symbol = sbe::kNoSymbol;
   std::string message;
 };
@@ -131,16 +132,20 @@ struct Request {
   std::uint64_t resume_after = 0;            // skip the stream's first N events: resume after sequence N
 };
 
-// One event of a pull-style stream.
-struct Event {
-  enum class Kind : std::uint8_t { kStart, kTrade, kBar, kGap, kError, kEnd };
-  Kind kind = Kind::kStart;
-  TradeEvent trade;
-  BarEvent bar;
-  Gap gap;
-  StreamError error;
-  StreamEnd end;
+// The first event of every stream: the gateway accepted it and starts sending.
+struct StreamStart {
+  RequestId request = 0;
 };
+
+// One event of a pull-style stream, in stream order: a StreamStart, then
+// TradeEvent or BarEvent data with Gap where sequences jump, then StreamEnd
+// (or StreamError if the stream failed or the client gave it up). Visit it:
+//
+//   while (auto e = stream->Next(1s)) {
+//     if (auto* t = std::get_if<TradeEvent>(&*e)) ...;
+//     else if (std::holds_alternative<StreamEnd>(*e)) break;
+//   }
+using Event = std::variant<StreamStart, TradeEvent, BarEvent, Gap, StreamError, StreamEnd>;
 
 // Client::Connect: a client of a gateway in another process, over NATS.
 struct ConnectOptions {
@@ -173,12 +178,12 @@ class Stream {
   Result<StreamEnd> Wait(std::chrono::milliseconds timeout);
   // Asks the gateway to stop the stream; it then ends with reason Stopped.
   Status Stop();
-  // Pull style (a request made without callbacks): the next event, false on
+  // Pull style (a request made without callbacks): the next event, nullopt on
   // timeout or after the end event has been taken. A stream the client ends
   // itself (the gateway stopped answering, the bus lost its frames, Close)
-  // yields a kError event with the reason as its last event. A push-style
-  // stream has no events to pull: false at once.
-  bool Next(Event* event, std::chrono::milliseconds timeout);
+  // yields a StreamError with the reason as its last event. A push-style
+  // stream has no events to pull: nullopt at once.
+  std::optional<Event> Next(std::chrono::milliseconds timeout);
   bool done() const;
   bool pull() const;
 

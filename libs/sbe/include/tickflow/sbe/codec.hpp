@@ -115,13 +115,6 @@ class Reader {
   const std::byte* p_;
 };
 
-inline bool Valid(ClientErrorCode c) { return static_cast<std::uint8_t>(c) <= 7; }
-inline bool Valid(DataErrorCode c) {
-  return static_cast<std::uint8_t>(c) <= static_cast<std::uint8_t>(DataErrorCode::kPatternMatchesNothing);
-}
-inline bool Valid(StreamEndReason r) { return static_cast<std::uint8_t>(r) <= 2; }
-inline bool Valid(TimeResolution r) { return static_cast<std::uint8_t>(r) <= 9; }
-
 // Body codecs: the bytes after messageType, in schema order.
 inline void EncodeFields(const ClientLogin& m, Writer& w) { w.Put(m.client_id); }
 inline void EncodeFields(const ClientLogout& m, Writer& w) { w.Put(m.client_id); }
