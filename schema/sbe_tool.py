@@ -333,8 +333,7 @@ def cpp(schema):
             singular = g["name"][0].upper() + g["name"][1:].removesuffix("s")
             out.append("  static constexpr std::uint16_t k%sBlockLength = %d;" % (singular, g["block"]))
         for name, t, d, desc in fields:
-            out.append(cpp_comment(desc, "  ") + "  %s %s%s;" % (t, name, " = " + d if d else "")) if desc else \
-                out.append("  %s %s%s;" % (t, name, " = " + d if d else ""))
+            out.append(cpp_comment(desc, "  ") + "  %s %s%s;" % (t, name, " = " + d if d else ""))
         for g in m["groups"]:
             t, _ = cpp_type(g["fields"][0]["type"], m["name"] + "." + g["name"])
             desc = g.get("description", "")
